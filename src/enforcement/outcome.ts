@@ -1,0 +1,34 @@
+/** Why a webhook changed nothing. Stable codes: they appear in answers, logs and metrics. */
+export type IgnoreReason =
+  | 'other_method'
+  | 'other_event'
+  | 'request_condition'
+  | 'no_authentication_check'
+  | 'session_not_found'
+  | 'session_has_no_user'
+  | 'not_authenticated'
+  | 'session_expired'
+  | 'user_not_found';
+
+/** What enforcing the limit for one user did. Ids and counts only: safe to log and to answer with. */
+export interface EnforcementReport {
+  readonly outcome: 'within_limit' | 'enforced' | 'denied';
+  readonly userId: string;
+  readonly sessionId: string | undefined;
+  readonly limit: number;
+  readonly strategy: 'evict-oldest' | 'deny-new';
+  readonly dryRun: boolean;
+  /** Sessions that counted toward the limit, the trigger included. */
+  readonly counted: number;
+  readonly kept: readonly string[];
+  /** Deleted now, or (dry run) that would have been. */
+  readonly deleted: readonly string[];
+  /** Deletions that did not go through before the deadline. */
+  readonly failed: readonly string[];
+  /** Rows of other users in the listing: a sign that ZITADEL dropped the user filter. Never touched. */
+  readonly foreignRows: number;
+}
+
+export type WebhookOutcome =
+  | { readonly outcome: 'ignored'; readonly reason: IgnoreReason; readonly sessionId?: string | undefined }
+  | EnforcementReport;

@@ -1,0 +1,10 @@
+/** A refusal we mean to send: a status and a terse code, never any of the caller's input. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(code);
+    this.name = 'HttpProblem';
+  }
+}

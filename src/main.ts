@@ -1,0 +1,66 @@
+import type { Server } from 'node:http';
+import dotenv from 'dotenv';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './logging/logger.js';
+import { buildService } from './service.js';
+
+// How long in-flight webhooks get to finish after SIGTERM. Platforms kill at 30 s (Render, Kubernetes defaults).
+const SHUTDOWN_GRACE_MS = 25_000;
+
+function loadConfigOrExit(): Config {
+  dotenv.config({ quiet: true });
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`zitadel-session-limiter cannot start.\n${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>): void {
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info('shutting down: finishing in-flight requests', { signal });
+    server.close(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
+    // Keep-alive connections with no request in flight would hold close() open.
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.error('in-flight requests did not finish in time; exiting', { graceMs: SHUTDOWN_GRACE_MS });
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+const config = loadConfigOrExit();
+const logger = createLogger(config.logLevel);
+const app = buildService(config, logger, (line) => process.stdout.write(`${line}\n`));
+const server = app.listen(config.port);
+// Slow or stalled clients must not hold sockets for minutes (Node's defaults are 60 s and 300 s).
+server.headersTimeout = 10_000;
+server.requestTimeout = 15_000;
+server.on('listening', () => {
+  const address = server.address();
+  logger.info('zitadel-session-limiter listening', {
+    port: typeof address === 'object' && address !== null ? address.port : config.port,
+    limit: config.concurrentSessions,
+    strategy: config.limitStrategy,
+    dryRun: config.dryRun,
+    acceptedKeyCount: config.signingKeys.length,
+    enforceOnRequest: config.enforceOnRequest,
+  });
+});
+server.on('error', (error: NodeJS.ErrnoException) => {
+  logger.error('server failed', { code: error.code });
+  process.exit(1);
+});
+closeGracefully(server, logger);

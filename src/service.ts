@@ -1,0 +1,24 @@
+import type { Express } from 'express';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import type { Logger, LogSink } from './logging/logger.js';
+import { personalAccessToken, type AccessTokenSource } from './zitadel/accessToken.js';
+import { createZitadelClient } from './zitadel/client.js';
+
+/** The access-token source for the configured credential kind. */
+export function accessTokenSourceFor(config: Config): AccessTokenSource {
+  return personalAccessToken(config.credential.token);
+}
+
+/** Wires the production object graph from a loaded config. Shared by the server and the serverless entry. */
+export function buildService(config: Config, logger: Logger, accessLogSink?: LogSink): Express {
+  const zitadel = createZitadelClient({
+    instanceUrl: config.instanceUrl,
+    tokens: accessTokenSourceFor(config),
+    callTimeoutMs: config.zitadelTimeoutMs,
+    observer: {
+      retrying: (operation, reason, delayMs) => logger.debug('retrying ZITADEL call', { operation, reason, delayMs }),
+    },
+  });
+  return createApp({ config, zitadel, logger, ...(accessLogSink === undefined ? {} : { accessLogSink }) });
+}

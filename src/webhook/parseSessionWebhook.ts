@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * What a webhook tells us, reduced to what the limiter needs. Parsing never trusts the envelope's `userID`:
+ * ZITADEL fills it with the *caller* (for Login V2, the login UI's service account), not the user logging in.
+ */
+export type SessionWebhook =
+  | { readonly kind: 'ignored'; readonly reason: 'other_method' | 'other_event'; readonly name: string }
+  | SessionTrigger;
+
+/** A webhook about one of the session calls we enforce on. */
+export interface SessionTrigger {
+  readonly kind: 'session';
+  /** Response conditions run after ZITADEL accepted the call; request conditions run before it checked anything. */
+  readonly source: 'response' | 'request' | 'event';
+  /** `/zitadel.session.v2.SessionService/CreateSession`, or the event type for event executions. */
+  readonly name: string;
+  /** Absent only for a CreateSession request condition: the session does not exist yet. */
+  readonly sessionId: string | undefined;
+  /** The user named by the request's user check, if any. */
+  readonly userHint: UserHint | undefined;
+  /** Whether the request itself carried a check that authenticates (password, passkey, IdP, OTP, ...). */
+  readonly requestHasAuthenticationCheck: boolean;
+  /** When ZITADEL says the session was created (CreateSession response details, or the event time). */
+  readonly createdAt: string | undefined;
+  /** The lifetime the request asked for (protojson duration, e.g. "86400s"). */
+  readonly requestedLifetime: string | undefined;
+}
+
+export type UserHint = { readonly userId: string } | { readonly loginName: string };
+
+export class InvalidPayloadError extends Error {
+  constructor(readonly code: 'invalid_payload') {
+    super('The body is not a ZITADEL session webhook');
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+const SESSION_SERVICE = '/zitadel.session.v2.SessionService/';
+const CREATE_SESSION = `${SESSION_SERVICE}CreateSession`;
+const SET_SESSION = `${SESSION_SERVICE}SetSession`;
+// v2beta clients (older custom login UIs) call the same logic under another service name.
+const SESSION_METHOD = /^\/zitadel\.session\.v2(?:beta)?\.SessionService\/(CreateSession|SetSession)$/;
+
+// Checks named after proto `zitadel.session.v2.Checks`; `user` alone authenticates nothing.
+const AUTHENTICATION_CHECKS = ['password', 'webAuthN', 'idpIntent', 'totp', 'otpSms', 'otpEmail', 'recoveryCode'] as const;
+
+const id = z.string().min(1).max(200);
+
+const checksSchema = z
+  .object({
+    user: z.object({ userId: id.optional(), loginName: z.string().min(1).max(400).optional() }).optional(),
+  })
+  .catchall(z.unknown());
+
+const sessionRequestSchema = z.object({
+  sessionId: id.optional(),
+  checks: checksSchema.optional(),
+  lifetime: z.string().max(40).optional(),
+});
+
+const methodEnvelopeSchema = z.object({
+  fullMethod: z.string().min(1).max(300),
+  instanceID: z.string().optional(),
+  request: z.unknown().optional(),
+  response: z.unknown().optional(),
+});
+
+const createSessionResponseSchema = z.object({
+  sessionId: id,
+  details: z.object({ changeDate: z.string().optional() }).optional(),
+});
+
+const eventEnvelopeSchema = z.object({
+  aggregateID: id,
+  aggregateType: z.string(),
+  event_type: z.string().min(1).max(200),
+  created_at: z.string().optional(),
+});
+
+function hasAuthenticationCheck(checks: z.infer<typeof checksSchema> | undefined): boolean {
+  if (checks === undefined) return false;
+  return AUTHENTICATION_CHECKS.some((name) => checks[name] !== undefined && checks[name] !== null);
+}
+
+function userHintOf(checks: z.infer<typeof checksSchema> | undefined): UserHint | undefined {
+  const user = checks?.user;
+  if (user?.userId !== undefined) return { userId: user.userId };
+  if (user?.loginName !== undefined) return { loginName: user.loginName };
+  return undefined;
+}
+
+function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): SessionWebhook {
+  const match = SESSION_METHOD.exec(envelope.fullMethod);
+  if (match === null) return { kind: 'ignored', reason: 'other_method', name: envelope.fullMethod };
+  const isCreate = match[1] === 'CreateSession';
+  const request = sessionRequestSchema.safeParse(envelope.request ?? {});
+  if (!request.success) throw new InvalidPayloadError('invalid_payload');
+  // ContextInfoResponse carries the response; ContextInfoRequest has none (the call has not run yet).
+  const source = envelope.response === undefined ? 'request' : 'response';
+
+  let sessionId = request.data.sessionId;
+  let createdAt: string | undefined;
+  if (isCreate) {
+    sessionId = undefined;
+    if (source === 'response') {
+      const response = createSessionResponseSchema.safeParse(envelope.response);
+      if (!response.success) throw new InvalidPayloadError('invalid_payload');
+      sessionId = response.data.sessionId;
+      createdAt = response.data.details?.changeDate;
+    }
+  } else if (sessionId === undefined) {
+    throw new InvalidPayloadError('invalid_payload');
+  }
+
+  return {
+    kind: 'session',
+    source,
+    name: isCreate ? CREATE_SESSION : SET_SESSION,
+    sessionId,
+    userHint: isCreate ? userHintOf(request.data.checks) : undefined,
+    requestHasAuthenticationCheck: hasAuthenticationCheck(request.data.checks),
+    createdAt,
+    requestedLifetime: isCreate ? request.data.lifetime : undefined,
+  };
+}
+
+function parseEventEnvelope(envelope: z.infer<typeof eventEnvelopeSchema>): SessionWebhook {
+  const isSessionCheck = envelope.aggregateType === 'session' && /^session\.[A-Za-z.]+\.checked$/.test(envelope.event_type);
+  if (!isSessionCheck) return { kind: 'ignored', reason: 'other_event', name: envelope.event_type };
+  return {
+    kind: 'session',
+    source: 'event',
+    name: envelope.event_type,
+    sessionId: envelope.aggregateID,
+    userHint: undefined,
+    // The event says which check passed; only `session.user.checked` proves nothing.
+    requestHasAuthenticationCheck: envelope.event_type !== 'session.user.checked',
+    createdAt: undefined,
+    requestedLifetime: undefined,
+  };
+}
+
+/**
+ * Interprets a parsed JSON body as one of the three shapes ZITADEL posts for sessions: response or request
+ * conditions on CreateSession / SetSession, and `session.*.checked` event executions. A well-formed envelope for
+ * anything else is "ignored"; a body that is none of these throws InvalidPayloadError.
+ */
+export function parseSessionWebhook(body: unknown): SessionWebhook {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidPayloadError('invalid_payload');
+  if ('fullMethod' in body) {
+    const envelope = methodEnvelopeSchema.safeParse(body);
+    if (!envelope.success) throw new InvalidPayloadError('invalid_payload');
+    return parseMethodEnvelope(envelope.data);
+  }
+  if ('event_type' in body) {
+    const envelope = eventEnvelopeSchema.safeParse(body);
+    if (!envelope.success) throw new InvalidPayloadError('invalid_payload');
+    return parseEventEnvelope(envelope.data);
+  }
+  throw new InvalidPayloadError('invalid_payload');
+}

@@ -1,0 +1,48 @@
+/** What went wrong talking to ZITADEL, in terms the HTTP layer and the logs can act on. */
+export type ZitadelFailureKind = 'timeout' | 'network' | 'http' | 'invalid_response' | 'deadline';
+
+/**
+ * The one error type the ZITADEL client throws. It never carries a request or response body, a header or a token:
+ * only the operation, the status and ZITADEL's gRPC code.
+ */
+export class ZitadelError extends Error {
+  readonly operation: string;
+  readonly kind: ZitadelFailureKind;
+  readonly status: number | undefined;
+  readonly grpcCode: number | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(init: {
+    operation: string;
+    kind: ZitadelFailureKind;
+    status?: number | undefined;
+    grpcCode?: number | undefined;
+    retryable: boolean;
+    retryAfterMs?: number | undefined;
+  }) {
+    const detail = init.status === undefined ? init.kind : `HTTP ${init.status}`;
+    super(`ZITADEL ${init.operation} failed: ${detail}`);
+    this.name = 'ZitadelError';
+    this.operation = init.operation;
+    this.kind = init.kind;
+    this.status = init.status;
+    this.grpcCode = init.grpcCode;
+    this.retryable = init.retryable;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.has(status);
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
+export function parseRetryAfter(value: unknown, nowMs: number): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^[0-9]+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+// Only the fields we read are declared; zod drops the rest, so a new ZITADEL field cannot break us.
+// Names follow protojson (camelCase) as served by the Session Service v2 REST gateway.
+const verification = z.object({ verifiedAt: z.string().optional() });
+
+export const sessionRowSchema = z.object({
+  id: z.string().min(1),
+  creationDate: z.string().optional(),
+  changeDate: z.string().optional(),
+  expirationDate: z.string().optional(),
+  factors: z
+    .object({
+      user: z
+        .object({
+          id: z.string().optional(),
+          loginName: z.string().optional(),
+          displayName: z.string().optional(),
+          organizationId: z.string().optional(),
+          verifiedAt: z.string().optional(),
+        })
+        .optional(),
+      password: verification.optional(),
+      webAuthN: verification.extend({ userVerified: z.boolean().optional() }).optional(),
+      intent: verification.optional(),
+      totp: verification.optional(),
+      otpSms: verification.optional(),
+      otpEmail: verification.optional(),
+      // Only newer releases report it; older ones simply omit the key.
+      recoveryCode: verification.optional(),
+    })
+    .optional(),
+  userAgent: z
+    .object({
+      fingerprintId: z.string().optional(),
+      ip: z.string().optional(),
+      description: z.string().optional(),
+    })
+    .optional(),
+});
+
+export type SessionRow = z.infer<typeof sessionRowSchema>;
+
+/** The factors that prove who is behind a session. A user factor alone is only a typed username. */
+export const AUTHENTICATION_FACTORS = ['password', 'webAuthN', 'intent', 'totp', 'otpSms', 'otpEmail', 'recoveryCode'] as const;
+
+export function verifiedFactorsOf(row: SessionRow): string[] {
+  const factors = row.factors;
+  if (factors === undefined) return [];
+  return AUTHENTICATION_FACTORS.filter((name) => factors[name]?.verifiedAt !== undefined);
+}
+
+export const listSessionsResponseSchema = z.object({
+  details: z.object({ totalResult: z.string().optional() }).optional(),
+  sessions: z.array(sessionRowSchema).optional(),
+});
+
+export const getSessionResponseSchema = z.object({ session: sessionRowSchema });
+
+export const listUsersResponseSchema = z.object({
+  result: z.array(z.object({ userId: z.string().min(1) })).optional(),
+});
