@@ -6,6 +6,7 @@ import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
 import type { ZitadelSessionApi } from '../zitadel/client.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import type { EnforcementReport } from './outcome.js';
+import type { RecentSessions } from './recentSessions.js';
 
 export type EnforcementSettings = Pick<Config, 'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency'>;
 
@@ -17,6 +18,8 @@ export interface EnforceUserLimitInput {
   readonly deadline: Deadline;
   readonly nowMs: number;
   readonly logger: Logger;
+  /** What this process deleted and admitted lately, which the lagging search does not show yet. */
+  readonly recentSessions?: RecentSessions;
 }
 
 /**
@@ -24,15 +27,21 @@ export interface EnforceUserLimitInput {
  * Shared by the webhook and the operator's CLI, so both always decide alike.
  */
 export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<EnforcementReport> {
-  const { userId, trigger, settings, zitadel, deadline, logger } = input;
-  const listed = (await zitadel.listUserSessions({ userId }, deadline)).map(toSessionRecord);
+  const { userId, trigger, settings, zitadel, deadline, logger, recentSessions, nowMs } = input;
+  const listed = (await zitadel.listUserSessions({ userId }, deadline))
+    .map(toSessionRecord)
+    .filter((session) => recentSessions?.wasDeleted(session.id, nowMs) !== true);
+  const listedIds = new Set(listed.map((session) => session.id));
+  for (const admitted of recentSessions?.admittedFor(userId, nowMs) ?? []) {
+    if (!listedIds.has(admitted.id)) listed.push(admitted);
+  }
   const decision = selectSessionsToEvict({
     userId,
     listed,
     trigger,
     limit: settings.concurrentSessions,
     strategy: settings.limitStrategy,
-    nowMs: input.nowMs,
+    nowMs,
   });
 
   const foreignRows = decision.excluded.filter((row) => row.reason === 'other_user').length;
@@ -41,9 +50,14 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
   }
 
   const toDelete = settings.dryRun ? [] : decision.remove;
-  const results = await mapWithConcurrency(toDelete, settings.deleteConcurrency, (sessionId) =>
-    zitadel.deleteSession({ sessionId }, deadline),
-  );
+  const results = await mapWithConcurrency(toDelete, settings.deleteConcurrency, async (sessionId) => {
+    const result = await zitadel.deleteSession({ sessionId }, deadline);
+    recentSessions?.markDeleted(sessionId, nowMs);
+    return result;
+  });
+  if (!settings.dryRun && trigger !== undefined && !('incoming' in trigger) && decision.keep.includes(trigger.id)) {
+    recentSessions?.markAdmitted(userId, trigger, nowMs);
+  }
   const failed = toDelete.filter((_, index) => results[index]?.status === 'rejected');
   const deleted = settings.dryRun ? decision.remove : toDelete.filter((_, index) => results[index]?.status === 'fulfilled');
 

@@ -5,6 +5,7 @@ import type { ZitadelSessionApi } from '../zitadel/client.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { enforceUserLimit } from './enforceUserLimit.js';
 import { KeyedSerializer } from './keyedSerializer.js';
+import { RecentSessions } from './recentSessions.js';
 import type { WebhookOutcome } from './outcome.js';
 import { resolveTrigger } from './resolveTrigger.js';
 
@@ -26,6 +27,7 @@ export type WebhookProcessor = (
 export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProcessor {
   const { config, zitadel, now } = deps;
   const userLocks = new KeyedSerializer();
+  const recentSessions = new RecentSessions();
   let requestConditionHintGiven = false;
 
   return async (webhook, { sentAtMs, logger }) => {
@@ -60,6 +62,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
         deadline,
         nowMs: now(),
         logger,
+        recentSessions,
       }),
     );
   };
