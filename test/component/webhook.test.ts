@@ -1,0 +1,444 @@
+import nock from 'nock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
+import {
+  createSessionResponse,
+  sessionCheckedEvent,
+  setSessionRequest,
+  setSessionResponse,
+  usernameStepResponse,
+} from '../support/webhooks.js';
+
+const ZITADEL = 'https://zitadel.test';
+const USER = '284021120958301001';
+const OTHER_USER = '284021120958309999';
+
+function row(id: string, createdIso: string, options: { userId?: string; factors?: Record<string, unknown>; expirationDate?: string } = {}) {
+  return {
+    id,
+    creationDate: createdIso,
+    changeDate: createdIso,
+    factors: {
+      user: { id: options.userId ?? USER, loginName: 'ada@example.com', verifiedAt: createdIso },
+      ...(options.factors ?? { password: { verifiedAt: createdIso } }),
+    },
+    ...(options.expirationDate === undefined ? {} : { expirationDate: options.expirationDate }),
+  };
+}
+
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+function searchReturns(sessions: unknown[]) {
+  return { details: { totalResult: String(sessions.length) }, ...(sessions.length === 0 ? {} : { sessions }) };
+}
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+
+beforeEach(() => nock.cleanAll());
+afterEach(() => {
+  expect(nock.pendingMocks()).toEqual([]);
+});
+
+describe('a verified login (CreateSession response by user id with a password)', () => {
+  it('deletes all but the newest N with one search and parallel deletes, and never calls GetSession', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2' });
+    let searchBody: unknown;
+    let authorization: string | undefined;
+    const zitadel = nock(ZITADEL)
+      .post('/v2/sessions/search', (body: unknown) => {
+        searchBody = body;
+        return true;
+      })
+      .reply(function () {
+        authorization = this.req.headers.authorization as string | undefined;
+        // The trigger (s-new) is not listed yet: the search lags.
+        return [200, searchReturns([row('s-3', minutesAgo(1)), row('s-2', minutesAgo(10)), row('s-1', minutesAgo(20))])];
+      })
+      .delete('/v2/sessions/s-2')
+      .reply(200, {})
+      .delete('/v2/sessions/s-1')
+      .reply(200, {});
+
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ outcome: 'enforced', userId: USER, sessionId: 's-new', counted: 4, kept: ['s-new', 's-3'] });
+    expect([...(res.body as { deleted: string[] }).deleted].sort()).toEqual(['s-1', 's-2']);
+    expect(res.body).not.toHaveProperty('forwardedStatusCode');
+    expect(searchBody).toEqual({
+      query: { offset: '0', limit: 1000, asc: false },
+      queries: [{ userIdQuery: { id: USER } }],
+      sortingColumn: 'SESSION_FIELD_NAME_CREATION_DATE',
+    });
+    expect(authorization).toBe(`Bearer ${TEST_PAT}`);
+    expect(zitadel.isDone()).toBe(true);
+  });
+
+  it('answers within_limit and deletes nothing when the user is at the limit', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2' });
+    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([row('s-1', minutesAgo(5))]));
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ outcome: 'within_limit', counted: 2, deleted: [] });
+  });
+
+  it('never deletes rows of another user, even if the search filter was dropped', async () => {
+    const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('x-1', minutesAgo(30), { userId: OTHER_USER }), row('s-1', minutesAgo(20)), row('x-2', minutesAgo(40), { userId: OTHER_USER })]))
+      .delete('/v2/sessions/s-1')
+      .reply(200, {});
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.body).toMatchObject({ outcome: 'enforced', deleted: ['s-1'], kept: ['s-new'] });
+    expect(logLines.some((line) => line.includes('sessions of other users') && line.includes('"foreignRows":2'))).toBe(true);
+  });
+
+  it('skips expired and unauthenticated sessions when counting', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(
+        200,
+        searchReturns([
+          row('s-expired', minutesAgo(3), { expirationDate: minutesAgo(1) }),
+          row('s-username-only', minutesAgo(2), { factors: {} }),
+          row('s-1', minutesAgo(20)),
+        ]),
+      );
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.body).toMatchObject({ outcome: 'within_limit', counted: 2, deleted: [] });
+  });
+
+  it('treats an already deleted session (404) as deleted', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-1')
+      .reply(404, { code: 5, message: 'Errors.Session.NotFound' });
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ deleted: ['s-1'], failed: [] });
+  });
+
+  it('pages through a long listing', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1000' });
+    const firstPage = Array.from({ length: 1000 }, (_, i) => row(`p1-${i}`, minutesAgo(10 + i)));
+    const offsets: string[] = [];
+    nock(ZITADEL)
+      .post('/v2/sessions/search', (body: { query: { offset: string } }) => offsets.push(body.query.offset) > 0)
+      .reply(200, { details: { totalResult: '1001' }, sessions: firstPage })
+      .post('/v2/sessions/search', (body: { query: { offset: string } }) => offsets.push(body.query.offset) > 0)
+      .reply(200, { details: { totalResult: '1001' }, sessions: [row('p2-0', minutesAgo(5000))] })
+      .delete('/v2/sessions/p2-0')
+      .reply(200, {})
+      .delete('/v2/sessions/p1-999')
+      .reply(200, {});
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(offsets).toEqual(['0', '1000']);
+    expect(res.body).toMatchObject({ counted: 1002 });
+    expect([...(res.body as { deleted: string[] }).deleted].sort()).toEqual(['p1-999', 'p2-0']);
+  });
+});
+
+describe('steps that authenticate nothing', () => {
+  it('ignores a username step without calling ZITADEL', async () => {
+    const { app } = buildHarness();
+    const res = await postWebhook(app, usernameStepResponse({ id: 's-new', loginName: 'ada@example.com', creationDate: new Date() }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'no_authentication_check' });
+  });
+
+  it('ignores a session.user.checked event without calling ZITADEL', async () => {
+    const { app } = buildHarness();
+    const res = await postWebhook(app, sessionCheckedEvent('s-1', 'session.user.checked'));
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'no_authentication_check' });
+  });
+
+  it('answers "ignored" for other methods so ZITADEL does not log errors forever', async () => {
+    const { app } = buildHarness();
+    const body = JSON.stringify({ fullMethod: '/zitadel.user.v2.UserService/AddHumanUser', request: {}, response: {} });
+    const res = await postWebhook(app, body);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'other_method' });
+  });
+});
+
+describe('SetSession and events (the user comes from GetSession)', () => {
+  it('reads the session, then enforces for its user', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    const calls: string[] = [];
+    nock(ZITADEL)
+      .get('/v2/sessions/s-new')
+      .reply(() => {
+        calls.push('get');
+        return [200, { session: row('s-new', minutesAgo(0)) }];
+      })
+      .post('/v2/sessions/search')
+      .reply(() => {
+        calls.push('search');
+        return [200, searchReturns([row('s-1', minutesAgo(20))])];
+      })
+      .delete('/v2/sessions/s-1')
+      .reply(() => {
+        calls.push('delete');
+        return [200, {}];
+      });
+    const res = await postWebhook(app, setSessionResponse('s-new'));
+    expect(calls).toEqual(['get', 'search', 'delete']);
+    expect(res.body).toMatchObject({ outcome: 'enforced', userId: USER, deleted: ['s-1'], kept: ['s-new'] });
+  });
+
+  it('handles a session.password.checked event the same way', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nock(ZITADEL)
+      .get('/v2/sessions/s-new')
+      .reply(200, { session: row('s-new', minutesAgo(0)) })
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-new', minutesAgo(0)), row('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-1')
+      .reply(200, {});
+    const res = await postWebhook(app, sessionCheckedEvent('s-new'));
+    expect(res.body).toMatchObject({ outcome: 'enforced', deleted: ['s-1'] });
+  });
+
+  it('ignores a session that is gone by the time we look', async () => {
+    const { app } = buildHarness();
+    nock(ZITADEL).get('/v2/sessions/s-gone').reply(404, { code: 5, message: 'not found' });
+    const res = await postWebhook(app, setSessionResponse('s-gone'));
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'session_not_found' });
+  });
+
+  it('ignores a session whose only verified factor is the user', async () => {
+    const { app } = buildHarness();
+    nock(ZITADEL).get('/v2/sessions/s-new').reply(200, { session: row('s-new', minutesAgo(0), { factors: {} }) });
+    const res = await postWebhook(app, sessionCheckedEvent('s-new', 'session.otp.email.checked'));
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'not_authenticated' });
+  });
+});
+
+describe('deny-new', () => {
+  it('deletes the newcomer and fails the login with a forwarded 403', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', LIMIT_STRATEGY: 'deny-new', DENY_MESSAGE: 'Two devices at most.' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-2', minutesAgo(5)), row('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-new')
+      .reply(200, {});
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ forwardedStatusCode: 403, forwardedErrorMessage: 'Two devices at most.', outcome: 'denied', deleted: ['s-new'] });
+    expect([...(res.body as { kept: string[] }).kept]).toEqual(['s-2', 's-1']);
+  });
+
+  it('lets the newcomer in while there is room', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', LIMIT_STRATEGY: 'deny-new' });
+    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([row('s-1', minutesAgo(20))]));
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.body).toMatchObject({ outcome: 'within_limit' });
+    expect(res.body).not.toHaveProperty('forwardedStatusCode');
+  });
+});
+
+describe('dry run', () => {
+  it('reports what it would delete and deletes nothing', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', DRY_RUN: 'true' });
+    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([row('s-1', minutesAgo(20))]));
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.body).toMatchObject({ outcome: 'enforced', dryRun: true, deleted: ['s-1'] });
+  });
+
+  it('does not fail a login in deny-new mode', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', DRY_RUN: 'true', LIMIT_STRATEGY: 'deny-new' });
+    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([row('s-1', minutesAgo(20))]));
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.body).toMatchObject({ outcome: 'denied', dryRun: true, deleted: ['s-new'] });
+    expect(res.body).not.toHaveProperty('forwardedStatusCode');
+  });
+});
+
+describe('request conditions', () => {
+  it('are ignored by default, with one hint in the log on how to register a response execution', async () => {
+    const { app, logLines } = buildHarness();
+    const first = await postWebhook(app, setSessionRequest('s-new'));
+    await postWebhook(app, setSessionRequest('s-new'));
+    expect(first.body).toEqual({ outcome: 'ignored', reason: 'request_condition' });
+    expect(logLines.filter((line) => line.includes('Register response executions')).length).toBe(1);
+  });
+
+  it('with ENFORCE_ON_REQUEST the incoming session takes one of the N places', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', ENFORCE_ON_REQUEST: 'true' });
+    nock(ZITADEL)
+      .get('/v2/sessions/s-new')
+      .reply(200, { session: row('s-new', minutesAgo(1), { factors: {} }) })
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-2', minutesAgo(0.5)), row('s-new', minutesAgo(1), { factors: {} }), row('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-1')
+      .reply(200, {});
+    const res = await postWebhook(app, setSessionRequest('s-new'));
+    expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-new', 's-2'], deleted: ['s-1'] });
+  });
+});
+
+describe('when ZITADEL struggles', () => {
+  it('retries 503 and 429 (honouring Retry-After) and then succeeds', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(503, { code: 14, message: 'unavailable' })
+      .post('/v2/sessions/search')
+      .reply(429, { code: 8, message: 'slow down' }, { 'Retry-After': '0' })
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-1')
+      .replyWithError('socket hang up')
+      .delete('/v2/sessions/s-1')
+      .reply(200, {});
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ deleted: ['s-1'] });
+  });
+
+  it('answers 502 zitadel_unavailable, within the deadline, when ZITADEL does not answer', async () => {
+    const { app } = buildHarness({ ZITADEL_TIMEOUT_MS: '100', ENFORCEMENT_DEADLINE_MS: '600' });
+    nock(ZITADEL).post('/v2/sessions/search').times(10).delay(5_000).reply(200, searchReturns([]));
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.status).toBe(502);
+    expect(res.body).toEqual({ error: 'zitadel_unavailable' });
+    nock.cleanAll();
+  });
+
+  it('answers 502 zitadel_rejected when the PAT is refused, without retrying', async () => {
+    const { app, logLines } = buildHarness();
+    nock(ZITADEL).post('/v2/sessions/search').once().reply(401, { code: 16, message: 'Errors.Token.Invalid' });
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.status).toBe(502);
+    expect(res.body).toEqual({ error: 'zitadel_rejected' });
+    expect(logLines.some((line) => line.includes('"status":401') && line.includes('"operation":"list_sessions"'))).toBe(true);
+  });
+
+  it('answers 502 with what was deleted when some deletions fail', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-2', minutesAgo(10)), row('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-2')
+      .reply(200, {})
+      .delete('/v2/sessions/s-1')
+      .reply(403, { code: 7, message: 'No matching permissions found' });
+    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ error: 'zitadel_unavailable', deleted: ['s-2'], failed: ['s-1'] });
+  });
+});
+
+describe('refused input never reaches ZITADEL', () => {
+  const body = createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() });
+  const now = Math.floor(Date.now() / 1000);
+
+  it.each([
+    ['a missing signature', { header: null }, 401, 'signature_missing'],
+    ['a header without t=', { header: 'v1=abc' }, 400, 'signature_malformed'],
+    ['a forged signature', { key: 'not-the-key' }, 401, 'signature_mismatch'],
+    ['a stale signature', { timestampSeconds: now - 301 }, 401, 'signature_expired'],
+    ['a signature from the future', { timestampSeconds: now + 120 }, 401, 'signature_from_future'],
+    ['a non-JSON content type', { contentType: 'text/plain' }, 415, 'unsupported_media_type'],
+  ] as const)('refuses %s', async (_name, options, status, code) => {
+    const { app } = buildHarness();
+    const res = await postWebhook(app, body, options);
+    expect(res.status).toBe(status);
+    expect(res.body).toEqual({ error: code });
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const { app } = buildHarness({ MAX_BODY_BYTES: '2048' });
+    const res = await postWebhook(app, JSON.stringify({ fullMethod: 'x', pad: 'a'.repeat(4096) }));
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ error: 'payload_too_large' });
+  });
+
+  it('refuses a signed body that is not JSON', async () => {
+    const { app } = buildHarness();
+    const res = await postWebhook(app, '{"fullMethod":');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_json' });
+  });
+
+  it('refuses signed JSON that is no ZITADEL payload', async () => {
+    const { app } = buildHarness();
+    const res = await postWebhook(app, JSON.stringify({ hello: 'world' }));
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_payload' });
+  });
+
+  it('refuses two signature headers', async () => {
+    const { app } = buildHarness();
+    const { default: request } = await import('supertest');
+    const res = await request(app)
+      .post('/session/manage')
+      .set('Content-Type', 'application/json')
+      // superagent sends an array as repeated header lines; its types only allow that for Cookie.
+      .set('ZITADEL-Signature', ['t=1,v1=aa', 't=2,v1=bb'] as unknown as string)
+      .send(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'signature_malformed' });
+  });
+
+  it('accepts any of several signing keys (rotation)', async () => {
+    const { app } = buildHarness({ SIGNING_KEY: `old-key, ${TEST_SIGNING_KEY}` });
+    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([]));
+    const res = await postWebhook(app, body, { key: 'old-key' });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('around the webhook', () => {
+  it('answers GET /healthz', async () => {
+    const { app } = buildHarness();
+    const { default: request } = await import('supertest');
+    const res = await request(app).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('answers 404 with a terse code for unknown routes', async () => {
+    const { app } = buildHarness();
+    const { default: request } = await import('supertest');
+    const res = await request(app).get('/session/manage');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: 'not_found' });
+  });
+});
+
+describe('logs', () => {
+  it('never contain the PAT, the signing key, passwords, session tokens, signatures or bodies', async () => {
+    const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-1')
+      .reply(200, {})
+      .get('/v2/sessions/s-x')
+      .reply(500, { code: 13, message: 'internal' })
+      .get('/v2/sessions/s-x')
+      .times(3)
+      .reply(401, { code: 16, message: 'bad token' });
+    const body = createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() });
+    const header = (await import('../support/webhooks.js')).signatureHeader(body, TEST_SIGNING_KEY);
+    await postWebhook(app, body, { header });
+    await postWebhook(app, body, { key: 'forged' });
+    await postWebhook(app, setSessionResponse('s-x'));
+    nock.cleanAll();
+
+    const everything = logLines.join('\n');
+    expect(logLines.length).toBeGreaterThan(4);
+    for (const secret of [TEST_PAT, TEST_SIGNING_KEY, 'S3cret!', 'tok_do_not_log_me', header.split('v1=')[1]!, '203.0.113.7']) {
+      expect(everything).not.toContain(secret);
+    }
+    expect(everything).not.toContain('fullMethod');
+  });
+});

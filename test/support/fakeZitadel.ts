@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type Request, type Response } from 'express';
+
+/**
+ * A small stand-in for ZITADEL's Session Service v2 (and the user search) over real HTTP, for end-to-end tests,
+ * benchmarks and the demo. It imitates the behaviours the limiter must survive: a search that lags behind,
+ * idempotent deletes, 404 with gRPC code 5, silently dropped unknown filters, injected latency and faults.
+ */
+
+export interface FakeSession {
+  id: string;
+  userId: string;
+  loginName: string;
+  creationDate: Date;
+  expirationDate: Date | undefined;
+  /** Verified factors besides the user, e.g. ['password']. Empty: only a username was typed. */
+  factors: string[];
+  terminatedAt: Date | undefined;
+}
+
+export interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+  readonly authorization: string | undefined;
+}
+
+export interface FaultPlan {
+  /** Share of calls (0..1) answered with a fault instead of the real answer. */
+  rate: number;
+  /** What a fault is: an HTTP status (503, 429) or 'reset' (the socket is destroyed). */
+  kinds: readonly (number | 'reset')[];
+}
+
+export interface FakeZitadelOptions {
+  /** Bearer tokens accepted; defaults to ['test-pat']. */
+  acceptedTokens?: readonly string[];
+  /** Sessions created less than this long ago are missing from the search; deleted ones linger as long. */
+  searchLagMs?: number;
+  /** Added to every answer. */
+  latencyMs?: number;
+  faults?: FaultPlan;
+  /** Deterministic source for fault decisions. */
+  random?: () => number;
+}
+
+let sequence = 300_000_000_000_000_000n;
+/** ZITADEL-like ids: growing decimal numbers. */
+export function nextZitadelId(): string {
+  sequence += 1n;
+  return sequence.toString();
+}
+
+function sessionJson(session: FakeSession) {
+  const verified = (name: string) => (session.factors.includes(name) ? { verifiedAt: session.creationDate.toISOString() } : undefined);
+  return {
+    id: session.id,
+    creationDate: session.creationDate.toISOString(),
+    changeDate: session.creationDate.toISOString(),
+    sequence: '1',
+    factors: {
+      user: {
+        verifiedAt: session.creationDate.toISOString(),
+        id: session.userId,
+        loginName: session.loginName,
+        displayName: session.loginName,
+        organizationId: 'org-1',
+      },
+      password: verified('password'),
+      webAuthN: session.factors.includes('webAuthN') ? { verifiedAt: session.creationDate.toISOString(), userVerified: true } : undefined,
+      intent: verified('intent'),
+      totp: verified('totp'),
+      otpSms: verified('otpSms'),
+      otpEmail: verified('otpEmail'),
+    },
+    userAgent: { fingerprintId: `fp-${session.id.slice(-4)}`, ip: '127.0.0.1', description: 'Firefox on Linux' },
+    ...(session.expirationDate === undefined ? {} : { expirationDate: session.expirationDate.toISOString() }),
+  };
+}
+
+export class FakeZitadel {
+  readonly sessions = new Map<string, FakeSession>();
+  readonly seen: SeenRequest[] = [];
+  options: Required<Omit<FakeZitadelOptions, 'faults'>> & { faults: FaultPlan | undefined };
+  #server: Server | undefined;
+  /** Faults queued for the next calls, before the random plan: e.g. [503, 429]. */
+  readonly queuedFaults: (number | 'reset')[] = [];
+  /** Largest number of requests in flight at once, to prove deletes run in parallel. */
+  peakInFlight = 0;
+  #inFlight = 0;
+
+  constructor(options: FakeZitadelOptions = {}) {
+    this.options = {
+      acceptedTokens: options.acceptedTokens ?? ['test-pat'],
+      searchLagMs: options.searchLagMs ?? 0,
+      latencyMs: options.latencyMs ?? 0,
+      faults: options.faults,
+      random: options.random ?? Math.random,
+    };
+  }
+
+  get url(): string {
+    const address = this.#server?.address() as AddressInfo | undefined;
+    if (address === undefined) throw new Error('fake ZITADEL is not listening');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  addSession(init: Partial<FakeSession> & { userId: string }): FakeSession {
+    const session: FakeSession = {
+      id: init.id ?? nextZitadelId(),
+      userId: init.userId,
+      loginName: init.loginName ?? `${init.userId}@example.com`,
+      creationDate: init.creationDate ?? new Date(),
+      expirationDate: init.expirationDate,
+      factors: init.factors ?? ['password'],
+      terminatedAt: init.terminatedAt,
+    };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** Sessions of a user that exist right now (the truth, not the lagging search). */
+  liveSessionsOf(userId: string): FakeSession[] {
+    return [...this.sessions.values()].filter((s) => s.userId === userId && s.terminatedAt === undefined);
+  }
+
+  requests(method: string, pathPrefix: string): SeenRequest[] {
+    return this.seen.filter((r) => r.method === method && r.path.startsWith(pathPrefix));
+  }
+
+  async start(port = 0): Promise<this> {
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(express.json());
+    app.use((req, res, next) => void this.#gate(req, res, next));
+    app.post('/v2/sessions/search', (req, res) => this.#search(req, res));
+    app.get('/v2/sessions/:id', (req, res) => this.#get(req, res));
+    app.delete('/v2/sessions/:id', (req, res) => this.#delete(req, res));
+    app.post('/v2/users', (req, res) => this.#users(req, res));
+    app.use((_req, res) => res.status(404).json({ code: 5, message: 'Not Found' }));
+    await new Promise<void>((resolve) => {
+      this.#server = app.listen(port, '127.0.0.1', () => resolve());
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#server = undefined;
+  }
+
+  async #gate(req: Request, res: Response, next: () => void): Promise<void> {
+    this.#inFlight += 1;
+    this.peakInFlight = Math.max(this.peakInFlight, this.#inFlight);
+    res.on('close', () => (this.#inFlight -= 1));
+    this.seen.push({ method: req.method, path: req.path, body: req.body as unknown, authorization: req.headers.authorization });
+    if (this.options.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    const fault = this.queuedFaults.shift() ?? this.#randomFault();
+    if (fault === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault !== undefined) {
+      if (fault === 429) res.setHeader('Retry-After', '0');
+      res.status(fault).json({ code: fault === 429 ? 8 : 14, message: 'injected fault' });
+      return;
+    }
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token === undefined || !this.options.acceptedTokens.includes(token)) {
+      res.status(401).json({ code: 16, message: 'Errors.Token.Invalid (AUTH-7fs1e)' });
+      return;
+    }
+    next();
+  }
+
+  #randomFault(): number | 'reset' | undefined {
+    const plan = this.options.faults;
+    if (plan === undefined || plan.kinds.length === 0 || this.options.random() >= plan.rate) return undefined;
+    return plan.kinds[Math.floor(this.options.random() * plan.kinds.length)];
+  }
+
+  /** What the eventually consistent projection shows now: new sessions appear and deleted ones vanish late. */
+  #visibleInSearch(session: FakeSession, nowMs: number): boolean {
+    const lag = this.options.searchLagMs;
+    if (nowMs - session.creationDate.getTime() < lag) return false;
+    return session.terminatedAt === undefined || nowMs - session.terminatedAt.getTime() < lag;
+  }
+
+  #search(req: Request, res: Response): void {
+    const body = (req.body ?? {}) as {
+      query?: { offset?: string; limit?: number; asc?: boolean };
+      queries?: { userIdQuery?: { id?: string } }[];
+      sortingColumn?: string;
+    };
+    const nowMs = Date.now();
+    // Like ZITADEL's gateway, an unknown (misspelt) filter is dropped, not refused.
+    const userId = body.queries?.find((q) => q.userIdQuery !== undefined)?.userIdQuery?.id;
+    let rows = [...this.sessions.values()].filter((s) => this.#visibleInSearch(s, nowMs) && (userId === undefined || s.userId === userId));
+    if (body.sortingColumn === 'SESSION_FIELD_NAME_CREATION_DATE') {
+      const direction = body.query?.asc === true ? 1 : -1;
+      rows.sort((a, b) => direction * (a.creationDate.getTime() - b.creationDate.getTime()));
+    }
+    const total = rows.length;
+    const offset = Number(body.query?.offset ?? '0');
+    const limit = body.query?.limit ?? 0;
+    rows = rows.slice(offset, limit === 0 ? undefined : offset + limit);
+    const details = { totalResult: String(total), timestamp: new Date().toISOString() };
+    res.json(rows.length === 0 ? { details } : { details, sessions: rows.map(sessionJson) });
+  }
+
+  #get(req: Request, res: Response): void {
+    const session = this.sessions.get(String(req.params.id));
+    if (session === undefined || session.terminatedAt !== undefined) {
+      res.status(404).json({ code: 5, message: 'Errors.Session.NotFound (QUERY-SJ2s3)' });
+      return;
+    }
+    res.json({ session: sessionJson(session) });
+  }
+
+  #delete(req: Request, res: Response): void {
+    const session = this.sessions.get(String(req.params.id));
+    if (session === undefined) {
+      res.status(404).json({ code: 5, message: 'Errors.Session.NotFound (COMMAND-ADW32)' });
+      return;
+    }
+    // Terminating a terminated session is a no-op that still answers 200, as ZITADEL does.
+    session.terminatedAt ??= new Date();
+    res.json({ details: { sequence: '2', changeDate: new Date().toISOString(), resourceOwner: 'instance-1' } });
+  }
+
+  #users(req: Request, res: Response): void {
+    const body = (req.body ?? {}) as { queries?: { loginNameQuery?: { loginName?: string } }[] };
+    const loginName = body.queries?.find((q) => q.loginNameQuery !== undefined)?.loginNameQuery?.loginName;
+    const users = new Map<string, string>();
+    for (const session of this.sessions.values()) users.set(session.loginName, session.userId);
+    const matches = loginName === undefined ? [...users.values()] : users.has(loginName) ? [users.get(loginName)!] : [];
+    res.json({ details: { totalResult: String(matches.length) }, result: matches.map((userId) => ({ userId })) });
+  }
+}
+
+export function fakeRequestId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,48 @@
+import request from 'supertest';
+import type { Express } from 'express';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { personalAccessToken } from '../../src/zitadel/accessToken.js';
+import { createZitadelClient } from '../../src/zitadel/client.js';
+import { signatureHeader } from './webhooks.js';
+
+export const TEST_PAT = 'pat_Zk3yT0k3n-never-logged';
+export const TEST_SIGNING_KEY = 'sk_test_signing_key_never_logged';
+
+export interface Harness {
+  readonly app: Express;
+  readonly config: Config;
+  /** Every application and access log line, for asserting what was (and was not) logged. */
+  readonly logLines: string[];
+}
+
+/** Builds the real app against `instanceUrl` (nock or a fake ZITADEL) with fast retries for tests. */
+export function buildHarness(env: Record<string, string> = {}, instanceUrl = 'https://zitadel.test'): Harness {
+  const config = loadConfig({ INSTANCE_URL: instanceUrl, PAT: TEST_PAT, SIGNING_KEY: TEST_SIGNING_KEY, LOG_LEVEL: 'debug', ...env });
+  const logLines: string[] = [];
+  const sink = (line: string) => logLines.push(line);
+  const logger = createLogger(config.logLevel, sink);
+  const zitadel = createZitadelClient({
+    instanceUrl: config.instanceUrl,
+    tokens: personalAccessToken(TEST_PAT),
+    callTimeoutMs: config.zitadelTimeoutMs,
+    retryPolicy: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+    observer: { retrying: (operation, reason, delayMs) => logger.debug('retrying ZITADEL call', { operation, reason, delayMs }) },
+  });
+  return { app: createApp({ config, zitadel, logger, accessLogSink: sink }), config, logLines };
+}
+
+/** POSTs a body to the webhook route signed with the test key (or as told). */
+export function postWebhook(
+  app: Express,
+  body: string,
+  options: { key?: string; timestampSeconds?: number; header?: string | null; contentType?: string } = {},
+) {
+  const req = request(app)
+    .post('/session/manage')
+    .set('Content-Type', options.contentType ?? 'application/json');
+  const header = options.header === undefined ? signatureHeader(body, options.key ?? TEST_SIGNING_KEY, options.timestampSeconds) : options.header;
+  if (header !== null) void req.set('ZITADEL-Signature', header);
+  return req.send(body);
+}
