@@ -1,10 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** The limiter's whole configuration, parsed once from the environment at start-up and frozen. */
-export interface Config {
+export interface Config extends ConnectionConfig {
   readonly port: number;
-  readonly instanceUrl: string;
-  readonly credential: ZitadelCredential;
   readonly signingKeys: readonly string[];
   readonly concurrentSessions: number;
   readonly limitStrategy: LimitStrategy;
@@ -13,7 +12,6 @@ export interface Config {
   readonly enforceOnRequest: boolean;
   readonly denyMessage: string;
   readonly logLevel: LogLevel;
-  readonly zitadelTimeoutMs: number;
   readonly enforcementDeadlineMs: number;
   readonly deleteConcurrency: number;
   readonly maxBodyBytes: number;
@@ -22,8 +20,19 @@ export interface Config {
 export type LimitStrategy = 'evict-oldest' | 'deny-new';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-/** How we authenticate to ZITADEL. The secret lives only here and in the token provider built from it. */
-export type ZitadelCredential = { readonly kind: 'pat'; readonly token: string };
+/** How we authenticate to ZITADEL. The secret lives only here and in the token source built from it. */
+export type ZitadelCredential =
+  | { readonly kind: 'pat'; readonly token: string }
+  /** A service-account key file (JWT profile): we sign an assertion and exchange it for an access token. */
+  | { readonly kind: 'jwt-profile'; readonly keyId: string; readonly privateKeyPem: string; readonly userId: string }
+  | { readonly kind: 'client-credentials'; readonly clientId: string; readonly clientSecret: string };
+
+/** What every ZITADEL caller needs (the service and the operator CLI): where it is and who we are. */
+export interface ConnectionConfig {
+  readonly instanceUrl: string;
+  readonly credential: ZitadelCredential;
+  readonly zitadelTimeoutMs: number;
+}
 
 /** A start-up failure: names the variables at fault and why, never their values. */
 export class ConfigError extends Error {
@@ -82,10 +91,80 @@ const signingKeys = requiredSecret("the target's signing key from ZITADEL").tran
   return keys;
 });
 
+const optionalSecret = z.string().trim().min(1).optional();
+
+const connectionSchema = z.object({
+  INSTANCE_URL: instanceUrl,
+  PAT: optionalSecret,
+  ZITADEL_KEY_FILE: z.string().trim().min(1).optional(),
+  ZITADEL_KEY_JSON: optionalSecret,
+  ZITADEL_CLIENT_ID: z.string().trim().min(1).optional(),
+  ZITADEL_CLIENT_SECRET: optionalSecret,
+  ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
+});
+
+// The JSON ZITADEL offers for download when a key is added to a service account.
+const serviceAccountKeySchema = z.object({
+  type: z.literal('serviceaccount').optional(),
+  keyId: z.string().min(1),
+  key: z.string().includes('PRIVATE KEY'),
+  userId: z.string().min(1),
+});
+
+const CREDENTIAL_HELP =
+  'set exactly one credential: PAT, ZITADEL_KEY_FILE (or ZITADEL_KEY_JSON), or ZITADEL_CLIENT_ID with ZITADEL_CLIENT_SECRET';
+
+function parseServiceAccountKey(variable: string, text: string, problems: string[]): ZitadelCredential | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    problems.push(`${variable} is not valid JSON (expected the key file ZITADEL offers for a service account)`);
+    return undefined;
+  }
+  const key = serviceAccountKeySchema.safeParse(json);
+  if (!key.success) {
+    problems.push(`${variable} is not a service-account key file (needs keyId, key and userId)`);
+    return undefined;
+  }
+  return Object.freeze({ kind: 'jwt-profile', keyId: key.data.keyId, privateKeyPem: key.data.key, userId: key.data.userId });
+}
+
+/** Picks the one configured credential, or explains which is missing or conflicting. Never echoes values. */
+function credentialFrom(values: z.infer<typeof connectionSchema>, problems: string[]): ZitadelCredential | undefined {
+  const kinds: string[] = [];
+  if (values.PAT !== undefined) kinds.push('PAT');
+  if (values.ZITADEL_KEY_FILE !== undefined) kinds.push('ZITADEL_KEY_FILE');
+  if (values.ZITADEL_KEY_JSON !== undefined) kinds.push('ZITADEL_KEY_JSON');
+  if (values.ZITADEL_CLIENT_ID !== undefined || values.ZITADEL_CLIENT_SECRET !== undefined) kinds.push('ZITADEL_CLIENT_ID/ZITADEL_CLIENT_SECRET');
+  if (kinds.length === 0) {
+    problems.push(`credential missing: ${CREDENTIAL_HELP}`);
+    return undefined;
+  }
+  if (kinds.length > 1) {
+    problems.push(`conflicting credentials: ${kinds.join(' and ')} are ${kinds.length === 2 ? 'both' : 'all'} set; ${CREDENTIAL_HELP}`);
+    return undefined;
+  }
+  if (values.PAT !== undefined) return Object.freeze({ kind: 'pat', token: values.PAT });
+  if (values.ZITADEL_KEY_JSON !== undefined) return parseServiceAccountKey('ZITADEL_KEY_JSON', values.ZITADEL_KEY_JSON, problems);
+  if (values.ZITADEL_KEY_FILE !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(values.ZITADEL_KEY_FILE, 'utf8');
+    } catch {
+      problems.push('ZITADEL_KEY_FILE cannot be read (check the path and its permissions)');
+      return undefined;
+    }
+    return parseServiceAccountKey('ZITADEL_KEY_FILE', text, problems);
+  }
+  if (values.ZITADEL_CLIENT_ID === undefined) problems.push('ZITADEL_CLIENT_ID is required with ZITADEL_CLIENT_SECRET');
+  if (values.ZITADEL_CLIENT_SECRET === undefined) problems.push('ZITADEL_CLIENT_SECRET is required with ZITADEL_CLIENT_ID');
+  if (values.ZITADEL_CLIENT_ID === undefined || values.ZITADEL_CLIENT_SECRET === undefined) return undefined;
+  return Object.freeze({ kind: 'client-credentials', clientId: values.ZITADEL_CLIENT_ID, clientSecret: values.ZITADEL_CLIENT_SECRET });
+}
+
 const environmentSchema = z.object({
   PORT: integer(0, 65535).default(3000),
-  INSTANCE_URL: instanceUrl,
-  PAT: requiredSecret('a personal access token of a service account with session.read and session.delete'),
   SIGNING_KEY: signingKeys,
   CONCURRENT_SESSIONS: integer(1, 10_000).default(2),
   LIMIT_STRATEGY: z.enum(['evict-oldest', 'deny-new'], { error: 'must be evict-oldest or deny-new' }).default('evict-oldest'),
@@ -101,7 +180,6 @@ const environmentSchema = z.object({
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be debug, info, warn, error or silent' })
     .default('info'),
-  ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
   ENFORCEMENT_DEADLINE_MS: integer(500, 260_000).default(8000),
   DELETE_CONCURRENCY: integer(1, 100).default(20),
   MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024).default(256 * 1024),
@@ -116,24 +194,50 @@ function withoutBlanks(env: NodeJS.ProcessEnv): Record<string, string> {
   return result;
 }
 
+function issuesToProblems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+}
+
+function parseConnection(env: Record<string, string>, problems: string[]): ConnectionConfig | undefined {
+  const parsed = connectionSchema.safeParse(env);
+  if (!parsed.success) {
+    problems.push(...issuesToProblems(parsed.error));
+    return undefined;
+  }
+  const credential = credentialFrom(parsed.data, problems);
+  if (credential === undefined) return undefined;
+  return { instanceUrl: parsed.data.INSTANCE_URL, credential, zitadelTimeoutMs: parsed.data.ZITADEL_TIMEOUT_MS };
+}
+
+/**
+ * Reads only what is needed to call ZITADEL: the instance URL and one credential. The operator CLI uses this
+ * (its `setup` runs before any signing key exists); the service uses loadConfig, which includes it.
+ */
+export function loadConnectionConfig(env: NodeJS.ProcessEnv): ConnectionConfig {
+  const problems: string[] = [];
+  const connection = parseConnection(withoutBlanks(env), problems);
+  if (connection === undefined) throw new ConfigError(problems);
+  return Object.freeze(connection);
+}
+
 /**
  * Reads the configuration from an environment (normally `process.env`). Throws a ConfigError listing every bad
  * variable by name; values are never included, since several of them are secrets.
  */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = environmentSchema.safeParse(withoutBlanks(env));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
-    throw new ConfigError(problems);
-  }
+  const problems: string[] = [];
+  const plain = withoutBlanks(env);
+  const connection = parseConnection(plain, problems);
+  const parsed = environmentSchema.safeParse(plain);
+  if (!parsed.success) problems.push(...issuesToProblems(parsed.error));
+  if (connection === undefined || !parsed.success) throw new ConfigError(problems);
   const values = parsed.data;
-  if (values.ENFORCEMENT_DEADLINE_MS < values.ZITADEL_TIMEOUT_MS) {
+  if (values.ENFORCEMENT_DEADLINE_MS < connection.zitadelTimeoutMs) {
     throw new ConfigError(['ENFORCEMENT_DEADLINE_MS must be at least ZITADEL_TIMEOUT_MS']);
   }
   return Object.freeze({
+    ...connection,
     port: values.PORT,
-    instanceUrl: values.INSTANCE_URL,
-    credential: Object.freeze({ kind: 'pat', token: values.PAT }),
     signingKeys: Object.freeze(values.SIGNING_KEY),
     concurrentSessions: values.CONCURRENT_SESSIONS,
     limitStrategy: values.LIMIT_STRATEGY,
@@ -142,7 +246,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     enforceOnRequest: values.ENFORCE_ON_REQUEST,
     denyMessage: values.DENY_MESSAGE,
     logLevel: values.LOG_LEVEL,
-    zitadelTimeoutMs: values.ZITADEL_TIMEOUT_MS,
     enforcementDeadlineMs: values.ENFORCEMENT_DEADLINE_MS,
     deleteConcurrency: values.DELETE_CONCURRENCY,
     maxBodyBytes: values.MAX_BODY_BYTES,

@@ -1,13 +1,20 @@
 import type { Express } from 'express';
 import { createApp } from './app.js';
-import type { Config } from './config.js';
+import type { Config, ConnectionConfig } from './config.js';
 import type { Logger, LogSink } from './logging/logger.js';
 import { personalAccessToken, type AccessTokenSource } from './zitadel/accessToken.js';
 import { createZitadelClient } from './zitadel/client.js';
 
 /** The access-token source for the configured credential kind. */
-export function accessTokenSourceFor(config: Config): AccessTokenSource {
-  return personalAccessToken(config.credential.token);
+export function accessTokenSourceFor(config: ConnectionConfig): AccessTokenSource {
+  const { credential } = config;
+  switch (credential.kind) {
+    case 'pat':
+      return personalAccessToken(credential.token);
+    default:
+      // Issue #3: JWT profile and client credentials token sources.
+      throw new Error(`credential kind ${credential.kind} is not supported yet`);
+  }
 }
 
 /** Wires the production object graph from a loaded config. Shared by the server and the serverless entry. */
