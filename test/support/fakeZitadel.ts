@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import express, { type Request, type Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 
 /**
  * A small stand-in for ZITADEL's Session Service v2 (and the user search) over real HTTP, for end-to-end tests,
@@ -35,8 +35,8 @@ export interface FaultPlan {
 }
 
 export interface FakeZitadelOptions {
-  /** Bearer tokens accepted; defaults to ['test-pat']. */
-  acceptedTokens?: readonly string[];
+  /** Bearer tokens accepted; defaults to ['test-pat']. Mutable: a fake token endpoint adds what it issues. */
+  acceptedTokens?: string[];
   /** Sessions created less than this long ago are missing from the search; deleted ones linger as long. */
   searchLagMs?: number;
   /** Added to every answer. */
@@ -44,6 +44,10 @@ export interface FakeZitadelOptions {
   faults?: FaultPlan;
   /** Deterministic source for fault decisions. */
   random?: () => number;
+  /** Routes mounted before the bearer-token gate and fault injection (e.g. a fake `/oauth/v2/token`). */
+  publicRoutes?: (app: Express, fake: FakeZitadel) => void;
+  /** Routes mounted behind the gate, beside the session routes (e.g. a fake `/v2/actions`). */
+  protectedRoutes?: (app: Express, fake: FakeZitadel) => void;
 }
 
 let sequence = 300_000_000_000_000_000n;
@@ -83,7 +87,9 @@ function sessionJson(session: FakeSession) {
 export class FakeZitadel {
   readonly sessions = new Map<string, FakeSession>();
   readonly seen: SeenRequest[] = [];
-  options: Required<Omit<FakeZitadelOptions, 'faults'>> & { faults: FaultPlan | undefined };
+  options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes'>> & { faults: FaultPlan | undefined };
+  readonly #publicRoutes: FakeZitadelOptions['publicRoutes'];
+  readonly #protectedRoutes: FakeZitadelOptions['protectedRoutes'];
   #server: Server | undefined;
   /** Faults queued for the next calls, before the random plan: e.g. [503, 429]. */
   readonly queuedFaults: (number | 'reset')[] = [];
@@ -99,6 +105,8 @@ export class FakeZitadel {
       faults: options.faults,
       random: options.random ?? Math.random,
     };
+    this.#publicRoutes = options.publicRoutes;
+    this.#protectedRoutes = options.protectedRoutes;
   }
 
   get url(): string {
@@ -134,7 +142,10 @@ export class FakeZitadel {
     const app = express();
     app.disable('x-powered-by');
     app.use(express.json());
+    app.use(express.urlencoded({ extended: false }));
+    this.#publicRoutes?.(app, this);
     app.use((req, res, next) => void this.#gate(req, res, next));
+    this.#protectedRoutes?.(app, this);
     app.post('/v2/sessions/search', (req, res) => this.#search(req, res));
     app.get('/v2/sessions/:id', (req, res) => this.#get(req, res));
     app.delete('/v2/sessions/:id', (req, res) => this.#delete(req, res));
