@@ -1,0 +1,238 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const PAT = 'pat-Zq8vN3xK1mW7TESTSECRET';
+const SIGNING_KEY = 'sk-Hj4pL9sR2tY6TESTSECRET';
+
+const VALID_ENV: NodeJS.ProcessEnv = {
+  INSTANCE_URL: 'https://my-instance.zitadel.cloud',
+  PAT,
+  SIGNING_KEY,
+};
+
+function load(overrides: NodeJS.ProcessEnv = {}) {
+  return loadConfig({ ...VALID_ENV, ...overrides });
+}
+
+/** Runs loadConfig expecting a ConfigError, and hands the error back for inspection. */
+function configErrorFor(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('loadConfig accepted an invalid environment');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = load();
+    expect(config).toMatchObject({
+      port: 3000,
+      concurrentSessions: 2,
+      limitStrategy: 'evict-oldest',
+      dryRun: false,
+      signatureToleranceSeconds: 300,
+      enforceOnRequest: false,
+      logLevel: 'info',
+    });
+    expect(config.instanceUrl).toBe('https://my-instance.zitadel.cloud');
+    expect(config.credential).toEqual({ kind: 'pat', token: PAT });
+    expect(config.signingKeys).toEqual([SIGNING_KEY]);
+  });
+
+  it('reads explicit values', () => {
+    const config = load({
+      PORT: '8080',
+      CONCURRENT_SESSIONS: '5',
+      LIMIT_STRATEGY: 'deny-new',
+      DRY_RUN: 'true',
+      SIGNATURE_TOLERANCE_SECONDS: '60',
+      ENFORCE_ON_REQUEST: 'yes',
+      LOG_LEVEL: 'debug',
+      DENY_MESSAGE: '  Too many devices  ',
+      ZITADEL_TIMEOUT_MS: '1000',
+      ENFORCEMENT_DEADLINE_MS: '5000',
+      DELETE_CONCURRENCY: '4',
+      MAX_BODY_BYTES: '4096',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      concurrentSessions: 5,
+      limitStrategy: 'deny-new',
+      dryRun: true,
+      signatureToleranceSeconds: 60,
+      enforceOnRequest: true,
+      logLevel: 'debug',
+      denyMessage: 'Too many devices',
+      zitadelTimeoutMs: 1000,
+      enforcementDeadlineMs: 5000,
+      deleteConcurrency: 4,
+      maxBodyBytes: 4096,
+    });
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('reads DRY_RUN=%s as %s', (value, expected) => {
+    expect(load({ DRY_RUN: value }).dryRun).toBe(expected);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '3000.5'],
+    ['CONCURRENT_SESSIONS', '0'],
+    ['CONCURRENT_SESSIONS', 'two'],
+    ['LIMIT_STRATEGY', 'evict-newest'],
+    ['DRY_RUN', 'maybe'],
+    ['SIGNATURE_TOLERANCE_SECONDS', '0'],
+    ['SIGNATURE_TOLERANCE_SECONDS', '86401'],
+    ['ENFORCE_ON_REQUEST', '2'],
+    ['LOG_LEVEL', 'trace'],
+    ['DENY_MESSAGE', 'x'.repeat(501)],
+    ['ZITADEL_TIMEOUT_MS', '50'],
+    ['ENFORCEMENT_DEADLINE_MS', '100'],
+    ['DELETE_CONCURRENCY', '0'],
+    ['MAX_BODY_BYTES', '10'],
+    ['INSTANCE_URL', 'not a url'],
+  ])('refuses %s=%s with a ConfigError naming the variable', (name, value) => {
+    const error = configErrorFor({ ...VALID_ENV, [name]: value });
+    expect(error.message).toContain(name);
+    expect(error.problems.some((problem) => problem.startsWith(`${name} `))).toBe(true);
+  });
+
+  it.each(['INSTANCE_URL', 'PAT', 'SIGNING_KEY'])('refuses a missing %s, naming it', (name) => {
+    const env: NodeJS.ProcessEnv = { ...VALID_ENV };
+    delete env[name];
+    const error = configErrorFor(env);
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain(name);
+  });
+
+  it('lists every bad variable at once', () => {
+    const error = configErrorFor({ PAT, PORT: 'x', LIMIT_STRATEGY: 'y', DRY_RUN: 'z' });
+    for (const name of ['PORT', 'LIMIT_STRATEGY', 'DRY_RUN', 'INSTANCE_URL', 'SIGNING_KEY']) {
+      expect(error.message).toContain(name);
+    }
+  });
+
+  it('refuses an enforcement deadline shorter than the ZITADEL timeout', () => {
+    const error = configErrorFor({
+      ...VALID_ENV,
+      ZITADEL_TIMEOUT_MS: '5000',
+      ENFORCEMENT_DEADLINE_MS: '1000',
+    });
+    expect(error.message).toContain('ENFORCEMENT_DEADLINE_MS');
+  });
+
+  it('never puts the signing key in the message, even when it is malformed', () => {
+    const malformedKey = 'abcSECRETKEY,,defSECRETKEY';
+    const error = configErrorFor({ ...VALID_ENV, SIGNING_KEY: malformedKey });
+    expect(error.message).toContain('SIGNING_KEY');
+    expect(error.message).not.toContain('abcSECRETKEY');
+    expect(error.message).not.toContain('defSECRETKEY');
+    expect(error.message).not.toContain(PAT);
+  });
+
+  it('never puts the PAT or the signing key in the message when another variable is bad', () => {
+    const error = configErrorFor({
+      ...VALID_ENV,
+      INSTANCE_URL: `ftp://${PAT}@example.com/?key=${SIGNING_KEY}`,
+    });
+    expect(error.message).toContain('INSTANCE_URL');
+    expect(error.message).not.toContain(PAT);
+    expect(error.message).not.toContain(SIGNING_KEY);
+    expect(JSON.stringify(error.problems)).not.toContain(PAT);
+  });
+
+  it('never puts the values of bad variables in the message', () => {
+    const error = configErrorFor({ ...VALID_ENV, PORT: 'port-value-XYZ', LOG_LEVEL: 'level-value-XYZ' });
+    expect(error.message).not.toContain('XYZ');
+  });
+
+  it.each([
+    ['https://my-instance.zitadel.cloud', 'https://my-instance.zitadel.cloud'],
+    ['https://my-instance.zitadel.cloud/', 'https://my-instance.zitadel.cloud'],
+    ['https://auth.example.com/zitadel//', 'https://auth.example.com/zitadel'],
+    ['https://auth.example.com:8443', 'https://auth.example.com:8443'],
+    ['http://localhost:8080', 'http://localhost:8080'],
+    ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080'],
+    ['http://[::1]:8080', 'http://[::1]:8080'],
+  ])('accepts INSTANCE_URL %s as %s', (value, expected) => {
+    expect(load({ INSTANCE_URL: value }).instanceUrl).toBe(expected);
+  });
+
+  it.each([
+    ['plain http to a public host', 'http://my-instance.zitadel.cloud'],
+    ['plain http to a private address', 'http://10.0.0.5:8080'],
+    ['another scheme', 'ftp://my-instance.zitadel.cloud'],
+    ['a query string', 'https://my-instance.zitadel.cloud/?org=1'],
+    ['a fragment', 'https://my-instance.zitadel.cloud/#x'],
+    ['credentials', 'https://user:pass@my-instance.zitadel.cloud'],
+    ['a user name only', 'https://user@my-instance.zitadel.cloud'],
+    ['no scheme', 'my-instance.zitadel.cloud'],
+  ])('refuses an INSTANCE_URL with %s', (_name, value) => {
+    expect(configErrorFor({ ...VALID_ENV, INSTANCE_URL: value }).message).toContain('INSTANCE_URL');
+  });
+
+  it('does not echo credentials of a refused INSTANCE_URL', () => {
+    const error = configErrorFor({
+      ...VALID_ENV,
+      INSTANCE_URL: 'https://admin:hunter2pass@my-instance.zitadel.cloud',
+    });
+    expect(error.message).not.toContain('hunter2pass');
+  });
+
+  it('splits SIGNING_KEY on commas and trims each key', () => {
+    expect(load({ SIGNING_KEY: ' new-key , old-key ' }).signingKeys).toEqual(['new-key', 'old-key']);
+  });
+
+  it('trims the PAT', () => {
+    expect(load({ PAT: `  ${PAT}\n` }).credential).toEqual({ kind: 'pat', token: PAT });
+  });
+
+  it('refuses a SIGNING_KEY with a trailing comma', () => {
+    expect(configErrorFor({ ...VALID_ENV, SIGNING_KEY: 'a,' }).message).toContain('SIGNING_KEY');
+  });
+
+  it('treats blank variables as unset, so defaults apply', () => {
+    const config = load({
+      PORT: '',
+      CONCURRENT_SESSIONS: '   ',
+      LIMIT_STRATEGY: '',
+      DRY_RUN: ' ',
+      DENY_MESSAGE: '  ',
+    });
+    expect(config.port).toBe(3000);
+    expect(config.concurrentSessions).toBe(2);
+    expect(config.limitStrategy).toBe('evict-oldest');
+    expect(config.dryRun).toBe(false);
+    expect(config.denyMessage.length).toBeGreaterThan(0);
+  });
+
+  it.each(['PAT', 'SIGNING_KEY', 'INSTANCE_URL'])('reports a blank required %s as missing', (name) => {
+    expect(configErrorFor({ ...VALID_ENV, [name]: '  ' }).message).toContain(name);
+  });
+
+  it('ignores unrelated environment variables', () => {
+    expect(load({ HOME: '/root', NODE_ENV: 'production' }).port).toBe(3000);
+  });
+
+  it('returns a frozen configuration', () => {
+    const config = load({ SIGNING_KEY: 'a,b' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.credential)).toBe(true);
+    expect(Object.isFrozen(config.signingKeys)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});
