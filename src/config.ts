@@ -95,12 +95,16 @@ const optionalSecret = z.string().trim().min(1).optional();
 
 const connectionSchema = z.object({
   INSTANCE_URL: instanceUrl,
+  ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
+});
+
+// Parsed on its own so that a bad INSTANCE_URL does not hide a missing credential: start-up lists every problem.
+const credentialSchema = z.object({
   PAT: optionalSecret,
   ZITADEL_KEY_FILE: z.string().trim().min(1).optional(),
   ZITADEL_KEY_JSON: optionalSecret,
   ZITADEL_CLIENT_ID: z.string().trim().min(1).optional(),
   ZITADEL_CLIENT_SECRET: optionalSecret,
-  ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
 });
 
 // The JSON ZITADEL offers for download when a key is added to a service account.
@@ -131,7 +135,7 @@ function parseServiceAccountKey(variable: string, text: string, problems: string
 }
 
 /** Picks the one configured credential, or explains which is missing or conflicting. Never echoes values. */
-function credentialFrom(values: z.infer<typeof connectionSchema>, problems: string[]): ZitadelCredential | undefined {
+function credentialFrom(values: z.infer<typeof credentialSchema>, problems: string[]): ZitadelCredential | undefined {
   const kinds: string[] = [];
   if (values.PAT !== undefined) kinds.push('PAT');
   if (values.ZITADEL_KEY_FILE !== undefined) kinds.push('ZITADEL_KEY_FILE');
@@ -200,12 +204,11 @@ function issuesToProblems(error: z.ZodError): string[] {
 
 function parseConnection(env: Record<string, string>, problems: string[]): ConnectionConfig | undefined {
   const parsed = connectionSchema.safeParse(env);
-  if (!parsed.success) {
-    problems.push(...issuesToProblems(parsed.error));
-    return undefined;
-  }
-  const credential = credentialFrom(parsed.data, problems);
-  if (credential === undefined) return undefined;
+  if (!parsed.success) problems.push(...issuesToProblems(parsed.error));
+  const credentials = credentialSchema.safeParse(env);
+  if (!credentials.success) problems.push(...issuesToProblems(credentials.error));
+  const credential = credentials.success ? credentialFrom(credentials.data, problems) : undefined;
+  if (!parsed.success || credential === undefined) return undefined;
   return { instanceUrl: parsed.data.INSTANCE_URL, credential, zitadelTimeoutMs: parsed.data.ZITADEL_TIMEOUT_MS };
 }
 

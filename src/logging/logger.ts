@@ -18,7 +18,7 @@ export interface Logger {
 const SEVERITY: Record<Exclude<LogLevel, 'silent'>, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 // Defence in depth: even if someone adds a field named like a secret, its value never reaches the output.
-const SECRET_FIELD = /token|secret|password|authorization|signature|signing|cookie|key$|^body$|payload/i;
+const SECRET_FIELD = /token|secret|password|authorization|signature|signing|cookie|key$|body$|payload/i;
 
 function redact(fields: LogFields): Record<string, unknown> {
   const result: Record<string, unknown> = {};
@@ -37,7 +37,9 @@ export function createLogger(level: LogLevel, sink: LogSink = (line) => process.
   const build = (bound: LogFields): Logger => {
     const write = (severity: Exclude<LogLevel, 'silent'>, message: string, fields: LogFields = {}) => {
       if (SEVERITY[severity] < threshold) return;
-      sink(JSON.stringify({ time: new Date().toISOString(), level: severity, msg: message, ...redact({ ...bound, ...fields }) }));
+      const line = { time: new Date().toISOString(), level: severity, msg: message };
+      // Fields come after the line's own keys in the output but can never overwrite them.
+      sink(JSON.stringify({ ...line, ...redact({ ...bound, ...fields }), ...line }));
     };
     return {
       debug: (message, fields) => write('debug', message, fields),

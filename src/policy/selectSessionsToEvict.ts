@@ -104,8 +104,11 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
 
   const ids = (sessions: readonly CountedSession[]) => sessions.filter((s) => s.id !== INCOMING_ID).map((s) => s.id);
 
+  // A trigger that does not count (another user's, expired, unauthenticated) takes no place and is never removed.
+  const triggerCounts = counted.some((session) => session.isTrigger);
   if (input.strategy === 'deny-new' && triggerId !== undefined) {
     const others = counted.filter((session) => !session.isTrigger);
+    if (!triggerCounts) return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
     if (others.length < input.limit) return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
     return { outcome: 'deny', counted: counted.length, keep: ids(others), remove: triggerId === INCOMING_ID ? [] : [triggerId], excluded };
   }
@@ -113,11 +116,12 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   if (counted.length <= input.limit) return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
   // Sweeps under deny-new keep the first logins; everything else keeps the latest.
   const ordered = input.strategy === 'deny-new' ? [...counted].reverse() : counted;
+  const kept = new Set(ordered.slice(0, input.limit));
   return {
     outcome: 'evict',
     counted: counted.length,
-    keep: ids(ordered.slice(0, input.limit)),
-    remove: ids(ordered.slice(input.limit)),
+    keep: ids(counted.filter((session) => kept.has(session))),
+    remove: ids(counted.filter((session) => !kept.has(session))),
     excluded,
   };
 }

@@ -236,3 +236,11 @@ describe('loadConfig', () => {
     }).toThrow(TypeError);
   });
 });
+
+describe('loadConfig reports every problem at once', () => {
+  it('names a missing credential even when INSTANCE_URL is also wrong', () => {
+    const error = configErrorFor({ INSTANCE_URL: 'ftp://x', SIGNING_KEY });
+    expect(error.message).toContain('INSTANCE_URL');
+    expect(error.message).toContain('credential missing');
+  });
+});

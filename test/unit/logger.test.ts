@@ -122,3 +122,20 @@ describe('createLogger', () => {
     expect(record).toHaveProperty('counted', 3);
   });
 });
+
+describe('createLogger keeps its own keys and hides body-like fields', () => {
+  it('does not let a field overwrite time, level or msg', () => {
+    const { logger, records } = capture('info');
+    logger.info('real message', { level: 'error', msg: 'forged', time: 'never' });
+    const [record] = records();
+    expect(record).toMatchObject({ level: 'info', msg: 'real message' });
+    expect(record?.time).not.toBe('never');
+  });
+
+  it('redacts fields named rawBody or requestBody', () => {
+    const { logger, lines } = capture('info');
+    logger.info('x', { rawBody: '{"password":"p"}', requestBody: 'b' });
+    expect(lines.join('')).not.toContain('password');
+    expect(lines.join('')).toContain('[redacted]');
+  });
+});

@@ -96,3 +96,10 @@ describe('mapWithConcurrency', () => {
     expect(calls).toBe(0);
   });
 });
+
+describe('mapWithConcurrency with a nonsensical concurrency', () => {
+  it.each([0, -1, Number.NaN])('still runs every task one at a time for %s', async (concurrency) => {
+    const results = await mapWithConcurrency([1, 2, 3], concurrency, (n) => Promise.resolve(n * 2));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : undefined))).toEqual([2, 4, 6]);
+  });
+});

@@ -406,3 +406,24 @@ describe('selectSessionsToEvict', () => {
     });
   });
 });
+
+describe('regressions', () => {
+  it('deny-new never removes a trigger that does not count (another user, unauthenticated, no creation date)', () => {
+    const listed = [session('a', 1), session('b', 2)];
+    for (const trigger of [
+      session('x', 3, { userId: OTHER_USER }),
+      session('x', 3, { authenticated: false }),
+      session('x', 3, { createdAtMs: undefined }),
+    ]) {
+      const decision = decide(listed, trigger, 2, 'deny-new');
+      expect(decision.outcome).toBe('within_limit');
+      expect(decision.remove).toEqual([]);
+    }
+  });
+
+  it('a deny-new sweep keeps the oldest N but reports them newest first', () => {
+    const decision = decide([session('a', 1), session('b', 2), session('c', 3)], undefined, 2, 'deny-new');
+    expect(decision.keep).toEqual(['b', 'a']);
+    expect(decision.remove).toEqual(['c']);
+  });
+});

@@ -15,7 +15,7 @@ interface SignatureVector {
 }
 
 // Computed by ZITADEL's own Go signing code, so a mistake shared by our test signer and our verifier cannot hide.
-const vectorFile = new URL('../../../shared/zitadel/signature-vectors.json', import.meta.url);
+const vectorFile = new URL('../fixtures/zitadel-signature-vectors.json', import.meta.url);
 const { vectors } = JSON.parse(readFileSync(vectorFile, 'utf8')) as { vectors: SignatureVector[] };
 
 function vector(index: number): SignatureVector {
