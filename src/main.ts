@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import dotenv from 'dotenv';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { createServerWithTimeouts } from './http/serverTimeouts.js';
 import { createLogger } from './logging/logger.js';
 import { buildService } from './service.js';
 
@@ -44,10 +45,8 @@ function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 const app = buildService(config, logger, (line) => process.stdout.write(`${line}\n`));
-const server = app.listen(config.port);
 // Slow or stalled clients must not hold sockets for minutes (Node's defaults are 60 s and 300 s).
-server.headersTimeout = 10_000;
-server.requestTimeout = 15_000;
+const server = createServerWithTimeouts(app).listen(config.port);
 server.on('listening', () => {
   const address = server.address();
   logger.info('zitadel-session-limiter listening', {
