@@ -63,7 +63,9 @@ const methodEnvelopeSchema = z.object({
   fullMethod: z.string().min(1).max(300),
   instanceID: z.string().optional(),
   request: z.unknown().optional(),
-  response: z.unknown().optional(),
+  // Its presence alone makes a webhook a response condition (and a SetSession's is not read further), so it must
+  // at least be the JSON object ZITADEL always sends: `"response": 0` or `null` is not a response.
+  response: z.record(z.string(), z.unknown()).optional(),
 });
 
 const createSessionResponseSchema = z.object({
