@@ -4,6 +4,7 @@ import type { Config, ConnectionConfig } from './config.js';
 import type { Logger, LogSink } from './logging/logger.js';
 import { personalAccessToken, type AccessTokenSource } from './zitadel/accessToken.js';
 import { createZitadelClient } from './zitadel/client.js';
+import { clientCredentialsTokenSource, jwtProfileTokenSource } from './zitadel/oauthTokenSource.js';
 
 /** The access-token source for the configured credential kind. */
 export function accessTokenSourceFor(config: ConnectionConfig): AccessTokenSource {
@@ -11,9 +12,10 @@ export function accessTokenSourceFor(config: ConnectionConfig): AccessTokenSourc
   switch (credential.kind) {
     case 'pat':
       return personalAccessToken(credential.token);
-    default:
-      // Issue #3: JWT profile and client credentials token sources.
-      throw new Error(`credential kind ${credential.kind} is not supported yet`);
+    case 'jwt-profile':
+      return jwtProfileTokenSource(credential, { instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs });
+    case 'client-credentials':
+      return clientCredentialsTokenSource(credential, { instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs });
   }
 }
 

@@ -13,7 +13,7 @@ import {
   type SessionRow,
 } from './sessionSchema.js';
 
-export type ZitadelOperation = 'list_sessions' | 'get_session' | 'delete_session' | 'find_user';
+export type ZitadelOperation = 'list_sessions' | 'get_session' | 'delete_session' | 'find_user' | 'fetch_token';
 
 /** Hooks for metrics and logs; every argument is safe to record (no ids, no secrets). */
 export interface ZitadelCallObserver {
