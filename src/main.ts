@@ -8,10 +8,10 @@ import { buildService } from './service.js';
 // How long in-flight webhooks get to finish after SIGTERM. Platforms kill at 30 s (Render, Kubernetes defaults).
 const SHUTDOWN_GRACE_MS = 25_000;
 
-function loadConfigOrExit(): Config {
-  dotenv.config({ quiet: true });
+/** Runs a start-up step; a ConfigError (from the environment, or a key file read while wiring) exits cleanly. */
+function orExitOnConfigError<T>(step: () => T): T {
   try {
-    return loadConfig(process.env);
+    return step();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`zitadel-session-limiter cannot start.\n${error.message}\n`);
@@ -19,6 +19,11 @@ function loadConfigOrExit(): Config {
     }
     throw error;
   }
+}
+
+function loadConfigOrExit(): Config {
+  dotenv.config({ quiet: true });
+  return orExitOnConfigError(() => loadConfig(process.env));
 }
 
 function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>): void {
@@ -44,7 +49,7 @@ function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
-const app = buildService(config, logger, (line) => process.stdout.write(`${line}\n`));
+const app = orExitOnConfigError(() => buildService(config, logger, (line) => process.stdout.write(`${line}\n`)));
 // Slow or stalled clients must not hold sockets for minutes (Node's defaults are 60 s and 300 s).
 const server = createServerWithTimeouts(app).listen(config.port);
 server.on('listening', () => {

@@ -1,5 +1,5 @@
 import morgan from 'morgan';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { LogSink } from '../logging/logger.js';
 
 /**
@@ -7,7 +7,7 @@ import type { LogSink } from '../logging/logger.js';
  * the webhook's headers carry the signature and its body carries passwords.
  */
 export function accessLog(sink: LogSink): RequestHandler {
-  return morgan<import('express').Request, import('express').Response>(
+  return morgan<Request, Response>(
     (tokens, req, res) =>
       JSON.stringify({
         time: new Date().toISOString(),

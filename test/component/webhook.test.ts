@@ -53,7 +53,7 @@ describe('a verified login (CreateSession response by user id with a password)',
         return true;
       })
       .reply(function () {
-        authorization = this.req.headers.authorization as string | undefined;
+        authorization = this.req.headers.authorization;
         // The trigger (s-new) is not listed yet: the search lags.
         return [200, searchReturns([row('s-3', minutesAgo(1)), row('s-2', minutesAgo(10)), row('s-1', minutesAgo(20))])];
       })

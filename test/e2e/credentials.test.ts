@@ -221,8 +221,8 @@ describe('credential problems', () => {
 
     const { code, output } = await runLimiterExpectingFailure({ ...base, ZITADEL_KEY_JSON: keyJson });
 
-    expect(code).not.toBe(0);
-    expect(code).not.toBeNull();
+    expect(code).toBe(78);
+    expect(output).toContain('cannot start');
     expect(output).toContain('ZITADEL_KEY_FILE / ZITADEL_KEY_JSON');
     expect(pemBodyLines(ecKey).filter((line) => output.includes(line))).toEqual([]);
   });
