@@ -2,19 +2,29 @@ import express, { type Express } from 'express';
 import type { Config } from './config.js';
 import { createWebhookProcessor } from './enforcement/processSessionWebhook.js';
 import { accessLog } from './http/accessLog.js';
+import { auditLog } from './http/auditLog.js';
 import { errorHandler } from './http/errorHandler.js';
 import { HttpProblem } from './http/httpProblem.js';
+import { metricsRoute } from './http/metricsRoute.js';
 import { requestContext } from './http/requestContext.js';
 import { WEBHOOK_PATH, webhookRoute } from './http/webhookRoute.js';
 import type { Logger, LogSink } from './logging/logger.js';
+import { createLimiterMetrics, type LimiterMetrics } from './metrics/limiterMetrics.js';
 import type { ZitadelSessionApi } from './zitadel/client.js';
 
 export interface AppDeps {
   readonly config: Config;
   readonly zitadel: ZitadelSessionApi;
   readonly logger: Logger;
+  /**
+   * The app's metrics. Pass the instance the ZITADEL client's observer feeds (see observeZitadelCalls), so that
+   * ZITADEL latencies are known; omit for a fresh, unobserved one.
+   */
+  readonly metrics?: LimiterMetrics;
   /** Where access-log lines go; omit to turn access logs off (tests). */
   readonly accessLogSink?: LogSink;
+  /** Where audit records go (one per verified webhook); omit to turn them off (tests). */
+  readonly auditSink?: LogSink;
   readonly now?: () => number;
 }
 
@@ -23,21 +33,26 @@ export interface AppDeps {
  * (Vercel) and the tests all build it the same way from explicit dependencies.
  */
 export function createApp(deps: AppDeps): Express {
+  const { config, zitadel, logger } = deps;
   const now = deps.now ?? Date.now;
+  const metrics = deps.metrics ?? createLimiterMetrics({ now });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(logger));
   if (deps.accessLogSink !== undefined) app.use(accessLog(deps.accessLogSink));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  const processWebhook = createWebhookProcessor({ config: deps.config, zitadel: deps.zitadel, now });
-  app.post(WEBHOOK_PATH, ...webhookRoute({ config: deps.config, processWebhook, now }, deps.logger));
+  app.get('/metrics', metricsRoute(metrics.registry));
+
+  const processWebhook = createWebhookProcessor({ config, zitadel, now });
+  const audit = deps.auditSink === undefined ? undefined : auditLog(deps.auditSink, config);
+  app.post(WEBHOOK_PATH, ...webhookRoute({ config, processWebhook, now, metrics, audit }, logger));
 
   app.use((_req, _res, next) => next(new HttpProblem(404, 'not_found')));
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(logger));
   return app;
 }

@@ -2,6 +2,8 @@ import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { Config, ConnectionConfig } from './config.js';
 import type { Logger, LogSink } from './logging/logger.js';
+import { createLimiterMetrics } from './metrics/limiterMetrics.js';
+import { observeZitadelCalls } from './metrics/observeZitadelCalls.js';
 import { personalAccessToken, type AccessTokenSource } from './zitadel/accessToken.js';
 import { createZitadelClient } from './zitadel/client.js';
 import { clientCredentialsTokenSource, jwtProfileTokenSource } from './zitadel/oauthTokenSource.js';
@@ -19,15 +21,21 @@ export function accessTokenSourceFor(config: ConnectionConfig): AccessTokenSourc
   }
 }
 
-/** Wires the production object graph from a loaded config. Shared by the server and the serverless entry. */
-export function buildService(config: Config, logger: Logger, accessLogSink?: LogSink): Express {
+/**
+ * Wires the production object graph from a loaded config. Shared by the server and the serverless entry.
+ * `recordSink` receives the access-log lines and the audit records (stdout in production); omit it for neither.
+ */
+export function buildService(config: Config, logger: Logger, recordSink?: LogSink): Express {
+  const metrics = createLimiterMetrics({
+    settings: { limit: config.concurrentSessions, strategy: config.limitStrategy, dryRun: config.dryRun },
+  });
   const zitadel = createZitadelClient({
     instanceUrl: config.instanceUrl,
     tokens: accessTokenSourceFor(config),
     callTimeoutMs: config.zitadelTimeoutMs,
-    observer: {
-      retrying: (operation, reason, delayMs) => logger.debug('retrying ZITADEL call', { operation, reason, delayMs }),
-    },
+    // ZITADEL latencies and retries for /metrics, "ZITADEL answered lately" for /readyz, debug lines per request.
+    observer: observeZitadelCalls(metrics, logger),
   });
-  return createApp({ config, zitadel, logger, ...(accessLogSink === undefined ? {} : { accessLogSink }) });
+  const sinks = recordSink === undefined ? {} : { accessLogSink: recordSink, auditSink: recordSink };
+  return createApp({ config, zitadel, logger, metrics, ...sinks });
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logging/logger.js';
+import { withRequestLogger } from '../logging/requestScope.js';
 import type { SessionWebhook } from '../webhook/parseSessionWebhook.js';
 import type { ZitadelSessionApi } from '../zitadel/client.js';
 import { deadlineIn } from '../zitadel/deadline.js';
@@ -23,6 +24,7 @@ export type WebhookProcessor = (
 /**
  * The limiter's use case: from a verified, parsed webhook to what was kept and deleted. All ZITADEL work for one
  * webhook shares one deadline that fits inside ZITADEL's target timeout, and webhooks of one user run one at a time.
+ * Every line logged on its behalf, down to the ZITADEL client's, goes through the webhook's own logger (request id).
  */
 export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProcessor {
   const { config, zitadel, now } = deps;
@@ -30,7 +32,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
   const recentSessions = new RecentSessions();
   let requestConditionHintGiven = false;
 
-  return async (webhook, { sentAtMs, logger }) => {
+  const processInScope: WebhookProcessor = async (webhook, { sentAtMs, logger }) => {
     if (webhook.kind === 'ignored') return { outcome: 'ignored', reason: webhook.reason };
 
     if (webhook.source === 'request' && !config.enforceOnRequest && !requestConditionHintGiven) {
@@ -66,4 +68,5 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
       }),
     );
   };
+  return (webhook, context) => withRequestLogger(context.logger, () => processInScope(webhook, context));
 }

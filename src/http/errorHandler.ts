@@ -4,8 +4,14 @@ import { InvalidPayloadError } from '../webhook/parseSessionWebhook.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import { HttpProblem } from './httpProblem.js';
 
+/** What an error is answered with: a status and a terse code, never any of the caller's input. */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly code: string;
+}
+
 // body-parser's error types (see its README), as the terse codes we answer with.
-const BODY_PARSER_ERRORS: Readonly<Record<string, { status: number; code: string }>> = {
+const BODY_PARSER_ERRORS: Readonly<Record<string, ErrorAnswer>> = {
   'entity.too.large': { status: 413, code: 'payload_too_large' },
   'encoding.unsupported': { status: 415, code: 'unsupported_content_encoding' },
   'charset.unsupported': { status: 415, code: 'unsupported_charset' },
@@ -14,7 +20,7 @@ const BODY_PARSER_ERRORS: Readonly<Record<string, { status: number; code: string
   'stream.encoding.set': { status: 500, code: 'internal_error' },
 };
 
-function bodyParserErrorOf(error: unknown): { status: number; code: string } | undefined {
+function bodyParserErrorOf(error: unknown): ErrorAnswer | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error) || typeof error.type !== 'string') return undefined;
   return BODY_PARSER_ERRORS[error.type];
 }
@@ -28,41 +34,38 @@ export function zitadelErrorCode(error: ZitadelError): string {
   return 'zitadel_unavailable';
 }
 
+/** The status and terse code an error is answered with. Pure: also what the webhook metrics count. */
+export function answerFor(error: unknown): ErrorAnswer {
+  if (error instanceof HttpProblem) return { status: error.status, code: error.code };
+  if (error instanceof InvalidPayloadError) return { status: 400, code: error.code };
+  const bodyError = bodyParserErrorOf(error);
+  if (bodyError !== undefined) return bodyError;
+  if (error instanceof ZitadelError) return { status: 502, code: zitadelErrorCode(error) };
+  return { status: 500, code: 'internal_error' };
+}
+
 /**
  * The one place where errors become answers. Known errors map to a status and a code; anything else is a bare
  * 500 with a log line carrying the request id. Never echoes an error message to the caller.
  */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(fallbackLogger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    const requestId = typeof res.locals.requestId === 'string' ? res.locals.requestId : undefined;
-    const bodyError = bodyParserErrorOf(error);
-    let status: number;
-    let code: string;
-    if (error instanceof HttpProblem) {
-      ({ status, code } = error);
-    } else if (error instanceof InvalidPayloadError) {
-      status = 400;
-      code = error.code;
-    } else if (bodyError !== undefined) {
-      ({ status, code } = bodyError);
-    } else if (error instanceof ZitadelError) {
-      status = 502;
-      code = zitadelErrorCode(error);
+    // The request's own logger stamps its request id, like every other line of this request.
+    const logger = (res.locals.logger as Logger | undefined) ?? fallbackLogger;
+    const { status, code } = answerFor(error);
+    if (error instanceof ZitadelError) {
       logger.error('ZITADEL call failed', {
-        requestId,
         operation: error.operation,
         failure: error.kind,
         status: error.status,
         grpcCode: error.grpcCode,
       });
-    } else {
-      status = 500;
-      code = 'internal_error';
-      logger.error('unexpected error', { requestId, errorName: error instanceof Error ? error.name : typeof error, path: req.path });
+    } else if (code === 'internal_error') {
+      logger.error('unexpected error', { errorName: error instanceof Error ? error.name : typeof error, path: req.path });
     }
     res.status(status).json({ error: code });
   };

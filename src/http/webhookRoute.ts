@@ -1,10 +1,13 @@
-import express, { type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config.js';
 import type { WebhookOutcome } from '../enforcement/outcome.js';
 import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
+import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
 import { verifyZitadelSignature, type SignatureFailureReason } from '../signature/verifyZitadelSignature.js';
-import { parseSessionWebhook } from '../webhook/parseSessionWebhook.js';
+import { parseSessionWebhook, type SessionWebhook } from '../webhook/parseSessionWebhook.js';
+import type { AuditLog } from './auditLog.js';
+import { answerFor } from './errorHandler.js';
 import { HttpProblem } from './httpProblem.js';
 
 export const WEBHOOK_PATH = '/session/manage';
@@ -24,6 +27,17 @@ export interface WebhookRouteDeps {
   readonly config: Config;
   readonly processWebhook: WebhookProcessor;
   readonly now: () => number;
+  readonly metrics: LimiterMetrics;
+  /** One record per verified webhook; undefined turns audit records off (tests that do not look at them). */
+  readonly audit: AuditLog | undefined;
+}
+
+/** Remembers when the webhook arrived, before its body is read: durations are measured from here. */
+function stampReceipt(now: () => number): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.receivedAtMs = now();
+    next();
+  };
 }
 
 /** ZITADEL always sends application/json, even for JWT payloads; anything else was not sent by it. */
@@ -45,6 +59,24 @@ function signatureHeaderOf(headers: NodeJS.Dict<string[]>): string | undefined {
   // Node would join repeated headers with ", "; two signature headers are never legitimate.
   if (values.length !== 1) throw new HttpProblem(400, 'signature_malformed');
   return values[0];
+}
+
+/**
+ * The exact bytes ZITADEL signed. When something before us consumed the stream and left a parsed body (Vercel's Node
+ * helpers do, unless NODEJS_HELPERS=0), the bytes are gone: re-serialising would never match the HMAC (Go escapes
+ * HTML characters, JSON.stringify does not), so this fails loudly instead of refusing every webhook as forged.
+ */
+function rawBodyOf(req: Request, logger: Logger): Buffer {
+  let body: unknown;
+  try {
+    body = req.body;
+  } catch {
+    body = null;
+  }
+  if (Buffer.isBuffer(body)) return body;
+  if (body === undefined) return Buffer.alloc(0);
+  logger.error('the request body was parsed before the webhook route saw its bytes; on Vercel set NODEJS_HELPERS=0');
+  throw new HttpProblem(500, 'raw_body_unavailable');
 }
 
 function parseJson(rawBody: Buffer): unknown {
@@ -86,13 +118,31 @@ function answer(res: Response, outcome: WebhookOutcome, denyMessage: string): vo
 }
 
 /** `POST /session/manage`: the Actions V2 target. Same path as ZITADEL's blog sample, so it is a drop-in. */
-export function webhookRoute(deps: WebhookRouteDeps, fallbackLogger: Logger): RequestHandler[] {
-  const { config, processWebhook, now } = deps;
+export function webhookRoute(deps: WebhookRouteDeps, fallbackLogger: Logger): (RequestHandler | ErrorRequestHandler)[] {
+  const { config, processWebhook, now, metrics, audit } = deps;
   const readRawBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false });
+
+  /** Runs the use case and records its result (metrics, audit) whether it decided or failed. */
+  async function decide(webhook: SessionWebhook, sentAtMs: number, res: Response, logger: Logger): Promise<WebhookOutcome> {
+    const requestId = res.locals.requestId as string | undefined;
+    const receivedAtMs = (res.locals.receivedAtMs as number | undefined) ?? now();
+    try {
+      const outcome = await processWebhook(webhook, { sentAtMs, logger });
+      const durationMs = now() - receivedAtMs;
+      metrics.webhookDecided(outcome, durationMs);
+      audit?.decision(requestId, outcome, durationMs);
+      return outcome;
+    } catch (error) {
+      const durationMs = now() - receivedAtMs;
+      metrics.enforcementFailed(durationMs);
+      audit?.failure(requestId, answerFor(error).code, durationMs);
+      throw error;
+    }
+  }
 
   const handle: RequestHandler = async (req, res) => {
     const logger = requestLogger(res, fallbackLogger);
-    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const rawBody = rawBodyOf(req, logger);
     const verification = verifyZitadelSignature({
       header: signatureHeaderOf(req.headersDistinct),
       rawBody,
@@ -107,28 +157,16 @@ export function webhookRoute(deps: WebhookRouteDeps, fallbackLogger: Logger): Re
     }
 
     const webhook = parseSessionWebhook(parseJson(rawBody));
-    const startedMs = now();
-    const outcome = await processWebhook(webhook, { sentAtMs: verification.timestampSeconds * 1000, logger });
-    const durationMs = now() - startedMs;
-    if (outcome.outcome === 'ignored') {
-      logger.info('webhook ignored', { reason: outcome.reason, sessionId: outcome.sessionId, durationMs });
-    } else {
-      logger.info('webhook handled', {
-        outcome: outcome.outcome,
-        userId: outcome.userId,
-        sessionId: outcome.sessionId,
-        limit: outcome.limit,
-        strategy: outcome.strategy,
-        dryRun: outcome.dryRun,
-        counted: outcome.counted,
-        kept: outcome.kept,
-        deleted: outcome.deleted,
-        failed: outcome.failed,
-        durationMs,
-      });
-    }
+    // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
+    const outcome = await decide(webhook, verification.timestampSeconds * 1000, res, logger);
     answer(res, outcome, config.denyMessage);
   };
 
-  return [requireJsonContentType, readRawBody, handle];
+  /** Counts every error answer of this route (refused or failed) by its code, then lets the error handler answer. */
+  const countErrorAnswer: ErrorRequestHandler = (error: unknown, _req, _res, next) => {
+    metrics.webhookAnsweredWithError(answerFor(error));
+    next(error);
+  };
+
+  return [stampReceipt(now), requireJsonContentType, readRawBody, handle, countErrorAnswer];
 }

@@ -3,6 +3,8 @@ import type { Express } from 'express';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { createLimiterMetrics } from '../../src/metrics/limiterMetrics.js';
+import { observeZitadelCalls } from '../../src/metrics/observeZitadelCalls.js';
 import { personalAccessToken } from '../../src/zitadel/accessToken.js';
 import { createZitadelClient } from '../../src/zitadel/client.js';
 import { signatureHeader } from './webhooks.js';
@@ -13,24 +15,32 @@ export const TEST_SIGNING_KEY = 'sk_test_signing_key_never_logged';
 export interface Harness {
   readonly app: Express;
   readonly config: Config;
-  /** Every application and access log line, for asserting what was (and was not) logged. */
+  /** Every application, access and audit log line, for asserting what was (and was not) logged. */
   readonly logLines: string[];
 }
 
+export interface HarnessOptions {
+  /** The app's clock (signature checks, durations, readiness caching); Date.now unless given. */
+  readonly now?: () => number;
+}
+
 /** Builds the real app against `instanceUrl` (nock or a fake ZITADEL) with fast retries for tests. */
-export function buildHarness(env: Record<string, string> = {}, instanceUrl = 'https://zitadel.test'): Harness {
+export function buildHarness(env: Record<string, string> = {}, instanceUrl = 'https://zitadel.test', options: HarnessOptions = {}): Harness {
   const config = loadConfig({ INSTANCE_URL: instanceUrl, PAT: TEST_PAT, SIGNING_KEY: TEST_SIGNING_KEY, LOG_LEVEL: 'debug', ...env });
   const logLines: string[] = [];
   const sink = (line: string) => logLines.push(line);
   const logger = createLogger(config.logLevel, sink);
+  const clock = options.now === undefined ? {} : { now: options.now };
+  // Wired as buildService wires it: the observer feeds the app's metrics and readiness.
+  const metrics = createLimiterMetrics(clock);
   const zitadel = createZitadelClient({
     instanceUrl: config.instanceUrl,
     tokens: personalAccessToken(TEST_PAT),
     callTimeoutMs: config.zitadelTimeoutMs,
     retryPolicy: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
-    observer: { retrying: (operation, reason, delayMs) => logger.debug('retrying ZITADEL call', { operation, reason, delayMs }) },
+    observer: observeZitadelCalls(metrics, logger),
   });
-  return { app: createApp({ config, zitadel, logger, accessLogSink: sink }), config, logLines };
+  return { app: createApp({ config, zitadel, logger, metrics, accessLogSink: sink, auditSink: sink, ...clock }), config, logLines };
 }
 
 /** POSTs a body to the webhook route signed with the test key (or as told). */

@@ -1,0 +1,145 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WebhookOutcome } from '../enforcement/outcome.js';
+import type { ErrorAnswer } from '../http/errorHandler.js';
+import type { ZitadelOperation } from '../zitadel/client.js';
+
+const PREFIX = 'zitadel_session_limiter_';
+
+// Label values must come from small fixed sets: our own codes, ZITADEL operations, HTTP statuses. Anything that
+// does not look like one (it never should) is folded into "other" so no input can mint new time series.
+const CODE = /^[a-z][a-z0-9_]{0,47}$/;
+const HTTP_STATUS = /^[1-5][0-9]{2}$/;
+const boundedCode = (value: string): string => (CODE.test(value) ? value : 'other');
+const boundedStatus = (value: string): string => (HTTP_STATUS.test(value) || CODE.test(value) ? value : 'other');
+
+// ZITADEL answers in milliseconds to a few seconds; a webhook is bounded by ENFORCEMENT_DEADLINE_MS (8 s default).
+const ZITADEL_CALL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const ENFORCEMENT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * The limiter's Prometheus metrics, in a registry of their own so that every app (and every test) counts alone.
+ * Only bounded labels: outcomes, reasons, operations and statuses; never a user id, a session id or a secret.
+ */
+export interface LimiterMetrics {
+  readonly registry: Registry;
+  /** A verified webhook was decided: enforced, within the limit, denied or ignored. */
+  webhookDecided(outcome: WebhookOutcome, durationMs: number): void;
+  /** Enforcement was attempted but failed (ZITADEL unreachable, an unexpected error). */
+  enforcementFailed(durationMs: number): void;
+  /** A webhook got an error answer: rejected (4xx, e.g. a bad signature) or failed (5xx). */
+  webhookAnsweredWithError(answer: ErrorAnswer): void;
+  /** One HTTP attempt against ZITADEL ended: `outcome` is the status or timeout / network / deadline. */
+  zitadelCallFinished(operation: ZitadelOperation, outcome: string, durationMs: number): void;
+  zitadelRetrying(operation: ZitadelOperation, reason: string): void;
+  /** When ZITADEL last answered one of our authenticated calls with success (2xx). */
+  lastZitadelSuccessAtMs(): number | undefined;
+}
+
+export interface LimiterMetricsOptions {
+  /** Node's default process metrics (CPU, memory, event loop, GC). On unless turned off. */
+  readonly processMetrics?: boolean;
+  /** Static settings exported as an info metric, so dashboards can tell a dry run from real evictions. */
+  readonly settings?: { readonly limit: number; readonly strategy: string; readonly dryRun: boolean };
+  readonly now?: () => number;
+}
+
+export function createLimiterMetrics(options: LimiterMetricsOptions = {}): LimiterMetrics {
+  const now = options.now ?? Date.now;
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const webhooks = new Counter({
+    name: `${PREFIX}webhooks_total`,
+    help: 'Webhooks by outcome: enforced, within_limit, denied, ignored (reason says why), rejected (4xx) or failed (5xx), with the answer code as reason.',
+    labelNames: ['outcome', 'reason'] as const,
+    registers,
+  });
+  const enforcementDuration = new Histogram({
+    name: `${PREFIX}enforcement_duration_seconds`,
+    help: 'Time from receiving a webhook to the end of enforcement (all ZITADEL calls included), by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: ENFORCEMENT_BUCKETS,
+    registers,
+  });
+  const sessionsDeleted = new Counter({
+    name: `${PREFIX}sessions_deleted_total`,
+    help: 'Sessions deleted to enforce the limit (evict-oldest deletes old ones, deny-new the newcomer).',
+    labelNames: ['strategy'] as const,
+    registers,
+  });
+  const deleteFailures = new Counter({
+    name: `${PREFIX}session_delete_failures_total`,
+    help: 'Deletions that did not go through before the deadline.',
+    registers,
+  });
+  const dryRunEvictions = new Counter({
+    name: `${PREFIX}dry_run_evictions_total`,
+    help: 'Sessions a dry run would have deleted.',
+    registers,
+  });
+  const zitadelCalls = new Histogram({
+    name: `${PREFIX}zitadel_request_duration_seconds`,
+    help: 'Duration of each HTTP attempt against ZITADEL, by operation and HTTP status (or timeout, network, deadline).',
+    labelNames: ['operation', 'status'] as const,
+    buckets: ZITADEL_CALL_BUCKETS,
+    registers,
+  });
+  const zitadelRetries = new Counter({
+    name: `${PREFIX}zitadel_retries_total`,
+    help: 'Retried ZITADEL calls, by operation and the reason of the failed attempt.',
+    labelNames: ['operation', 'reason'] as const,
+    registers,
+  });
+  const lastSuccess = new Gauge({
+    name: `${PREFIX}zitadel_last_success_timestamp_seconds`,
+    help: 'Unix time of the last successful (2xx) authenticated answer from ZITADEL.',
+    registers,
+  });
+  if (options.settings !== undefined) {
+    new Gauge({
+      name: `${PREFIX}config_info`,
+      help: 'The configured limit, strategy and dry-run flag (value is always 1).',
+      labelNames: ['limit', 'strategy', 'dry_run'] as const,
+      registers,
+    }).set({ limit: options.settings.limit, strategy: options.settings.strategy, dry_run: String(options.settings.dryRun) }, 1);
+  }
+
+  let lastSuccessAtMs: number | undefined;
+
+  return {
+    registry,
+
+    webhookDecided(outcome, durationMs) {
+      if (outcome.outcome === 'ignored') webhooks.inc({ outcome: 'ignored', reason: outcome.reason });
+      else webhooks.inc({ outcome: outcome.outcome });
+      enforcementDuration.observe({ outcome: outcome.outcome }, durationMs / 1000);
+      if (outcome.outcome === 'ignored') return;
+      if (outcome.dryRun) dryRunEvictions.inc(outcome.deleted.length);
+      else sessionsDeleted.inc({ strategy: outcome.strategy }, outcome.deleted.length);
+      deleteFailures.inc(outcome.failed.length);
+    },
+
+    enforcementFailed(durationMs) {
+      enforcementDuration.observe({ outcome: 'failed' }, durationMs / 1000);
+    },
+
+    webhookAnsweredWithError({ status, code }) {
+      webhooks.inc({ outcome: status < 500 ? 'rejected' : 'failed', reason: boundedCode(code) });
+    },
+
+    zitadelCallFinished(operation, outcome, durationMs) {
+      zitadelCalls.observe({ operation, status: boundedStatus(outcome) }, durationMs / 1000);
+      if (HTTP_STATUS.test(outcome) && outcome.startsWith('2')) {
+        lastSuccessAtMs = now();
+        lastSuccess.set(lastSuccessAtMs / 1000);
+      }
+    },
+
+    zitadelRetrying(operation, reason) {
+      zitadelRetries.inc({ operation, reason: boundedStatus(reason) });
+    },
+
+    lastZitadelSuccessAtMs: () => lastSuccessAtMs,
+  };
+}
