@@ -6,6 +6,7 @@ import { auditLog } from './http/auditLog.js';
 import { errorHandler } from './http/errorHandler.js';
 import { HttpProblem } from './http/httpProblem.js';
 import { metricsRoute } from './http/metricsRoute.js';
+import { Readiness, readinessRoute } from './http/readiness.js';
 import { requestContext } from './http/requestContext.js';
 import { WEBHOOK_PATH, webhookRoute } from './http/webhookRoute.js';
 import type { Logger, LogSink } from './logging/logger.js';
@@ -18,7 +19,7 @@ export interface AppDeps {
   readonly logger: Logger;
   /**
    * The app's metrics. Pass the instance the ZITADEL client's observer feeds (see observeZitadelCalls), so that
-   * ZITADEL latencies are known; omit for a fresh, unobserved one.
+   * ZITADEL latencies and "ZITADEL answered lately" (readiness) are known; omit for a fresh, unobserved one.
    */
   readonly metrics?: LimiterMetrics;
   /** Where access-log lines go; omit to turn access logs off (tests). */
@@ -46,6 +47,14 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
 
+  const readiness = new Readiness({
+    checkZitadel: (deadline) => zitadel.checkAccess(deadline),
+    lastZitadelSuccessAtMs: () => metrics.lastZitadelSuccessAtMs(),
+    now,
+    checkTimeoutMs: config.zitadelTimeoutMs,
+    logger,
+  });
+  app.get('/readyz', readinessRoute(readiness));
   app.get('/metrics', metricsRoute(metrics.registry));
 
   const processWebhook = createWebhookProcessor({ config, zitadel, now });
