@@ -13,7 +13,7 @@ import {
   type SessionRow,
 } from './sessionSchema.js';
 
-export type ZitadelOperation = 'list_sessions' | 'get_session' | 'delete_session' | 'find_user' | 'fetch_token' | ZitadelOperatorOperation;
+export type ZitadelOperation = 'list_sessions' | 'get_session' | 'delete_session' | 'find_user' | 'fetch_token' | 'check_access' | ZitadelOperatorOperation;
 
 /** The operator CLI's calls: the instance-wide session listing (`sweep`) and the Action Service (`setup`). */
 export type ZitadelOperatorOperation =
@@ -24,7 +24,6 @@ export type ZitadelOperatorOperation =
   | 'get_target'
   | 'list_executions'
   | 'set_execution';
-
 
 /** Hooks for metrics and logs; every argument is safe to record (no ids, no secrets). */
 export interface ZitadelCallObserver {
@@ -42,6 +41,11 @@ export interface ZitadelSessionApi {
   deleteSession(args: { sessionId: string }, deadline: Deadline): Promise<'deleted' | 'already_gone'>;
   /** The id of the user with exactly this login name, if there is one. */
   findUserIdByLoginName(args: { loginName: string }, deadline: Deadline): Promise<string | undefined>;
+  /**
+   * Proves ZITADEL answers an authenticated call at this URL with this credential (for readiness). Resolves or
+   * throws a ZitadelError. It cannot prove session.read: ZITADEL filters unreadable rows out of a search.
+   */
+  checkAccess(deadline: Deadline): Promise<void>;
 }
 
 /** Which Action Service an instance offers: `v2` (ZITADEL v4+) or `v2beta` (v3): the same messages under another prefix. */
@@ -265,6 +269,21 @@ export function createZitadelClient(options: ZitadelClientOptions): ZitadelClien
       return users.length === 1 ? users[0]?.userId : undefined;
     },
 
+    async checkAccess(deadline) {
+      // The cheapest authenticated call the limiter's own role allows: a one-row search for a user id that cannot
+      // exist (ZITADEL ids are digits), answered from an index. The schema check catches a URL that is not ZITADEL.
+      await call(
+        'check_access',
+        {
+          method: 'POST',
+          url: '/v2/sessions/search',
+          data: { query: { offset: '0', limit: 1, asc: false }, queries: [{ userIdQuery: { id: ACCESS_CHECK_USER_ID } }] },
+        },
+        listSessionsResponseSchema,
+        deadline,
+      );
+    },
+
     async listSessionsPage({ offset, limit }, deadline) {
       const page = await call(
         'list_all_sessions',
@@ -385,3 +404,6 @@ const ACTIONS_MAX_PAGES = 100;
 function targetBody(target: ActionTargetSpec) {
   return { name: target.name, endpoint: target.endpoint, timeout: target.timeout, ...target.type };
 }
+
+// Not a ZITADEL id (those are decimal numbers), so the access check's search always comes back empty.
+const ACCESS_CHECK_USER_ID = 'zitadel-session-limiter-access-check';
