@@ -1,0 +1,31 @@
+/**
+ * Vercel's entry: the same Express app the server runs, built by the same buildService, once per cold start.
+ * Vercel routes /session/manage, /healthz, /readyz and /metrics here (vercel.json); the webhook's work is done before
+ * its answer is sent, so nothing runs after the function returns.
+ *
+ * Set NODEJS_HELPERS=0 (vercel.json does it for the build): Vercel's helpers would otherwise parse the body before
+ * Express sees it, and the signature can only be checked over the exact bytes ZITADEL sent.
+ */
+import type { Express } from 'express';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { configErrorApp } from '../src/http/configErrorApp.js';
+import { createLogger } from '../src/logging/logger.js';
+import { buildService } from '../src/service.js';
+
+function buildOncePerColdStart(): Express {
+  try {
+    // No dotenv: Vercel injects the project's environment variables (and `vercel dev` reads .env itself).
+    const config = loadConfig(process.env);
+    return buildService(config, createLogger(config.logLevel), (line) => process.stdout.write(`${line}\n`));
+  } catch (error) {
+    // A server exits on a bad config (main.ts); a function that throws here would fail every request with an
+    // opaque FUNCTION_INVOCATION_FAILED and try again on the next. Answer 503 naming the variables instead.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`zitadel-session-limiter cannot start.\n${error.message}\n`);
+      return configErrorApp(error.problems);
+    }
+    throw error;
+  }
+}
+
+export default buildOncePerColdStart();

@@ -1,0 +1,154 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { WEBHOOK_PATH } from '../../src/http/webhookRoute.js';
+import { buildHarness } from '../support/harness.js';
+import { at, parseBlockYaml, type YamlValue } from './blockYaml.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const read = (path: string) => readFileSync(`${ROOT}${path}`, 'utf8');
+
+// The credential variables; the blueprint and the compose example use a PAT, the others are alternatives.
+const SECRET_VARIABLES = ['PAT', 'SIGNING_KEY', 'ZITADEL_KEY_JSON', 'ZITADEL_CLIENT_SECRET'];
+
+/**
+ * The variables the service cannot start without, read from the config loader itself (so this test follows it when
+ * a variable becomes required), plus PAT as the credential the examples use.
+ */
+function requiredVariables(): string[] {
+  try {
+    loadConfig({});
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const named = error.problems.map((problem) => /^([A-Z][A-Z0-9_]+) /.exec(problem)?.[1]).filter((name) => name !== undefined);
+    expect(error.problems.some((problem) => problem.startsWith('credential missing'))).toBe(true);
+    return [...new Set([...named, 'PAT'])];
+  }
+  throw new Error('loadConfig accepted an empty environment');
+}
+
+/** The health paths must exist in the app, whatever they answer (readiness may be 503 without a ZITADEL). */
+async function appServes(path: string): Promise<boolean> {
+  const res = await request(buildHarness({ ZITADEL_TIMEOUT_MS: '100', ENFORCEMENT_DEADLINE_MS: '500' }, 'http://127.0.0.1:9').app).get(path);
+  return res.status !== 404;
+}
+
+const asMap = (value: YamlValue) => {
+  expect(typeof value === 'object' && !Array.isArray(value)).toBe(true);
+  return value as Record<string, YamlValue>;
+};
+
+describe('the YAML reader these tests use', () => {
+  it('reads block mappings, sequences of mappings, quoted scalars and one-line flow sequences', () => {
+    const parsed = parseBlockYaml(['a:', '  - key: X # note', '    sync: false', '  - "q: #1"', 'b: ["CMD", "x, y"]', "c: 'it''s'"].join('\n'));
+    expect(parsed).toEqual({ a: [{ key: 'X', sync: 'false' }, 'q: #1'], b: ['CMD', 'x, y'], c: "it's" });
+  });
+
+  it('refuses what it does not understand instead of misreading it', () => {
+    expect(() => parseBlockYaml('a: &anchor 1')).toThrow(/unsupported/);
+    expect(() => parseBlockYaml('a: |\n  text')).toThrow(/unsupported/);
+    expect(() => parseBlockYaml('a:\n\tb: 1')).toThrow(/tabs/);
+    expect(() => parseBlockYaml('a: 1\na: 2')).toThrow(/duplicate/);
+  });
+});
+
+describe('the required variables', () => {
+  it('are INSTANCE_URL, SIGNING_KEY and a credential', () => {
+    expect(requiredVariables().sort()).toEqual(['INSTANCE_URL', 'PAT', 'SIGNING_KEY']);
+  });
+});
+
+describe('render.yaml', () => {
+  const blueprint = parseBlockYaml(read('render.yaml'));
+  const service = asMap(at(blueprint, 'services', 0));
+
+  it('is a Node web service built with npm ci && npm run build and started with npm start', () => {
+    expect(service).toMatchObject({ type: 'web', runtime: 'node', buildCommand: 'npm ci && npm run build', startCommand: 'npm start' });
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.start).toBe('node dist/main.js');
+    expect(scripts.build).toContain('tsc');
+  });
+
+  it('checks health on /readyz, which the app serves', async () => {
+    expect(service.healthCheckPath).toBe('/readyz');
+    expect(await appServes('/readyz')).toBe(true);
+  });
+
+  it('asks for every required variable, and never holds a secret value', () => {
+    const envVars = (at(service, 'envVars') as YamlValue[]).map(asMap);
+    const byKey = new Map(envVars.map((entry) => [entry.key as string, entry]));
+    for (const name of requiredVariables()) expect(byKey.get(name), name).toEqual({ key: name, sync: 'false' });
+    for (const entry of envVars) {
+      const key = entry.key as string;
+      if (SECRET_VARIABLES.includes(key)) expect(entry, key).not.toHaveProperty('value');
+    }
+    // Each value the blueprint does set is one the config accepts.
+    const plain = Object.fromEntries(envVars.filter((entry) => typeof entry.value === 'string').map((entry) => [entry.key as string, entry.value as string]));
+    expect(() => loadConfig({ ...plain, INSTANCE_URL: 'https://example.zitadel.cloud', PAT: 'x', SIGNING_KEY: 'y' })).not.toThrow();
+  });
+});
+
+describe('vercel.json and api/index.ts', () => {
+  const vercel = JSON.parse(read('vercel.json')) as {
+    framework: unknown;
+    build: { env: Record<string, string> };
+    functions: Record<string, { maxDuration: number }>;
+    rewrites: { source: string; destination: string }[];
+  };
+
+  it('routes the webhook, both health paths and the metrics to the one function', async () => {
+    const routed = new Map(vercel.rewrites.map((rewrite) => [rewrite.source, rewrite.destination]));
+    for (const path of [WEBHOOK_PATH, '/healthz', '/readyz', '/metrics']) expect(routed.get(path), path).toBe('/api');
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect(await appServes(path), path).toBe(true);
+    expect(existsSync(`${ROOT}api/index.ts`)).toBe(true);
+    expect(Object.keys(vercel.functions)).toEqual(['api/index.ts']);
+  });
+
+  it('lets the function outlive the enforcement deadline, and keeps Vercel from parsing the body first', () => {
+    const defaultDeadlineSeconds = 8;
+    expect(vercel.functions['api/index.ts']!.maxDuration).toBeGreaterThan(defaultDeadlineSeconds);
+    expect(vercel.build.env.NODEJS_HELPERS).toBe('0');
+    // No framework detection: Vercel's Express preset would look for an app in src/ and find createApp's module.
+    expect(vercel.framework).toBeNull();
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parseBlockYaml(read('docker-compose.yml'));
+  const limiter = asMap(at(compose, 'services', 'limiter'));
+  const text = read('docker-compose.yml');
+
+  it('builds the image, reads .env, restarts, and checks /readyz on the pinned port', async () => {
+    expect(limiter).toMatchObject({ build: '.', env_file: '.env', restart: 'unless-stopped', environment: { PORT: '3000' }, ports: ['3000:3000'] });
+    const test = at(limiter, 'healthcheck', 'test') as string[];
+    expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    expect(test[3]).toContain('http://127.0.0.1:3000/readyz');
+    expect(await appServes('/readyz')).toBe(true);
+  });
+
+  it('gets every required variable from .env, as .env.example lists them', () => {
+    const example = read('.env.example');
+    for (const name of requiredVariables()) expect(example, name).toMatch(new RegExp(`^${name}=`, 'm'));
+  });
+
+  it('documents the deny list a local ZITADEL needs, with its whole default', () => {
+    expect(text).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+    for (const range of ['localhost', '127.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fe80::/10']) {
+      expect(text).toContain(range);
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('runs as node, stops on SIGTERM and checks liveness on /healthz, which the app serves', async () => {
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+    expect(await appServes('/healthz')).toBe(true);
+  });
+});
