@@ -254,3 +254,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxBodyBytes: values.MAX_BODY_BYTES,
   } satisfies Config);
 }
+
+/** How the limit is applied, without the webhook's own settings: what the operator CLI needs besides the connection. */
+export type LimitSettings = Pick<Config, 'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency' | 'enforcementDeadlineMs'>;
+
+/**
+ * Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY, DRY_RUN, DELETE_CONCURRENCY and ENFORCEMENT_DEADLINE_MS with the
+ * service's own rules and defaults, so the CLI (`sessions`, `enforce`, `sweep`) decides exactly as the webhook
+ * does without needing SIGNING_KEY or PORT. Throws a ConfigError naming the bad variables.
+ */
+export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
+  const parsed = environmentSchema
+    .pick({ CONCURRENT_SESSIONS: true, LIMIT_STRATEGY: true, DRY_RUN: true, DELETE_CONCURRENCY: true, ENFORCEMENT_DEADLINE_MS: true })
+    .safeParse(withoutBlanks(env));
+  if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error));
+  return Object.freeze({
+    concurrentSessions: parsed.data.CONCURRENT_SESSIONS,
+    limitStrategy: parsed.data.LIMIT_STRATEGY,
+    dryRun: parsed.data.DRY_RUN,
+    deleteConcurrency: parsed.data.DELETE_CONCURRENCY,
+    enforcementDeadlineMs: parsed.data.ENFORCEMENT_DEADLINE_MS,
+  } satisfies LimitSettings);
+}

@@ -1,0 +1,38 @@
+import { ConfigError, loadConnectionConfig, type ConnectionConfig } from '../config.js';
+import { accessTokenSourceFor } from '../service.js';
+import { createZitadelClient, type ZitadelClient } from '../zitadel/client.js';
+import type { RetryPolicy } from '../zitadel/retry.js';
+
+// A command-line run can wait longer than a webhook: more attempts and longer waits ride out rate limiting (429
+// with Retry-After) during a sweep instead of failing users.
+const CLI_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5000 };
+
+export interface Connection {
+  readonly config: ConnectionConfig;
+  readonly zitadel: ZitadelClient;
+}
+
+/**
+ * The same connection the service builds: INSTANCE_URL and one credential read by the shared config code, the
+ * shared token sources and ZITADEL client. Throws a ConfigError naming what is missing.
+ */
+export function connect(env: NodeJS.ProcessEnv): Connection {
+  const config = loadConnectionConfig(env);
+  let tokens;
+  try {
+    tokens = accessTokenSourceFor(config);
+  } catch {
+    // A credential kind this build cannot use is a configuration problem, not a crash. The error itself is not
+    // shown: it was built from the credential.
+    throw new ConfigError([
+      `the configured credential (${config.credential.kind}) cannot be used by this build`,
+    ]);
+  }
+  const zitadel = createZitadelClient({
+    instanceUrl: config.instanceUrl,
+    tokens,
+    callTimeoutMs: config.zitadelTimeoutMs,
+    retryPolicy: CLI_RETRY_POLICY,
+  });
+  return { config, zitadel };
+}

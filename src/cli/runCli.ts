@@ -1,0 +1,112 @@
+import { ConfigError } from '../config.js';
+import { ZitadelError } from '../zitadel/errors.js';
+import { ENFORCE_HELP, runEnforce } from './enforce.js';
+import { CommandFailure, EXIT, UsageError, type ExitCode } from './errors.js';
+import { emitJson, note, type CliIo, type CommandContext } from './io.js';
+import { SESSIONS_HELP, runSessions } from './sessions.js';
+import { SETUP_HELP, runSetup } from './setup.js';
+import { SWEEP_HELP, runSweep } from './sweep.js';
+
+export const MAIN_HELP = `Usage: zitadel-session-limiter <command> [options]
+
+Operator commands for the ZITADEL session limiter. They read the same environment (and .env) as the service:
+INSTANCE_URL plus one credential (PAT, ZITADEL_KEY_FILE/ZITADEL_KEY_JSON, or ZITADEL_CLIENT_ID with
+ZITADEL_CLIENT_SECRET), and CONCURRENT_SESSIONS / LIMIT_STRATEGY for the limit.
+
+Commands:
+  setup --endpoint <url>      register the target and executions in ZITADEL (IAM_OWNER), print SIGNING_KEY
+  sessions <userId|loginName> a user's sessions, and whether each counts toward the limit
+  enforce <userId>            bring one user back to the limit now (--dry-run to preview)
+  sweep                       bring every user back to the limit (--org, --dry-run, --concurrency)
+
+Every command takes --json (one JSON document on stdout) and --help.
+
+Exit codes: 0 success, 2 usage error, 3 configuration error, 4 ZITADEL error (refused, unreachable, or
+deletions not confirmed), 1 unexpected error.
+`;
+
+type Command = (context: CommandContext, args: readonly string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { readonly run: Command; readonly help: string }> = {
+  setup: { run: runSetup, help: SETUP_HELP },
+  sessions: { run: runSessions, help: SESSIONS_HELP },
+  enforce: { run: runEnforce, help: ENFORCE_HELP },
+  sweep: { run: runSweep, help: SWEEP_HELP },
+};
+
+/** ZITADEL's answer in the operator's terms: what to check, never a body or a token. */
+export function explainZitadelError(error: ZitadelError, instanceUrl: string | undefined): string {
+  const where = instanceUrl === undefined ? 'ZITADEL' : `ZITADEL at ${instanceUrl}`;
+  if (error.kind === 'timeout' || error.kind === 'deadline')
+    return `${where} did not answer in time (${error.operation}). Check INSTANCE_URL and ZITADEL_TIMEOUT_MS.`;
+  if (error.kind === 'network')
+    return `${where} could not be reached (${error.operation}). Check INSTANCE_URL and the network.`;
+  if (error.kind === 'invalid_response')
+    return `${where} answered ${error.operation} with something that is not the expected JSON. Is INSTANCE_URL the ZITADEL base URL?`;
+  const status = `HTTP ${error.status ?? '?'}${error.grpcCode === undefined ? '' : `, code ${error.grpcCode}`}`;
+  if (error.status === 401)
+    return `${where} refused the credential (${status}): it is unknown, expired or revoked.`;
+  if (error.status === 403) {
+    return `${where} denied ${error.operation} (${status}): the service account lacks the role. Sessions need session.read and session.delete (IAM_USER_MANAGER, or ORG_USER_MANAGER for one organisation); setup needs IAM_OWNER.`;
+  }
+  if (error.status === 429)
+    return `${where} kept rate-limiting ${error.operation} (${status}). Try again later, or lower --concurrency.`;
+  return `${where} failed ${error.operation} (${status}).`;
+}
+
+function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof UsageError) return EXIT.usage;
+  if (error instanceof ConfigError) return EXIT.config;
+  if (error instanceof ZitadelError) return EXIT.zitadel;
+  if (error instanceof CommandFailure) return error.exitCode;
+  return EXIT.unexpected;
+}
+
+function messageOf(error: unknown, io: CliIo): string {
+  if (error instanceof UsageError) {
+    return `${error.message}\nRun "zitadel-session-limiter ${error.command === undefined ? '' : `${error.command} `}--help" for usage.`;
+  }
+  if (error instanceof ConfigError) return `${error.message}\n(See .env.example; values are never printed.)`;
+  if (error instanceof ZitadelError) return explainZitadelError(error, io.env.INSTANCE_URL);
+  if (error instanceof CommandFailure) return error.message;
+  // Unknown errors may carry anything; their name is enough to report a bug.
+  return `unexpected error (${error instanceof Error ? error.name : typeof error})`;
+}
+
+const KIND: Record<ExitCode, string> = { 0: 'ok', 1: 'unexpected', 2: 'usage', 3: 'config', 4: 'zitadel' };
+
+/**
+ * Runs one command line (without `node` and the script) and returns the exit code. Never throws and never exits
+ * the process, so tests and the entry point decide what happens next.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  const json = rest.includes('--json') || name === '--json';
+  const context: CommandContext = { io, json };
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      const topic = name === 'help' ? rest[0] : undefined;
+      // Asked for: stdout, exit 0. No command at all is a usage error: stderr, exit 2.
+      (name === undefined ? io.stderr : io.stdout).write(
+        topic !== undefined && COMMANDS[topic] !== undefined ? COMMANDS[topic].help : MAIN_HELP,
+      );
+      return name === undefined ? EXIT.usage : EXIT.ok;
+    }
+    const command = COMMANDS[name];
+    if (command === undefined)
+      throw new UsageError(
+        `unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}`,
+      );
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(command.help);
+      return EXIT.ok;
+    }
+    return await command.run(context, rest);
+  } catch (error) {
+    const code = exitCodeOf(error);
+    const message = messageOf(error, io);
+    note(context, `error: ${message}`);
+    if (json) emitJson(context, { ok: false, error: { kind: KIND[code], exitCode: code, message } });
+    return code;
+  }
+}

@@ -1,0 +1,312 @@
+import { isIP } from 'node:net';
+import { loadLimitSettings } from '../config.js';
+import { ZitadelError } from '../zitadel/errors.js';
+import type { ActionsApiVersion, ActionTarget, ActionTargetSpec, ZitadelClient } from '../zitadel/client.js';
+import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
+import { expectPositionals, parseCommandArgs, parseTimeoutSeconds } from './args.js';
+import { connect } from './connect.js';
+import { CommandFailure, UsageError } from './errors.js';
+import { emitJson, note, say, type CommandContext } from './io.js';
+
+export const SETUP_HELP = `Usage: zitadel-session-limiter setup --endpoint <url> [options]
+
+Registers the limiter in ZITADEL, or brings an existing registration up to date: one target (found by name, so
+re-running never creates a second one) and response executions on CreateSession and SetSession. Prints the
+target's signing key and the line to paste into the limiter's environment. Needs an IAM_OWNER credential.
+
+Options:
+  --endpoint <url>            the limiter's webhook URL, e.g. https://limiter.example.com/session/manage
+  --name <name>               target name (default: zitadel-session-limiter)
+  --timeout <duration>        how long ZITADEL waits for the limiter, 1s to 270s (default: 10s)
+  --async                     register as restAsync: ZITADEL does not wait (never refuses a login)
+  --interrupt-on-error        a failing or refusing limiter fails the login (default with LIMIT_STRATEGY=deny-new)
+  --no-interrupt-on-error     logins go on when the limiter fails (default with LIMIT_STRATEGY=evict-oldest)
+  --insecure                  allow a plain http:// endpoint (local tests only)
+  --json                      print one JSON document
+`;
+
+/** The two calls after which a session may have gained a verified factor (see the README). */
+export const SESSION_METHODS = [
+  '/zitadel.session.v2.SessionService/CreateSession',
+  '/zitadel.session.v2.SessionService/SetSession',
+] as const;
+
+const DEFAULT_TARGET_NAME = 'zitadel-session-limiter';
+// Setup makes a handful of calls; a minute covers retries on a slow instance.
+const SETUP_BUDGET_MS = 60_000;
+
+function parseEndpoint(value: string, insecure: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(
+      '--endpoint must be a full URL such as https://limiter.example.com/session/manage',
+      'setup',
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError('--endpoint must be an https:// URL', 'setup');
+  if (url.protocol === 'http:' && !insecure) {
+    throw new UsageError(
+      'refusing a plain http:// endpoint: ZITADEL would send passwords and session tokens in clear text. ' +
+        'Use https://, or pass --insecure for a local test.',
+      'setup',
+    );
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') {
+    throw new UsageError('--endpoint must not contain credentials or a #fragment', 'setup');
+  }
+  return url.href;
+}
+
+/** Hosts that self-hosted ZITADEL's default HTTPClient.DenyList refuses, or that only resolve inside a network. */
+export function looksPrivate(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) {
+    const [a = 0, b = 0] = host.split('.').map(Number);
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 198 && (b === 18 || b === 19))
+    );
+  }
+  if (isIP(host) === 6)
+    return host === '::' || host === '::1' || /^f[cd]/.test(host) || /^fe[89ab]/.test(host);
+  // A single-label name (a Docker service) or an internal suffix only resolves, if at all, to a private address.
+  return !host.includes('.') || /\.(local|internal|lan|home\.arpa|svc|cluster\.local)$/.test(host);
+}
+
+function denyListExplanation(endpoint: string): string {
+  const host = new URL(endpoint).hostname;
+  const likely = looksPrivate(host);
+  return [
+    `ZITADEL refused the endpoint ${endpoint} (HTTP 400, invalid argument).`,
+    likely
+      ? `${host} is a local or private address, and self-hosted ZITADEL refuses those by default (Errors.Target.DeniedURL).`
+      : `Self-hosted ZITADEL refuses endpoints that resolve to local or private addresses, or that it cannot resolve at all (Errors.Target.DeniedURL); check that ${host} resolves from ZITADEL to a public address.`,
+    'Its outgoing HTTP client checks every target against HTTPClient.DenyList (environment variable',
+    'ZITADEL_HTTPCLIENT_DENYLIST). By default it denies localhost, 127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12,',
+    '192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10, ::1 and fc00::/7, among others.',
+    'To reach a limiter on a private network, set ZITADEL_HTTPCLIENT_DENYLIST on the ZITADEL server to the default',
+    'list minus the one range the limiter lives in (the variable replaces the whole list, and an empty value',
+    'restores the defaults), restart ZITADEL and run setup again. Keep 169.254.0.0/16 (cloud metadata) denied.',
+    'Better still: give the limiter a public https:// URL.',
+  ].join('\n');
+}
+
+function isMissingApi(error: unknown): boolean {
+  // An unknown REST path answers 404; a gRPC service that is not served answers 501 / code 12 (Unimplemented).
+  return (
+    error instanceof ZitadelError &&
+    error.kind === 'http' &&
+    (error.status === 404 || error.status === 501 || error.grpcCode === 12)
+  );
+}
+
+/** ZITADEL v4 serves /v2/actions; v3 only /v2beta/actions, with the same messages. */
+async function findTargets(
+  zitadel: ZitadelClient,
+  name: string,
+  deadline: Deadline,
+): Promise<{ api: ActionsApiVersion; targets: ActionTarget[] }> {
+  for (const api of ['v2', 'v2beta'] as const) {
+    try {
+      return { api, targets: await zitadel.listTargetsByName({ api, name }, deadline) };
+    } catch (error) {
+      if (!isMissingApi(error)) throw explainActionsError(error);
+    }
+  }
+  throw new CommandFailure(
+    'This ZITADEL serves neither /v2/actions nor /v2beta/actions (both answered 404 or unimplemented). ' +
+      'Actions V2 targets need ZITADEL v3 or newer.',
+  );
+}
+
+function explainActionsError(error: unknown): unknown {
+  if (!(error instanceof ZitadelError) || error.kind !== 'http') return error;
+  if (error.status === 403) {
+    return new CommandFailure(
+      'ZITADEL denied the Action Service call (403): setup needs a credential with IAM_OWNER ' +
+        '(action.target.write, action.execution.write). The limiter itself needs far less; use a separate, setup-only credential.',
+    );
+  }
+  if (
+    error.status === 409 ||
+    error.status === 412 ||
+    (error.status === 400 && error.operation === 'list_targets')
+  ) {
+    return new CommandFailure(
+      `ZITADEL refused the Action Service call (HTTP ${error.status}): on ZITADEL v3 the "actions" feature must be enabled for the instance first.`,
+    );
+  }
+  return error;
+}
+
+function sameTarget(existing: ActionTarget, spec: ActionTargetSpec): boolean {
+  const interrupt = 'restWebhook' in spec.type ? spec.type.restWebhook.interruptOnError : undefined;
+  return (
+    existing.endpoint === spec.endpoint &&
+    existing.timeout === spec.timeout &&
+    existing.restCall === undefined &&
+    (interrupt === undefined
+      ? existing.restAsync !== undefined
+      : existing.restWebhook !== undefined && (existing.restWebhook.interruptOnError ?? false) === interrupt)
+  );
+}
+
+async function saveTarget(
+  zitadel: ZitadelClient,
+  api: ActionsApiVersion,
+  existing: ActionTarget | undefined,
+  spec: ActionTargetSpec,
+  deadline: Deadline,
+): Promise<{ id: string; status: 'created' | 'updated' | 'unchanged'; signingKey: string | undefined }> {
+  try {
+    if (existing === undefined) {
+      const created = await zitadel.createTarget({ api, target: spec }, deadline);
+      return { id: created.id, status: 'created', signingKey: created.signingKey };
+    }
+    const status = sameTarget(existing, spec) ? 'unchanged' : 'updated';
+    if (status === 'updated') await zitadel.updateTarget({ api, id: existing.id, target: spec }, deadline);
+    // UpdateTarget only returns a key when it rotates one; GetTarget returns the current key.
+    const current = await zitadel.getTarget({ api, id: existing.id }, deadline);
+    return { id: existing.id, status, signingKey: current?.signingKey };
+  } catch (error) {
+    if (error instanceof ZitadelError && error.kind === 'http' && error.status === 400)
+      throw new CommandFailure(denyListExplanation(spec.endpoint));
+    if (
+      error instanceof ZitadelError &&
+      error.kind === 'http' &&
+      error.status === 409 &&
+      existing === undefined
+    ) {
+      // Names are unique; the target list reads a projection that can lag behind a target created a moment ago.
+      throw new CommandFailure(
+        `A target named "${spec.name}" already exists but is not listed yet. Run setup again in a minute.`,
+      );
+    }
+    throw explainActionsError(error);
+  }
+}
+
+/** `setup`: create or update the target and the executions; print the signing key once. */
+export async function runSetup(context: CommandContext, args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('setup', args, {
+    endpoint: { type: 'string' },
+    name: { type: 'string' },
+    timeout: { type: 'string' },
+    async: { type: 'boolean' },
+    'interrupt-on-error': { type: 'boolean' },
+    insecure: { type: 'boolean' },
+  });
+  expectPositionals('setup', positionals, []);
+  if (values.endpoint === undefined) throw new UsageError('missing --endpoint <url>', 'setup');
+  const endpoint = parseEndpoint(values.endpoint, values.insecure === true);
+  const name = (values.name ?? DEFAULT_TARGET_NAME).trim();
+  if (name.length === 0 || name.length > 200)
+    throw new UsageError('--name must be 1 to 200 characters', 'setup');
+  const timeoutSeconds = parseTimeoutSeconds('setup', values.timeout ?? '10s');
+  const isAsync = values.async === true;
+  if (isAsync && values['interrupt-on-error'] !== undefined) {
+    throw new UsageError(
+      '--async and --interrupt-on-error exclude each other: ZITADEL does not wait for an async target',
+      'setup',
+    );
+  }
+
+  const settings = loadLimitSettings(context.io.env);
+  // deny-new can only refuse a login through a waited-for answer that interrupts; evict-oldest should fail open.
+  const interruptOnError = values['interrupt-on-error'] ?? settings.limitStrategy === 'deny-new';
+  const spec: ActionTargetSpec = {
+    name,
+    endpoint,
+    timeout: `${timeoutSeconds}s`,
+    type: isAsync ? { restAsync: {} } : { restWebhook: { interruptOnError } },
+  };
+  if (settings.limitStrategy === 'deny-new' && (isAsync || !interruptOnError)) {
+    note(
+      context,
+      'note: with LIMIT_STRATEGY=deny-new the login UI only shows the refusal for a restWebhook target with interruptOnError; here the new session is still deleted, but the login is not refused.',
+    );
+  }
+  if (!isAsync && timeoutSeconds * 1000 <= settings.enforcementDeadlineMs) {
+    note(
+      context,
+      `note: the timeout (${timeoutSeconds}s) is not above ENFORCEMENT_DEADLINE_MS (${settings.enforcementDeadlineMs} ms): ZITADEL may give up before the limiter has finished.`,
+    );
+  }
+
+  const { zitadel } = connect(context.io.env);
+  const deadline = deadlineIn(SETUP_BUDGET_MS, context.io.now());
+  const { api, targets } = await findTargets(zitadel, name, deadline);
+  if (targets.length > 1)
+    note(
+      context,
+      `warning: ${targets.length} targets are named "${name}"; updating the first (${targets[0]?.id}) and leaving the others alone.`,
+    );
+  const saved = await saveTarget(zitadel, api, targets[0], spec, deadline);
+
+  const executions: { method: string; status: 'added' | 'unchanged' }[] = [];
+  for (const method of SESSION_METHODS) {
+    try {
+      // SetExecution replaces the whole list: keep whatever else the operator runs on these methods.
+      const current = await zitadel.listResponseExecutionTargets({ api, method }, deadline);
+      if (current.includes(saved.id)) {
+        executions.push({ method, status: 'unchanged' });
+        continue;
+      }
+      await zitadel.setResponseExecution({ api, method, targetIds: [...current, saved.id] }, deadline);
+      executions.push({ method, status: 'added' });
+    } catch (error) {
+      throw explainActionsError(error);
+    }
+  }
+
+  if (saved.signingKey === undefined)
+    note(
+      context,
+      'warning: ZITADEL did not return the signing key; read it with GET /v2/actions/targets/{id}.',
+    );
+  const type = isAsync ? 'restAsync' : `restWebhook, interruptOnError=${interruptOnError}`;
+  if (context.json) {
+    emitJson(context, {
+      ok: true,
+      command: 'setup',
+      api,
+      target: {
+        id: saved.id,
+        name,
+        endpoint,
+        timeout: spec.timeout,
+        type: isAsync ? 'restAsync' : 'restWebhook',
+        interruptOnError: isAsync ? undefined : interruptOnError,
+        status: saved.status,
+      },
+      executions,
+      signingKey: saved.signingKey,
+    });
+    return 0;
+  }
+  say(context, `Action Service: /${api}/actions`);
+  say(context, `Target "${name}" (${saved.id}): ${saved.status}`);
+  say(context, `  endpoint  ${endpoint}`);
+  say(context, `  type      ${type}`);
+  say(context, `  timeout   ${spec.timeout}`);
+  say(context, 'Response executions:');
+  for (const execution of executions)
+    say(context, `  ${execution.method}  ${execution.status === 'added' ? 'added' : 'already set'}`);
+  if (saved.signingKey !== undefined) {
+    say(context);
+    say(context, "Paste into the limiter's environment (.env). The signing key is a secret:");
+    say(context);
+    say(context, `SIGNING_KEY=${saved.signingKey}`);
+  }
+  return 0;
+}

@@ -1,0 +1,199 @@
+import { enforceUserLimit } from '../enforcement/enforceUserLimit.js';
+import type { EnforcementReport } from '../enforcement/outcome.js';
+import { exclusionReason } from '../policy/selectSessionsToEvict.js';
+import { toSessionRecord } from '../policy/sessionRecord.js';
+import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
+import { SESSION_PAGE_SIZE } from '../zitadel/client.js';
+import { deadlineIn } from '../zitadel/deadline.js';
+import { ZitadelError } from '../zitadel/errors.js';
+import { expectPositionals, parseCommandArgs, parseIntegerOption } from './args.js';
+import { connect } from './connect.js';
+import { USER_BUDGET_MS, cliSettings, describeReport } from './enforce.js';
+import { EXIT } from './errors.js';
+import { cliLogger, emitJson, note, progress, say, type CommandContext } from './io.js';
+
+export const SWEEP_HELP = `Usage: zitadel-session-limiter sweep [--org <id>] [--dry-run] [--concurrency <k>] [--json]
+
+Brings every user of the instance (or of one organisation) back to the limit: lists all sessions page by page,
+counts each user's sessions by the webhook's rules, then runs \`enforce\` for every user over the limit, k users
+at a time. Running it again changes nothing. Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY and DELETE_CONCURRENCY
+like the service. Needs session.read and session.delete for the whole instance (or the organisation).
+
+Options:
+  --org <id>          only users of this organisation (the session's factors.user.organizationId)
+  --dry-run           show what would be deleted, delete nothing
+  --concurrency <k>   users enforced at once, 1 to 32 (default: 4); each deletes up to DELETE_CONCURRENCY at once
+  --json              print one JSON document
+`;
+
+const DEFAULT_CONCURRENCY = 4;
+// Each page gets its own budget: a sweep of a big instance takes as long as it takes, one page must not.
+const PAGE_BUDGET_MS = 60_000;
+// A runaway listing must end; ten million rows is far beyond any instance this tool is meant for.
+const MAX_PAGES = 10_000;
+// Human output lists this many users; --json lists all.
+const USERS_SHOWN = 20;
+
+interface Census {
+  readonly listed: number;
+  readonly withoutUser: number;
+  readonly otherOrganisations: number;
+  /** Counted sessions per user, by the decision's own exclusion rules. */
+  readonly counted: Map<string, number>;
+}
+
+/** Pages through every session of the instance once, keeping only a count per user (not the rows). */
+async function census(
+  context: CommandContext,
+  zitadel: ReturnType<typeof connect>['zitadel'],
+  org: string | undefined,
+): Promise<Census> {
+  const counted = new Map<string, number>();
+  let listed = 0;
+  let withoutUser = 0;
+  let otherOrganisations = 0;
+  const indicator = progress(context);
+  for (let offset = 0, pages = 0; ; pages++) {
+    if (pages >= MAX_PAGES) {
+      note(context, `warning: stopped listing after ${MAX_PAGES} pages; run sweep again to continue.`);
+      break;
+    }
+    const page = await zitadel.listSessionsPage(
+      { offset, limit: SESSION_PAGE_SIZE },
+      deadlineIn(PAGE_BUDGET_MS, context.io.now()),
+    );
+    const nowMs = context.io.now();
+    for (const row of page.sessions) {
+      listed += 1;
+      const userId = row.factors?.user?.id;
+      if (userId === undefined) {
+        withoutUser += 1;
+        continue;
+      }
+      if (org !== undefined && row.factors?.user?.organizationId !== org) {
+        otherOrganisations += 1;
+        continue;
+      }
+      // The decision's own rule for "does this session count"; it reads only userId and nowMs of its input.
+      const reason = exclusionReason(toSessionRecord(row), {
+        userId,
+        listed: [],
+        trigger: undefined,
+        limit: 1,
+        strategy: 'evict-oldest',
+        nowMs,
+      });
+      counted.set(userId, (counted.get(userId) ?? 0) + (reason === undefined ? 1 : 0));
+    }
+    offset += page.sessions.length;
+    indicator.update(`listing sessions: ${listed}${page.total === undefined ? '' : ` of ${page.total}`}`);
+    if (page.sessions.length < SESSION_PAGE_SIZE || (page.total !== undefined && offset >= page.total)) break;
+  }
+  indicator.done();
+  return { listed, withoutUser, otherOrganisations, counted };
+}
+
+/** `sweep`: every user over the limit, back to it. Idempotent. */
+export async function runSweep(context: CommandContext, args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('sweep', args, {
+    org: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    concurrency: { type: 'string' },
+  });
+  expectPositionals('sweep', positionals, []);
+  const concurrency = parseIntegerOption(
+    'sweep',
+    'concurrency',
+    values.concurrency,
+    DEFAULT_CONCURRENCY,
+    1,
+    32,
+  );
+  const org = values.org?.trim() || undefined;
+  const settings = cliSettings(context, values['dry-run'] === true);
+  const { zitadel } = connect(context.io.env);
+  const logger = cliLogger(context);
+
+  const found = await census(context, zitadel, org);
+  const overLimit = [...found.counted]
+    .filter(([, count]) => count > settings.concurrentSessions)
+    .map(([userId]) => userId);
+  overLimit.sort();
+
+  const indicator = progress(context);
+  let finished = 0;
+  const results = await mapWithConcurrency(overLimit, concurrency, async (userId) => {
+    try {
+      // Fresh listing per user: the decision sees the user's sessions as they are now, not as they were paged.
+      return await enforceUserLimit({
+        userId,
+        trigger: undefined,
+        settings,
+        zitadel,
+        deadline: deadlineIn(USER_BUDGET_MS, context.io.now()),
+        nowMs: context.io.now(),
+        logger,
+      });
+    } finally {
+      finished += 1;
+      indicator.update(`enforcing: ${finished} of ${overLimit.length} users`);
+    }
+  });
+  indicator.done();
+
+  const reports: EnforcementReport[] = [];
+  const failedUsers: { userId: string; reason: string }[] = [];
+  results.forEach((result, index) => {
+    const userId = overLimit[index] ?? '';
+    if (result.status === 'fulfilled') {
+      reports.push(result.value);
+      if (result.value.failed.length > 0)
+        failedUsers.push({ userId, reason: `${result.value.failed.length} deletion(s) not confirmed` });
+    } else {
+      const error: unknown = result.reason;
+      failedUsers.push({
+        userId,
+        reason: error instanceof ZitadelError ? error.message : 'unexpected error',
+      });
+    }
+  });
+  const deleted = reports.reduce((sum, report) => sum + report.deleted.length, 0);
+  const summary = {
+    limit: settings.concurrentSessions,
+    strategy: settings.limitStrategy,
+    dryRun: settings.dryRun,
+    organisation: org,
+    sessionsListed: found.listed,
+    sessionsWithoutUser: found.withoutUser,
+    sessionsOfOtherOrganisations: org === undefined ? undefined : found.otherOrganisations,
+    usersSeen: found.counted.size,
+    usersOverLimit: overLimit.length,
+    sessionsDeleted: deleted,
+    usersFailed: failedUsers.length,
+  };
+
+  if (context.json) {
+    emitJson(context, {
+      ok: failedUsers.length === 0,
+      command: 'sweep',
+      ...summary,
+      users: reports,
+      failures: failedUsers,
+    });
+  } else {
+    for (const report of reports.slice(0, USERS_SHOWN)) say(context, describeReport(report));
+    if (reports.length > USERS_SHOWN)
+      say(context, `… and ${reports.length - USERS_SHOWN} more users (use --json for all).`);
+    if (reports.length > 0) say(context);
+    say(
+      context,
+      `Sweep${settings.dryRun ? ' (dry run)' : ''}: ${found.listed} sessions listed, ${found.counted.size} users` +
+        `${org === undefined ? '' : ` in organisation ${org}`}, ${overLimit.length} over the limit of ${settings.concurrentSessions} (${settings.limitStrategy}); ` +
+        `${deleted} session${deleted === 1 ? '' : 's'} ${settings.dryRun ? 'would be ' : ''}deleted.`,
+    );
+  }
+  if (failedUsers.length === 0) return EXIT.ok;
+  for (const failure of failedUsers) note(context, `error: user ${failure.userId}: ${failure.reason}`);
+  note(context, `error: ${failedUsers.length} user(s) could not be brought to the limit; run sweep again.`);
+  return EXIT.zitadel;
+}

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeZitadel, type FakeSession } from '../support/fakeZitadel.js';
+import { jsonOf, runCli } from './cliProcess.js';
+
+const PAT = 'cli-reader-pat-4Tg';
+const MINUTE = 60_000;
+
+describe('sessions', () => {
+  // A switch that makes the search drop its user filter, as ZITADEL does with a misspelt one.
+  let dropUserFilter = false;
+  const zitadel = new FakeZitadel({
+    acceptedTokens: [PAT],
+    protectedRoutes: (app) => {
+      app.post('/v2/sessions/search', (req, _res, next) => {
+        if (dropUserFilter) delete (req.body as { queries?: unknown }).queries;
+        next();
+      });
+    },
+  });
+  const env = () => ({ INSTANCE_URL: zitadel.url, PAT });
+  let sessions: Record<string, FakeSession>;
+
+  beforeAll(async () => {
+    await zitadel.start();
+    const ago = (minutes: number) => new Date(Date.now() - minutes * MINUTE);
+    sessions = {
+      oldest: zitadel.addSession({ userId: '1001', loginName: 'alice@example.com', creationDate: ago(50) }),
+      older: zitadel.addSession({
+        userId: '1001',
+        loginName: 'alice@example.com',
+        creationDate: ago(40),
+        factors: ['webAuthN'],
+      }),
+      newest: zitadel.addSession({
+        userId: '1001',
+        loginName: 'alice@example.com',
+        creationDate: ago(10),
+        factors: ['password', 'totp'],
+      }),
+      expired: zitadel.addSession({
+        userId: '1001',
+        loginName: 'alice@example.com',
+        creationDate: ago(30),
+        expirationDate: ago(5),
+      }),
+      typed: zitadel.addSession({
+        userId: '1001',
+        loginName: 'alice@example.com',
+        creationDate: ago(1),
+        factors: [],
+      }),
+      bob: zitadel.addSession({ userId: '2002', loginName: 'bob@example.com', creationDate: ago(20) }),
+    };
+  });
+
+  afterAll(async () => {
+    await zitadel.stop();
+  });
+
+  it('shows every session with whether it counts and why not', async () => {
+    const run = await runCli(['sessions', '1001'], env());
+
+    expect(run.code).toBe(0);
+    const line = (session: FakeSession) =>
+      run.stdout.split('\n').find((row) => row.startsWith(session.id)) ?? '';
+    expect(line(sessions.newest!)).toMatch(/password,totp .* yes$/);
+    expect(line(sessions.older!)).toMatch(/webAuthN .* yes$/);
+    expect(line(sessions.oldest!)).toMatch(/yes, over the limit$/);
+    expect(line(sessions.expired!)).toMatch(/no: expired$/);
+    expect(line(sessions.typed!)).toMatch(/user only .* no: not authenticated \(username only\)$/);
+    expect(line(sessions.newest!)).toContain('Firefox on Linux @ 127.0.0.1');
+    expect(run.stdout).toContain(
+      'User 1001: 3 of 5 sessions count toward the limit of 2 (evict-oldest). `enforce 1001` would delete 1.',
+    );
+    // Read-only: nothing was deleted.
+    expect(zitadel.requests('DELETE', '/v2/sessions')).toHaveLength(0);
+  });
+
+  it('marks rows of other users when ZITADEL drops the user filter', async () => {
+    dropUserFilter = true;
+    try {
+      const run = await runCli(['sessions', '1001', '--json'], env());
+
+      expect(run.code).toBe(0);
+      const rows = jsonOf(run).sessions as {
+        id: string;
+        counts: boolean;
+        reason?: string;
+        userId?: string;
+      }[];
+      expect(rows.find((row) => row.id === sessions.bob!.id)).toMatchObject({
+        counts: false,
+        reason: 'other_user',
+        userId: '2002',
+      });
+      expect(jsonOf(run).counted).toBe(3);
+    } finally {
+      dropUserFilter = false;
+    }
+  });
+
+  it('resolves a login name to the user', async () => {
+    const run = await runCli(['sessions', 'bob@example.com', '--json'], env());
+
+    expect(run.code).toBe(0);
+    const answer = jsonOf(run);
+    expect(answer).toMatchObject({
+      ok: true,
+      command: 'sessions',
+      userId: '2002',
+      loginName: 'bob@example.com',
+      limit: 2,
+      counted: 1,
+      overLimit: 0,
+    });
+    expect(answer.sessions).toEqual([
+      expect.objectContaining({
+        id: sessions.bob!.id,
+        counts: true,
+        overLimit: false,
+        factors: ['password'],
+      }),
+    ]);
+    expect(zitadel.requests('POST', '/v2/users').at(-1)?.body).toMatchObject({
+      queries: [{ loginNameQuery: { loginName: 'bob@example.com', method: 'TEXT_QUERY_METHOD_EQUALS' } }],
+    });
+  });
+
+  it('uses the configured limit and says when a user has no sessions', async () => {
+    const wide = await runCli(['sessions', '1001', '--json'], { ...env(), CONCURRENT_SESSIONS: '5' });
+    expect(jsonOf(wide)).toMatchObject({ limit: 5, counted: 3, overLimit: 0 });
+
+    const none = await runCli(['sessions', 'nobody@example.com'], env());
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('no sessions');
+  });
+
+  it('exits with 2 without a user, and with 3 on an invalid limit', async () => {
+    const missing = await runCli(['sessions'], env());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('missing <userId | loginName>');
+
+    const invalid = await runCli(['sessions', '1001'], { ...env(), CONCURRENT_SESSIONS: '0' });
+    expect(invalid.code).toBe(3);
+    expect(invalid.stderr).toContain('CONCURRENT_SESSIONS');
+  });
+});
