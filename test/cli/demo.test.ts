@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function runDemo(): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  // The demo bounds itself at 30 s; this only stops a broken one from outliving the test.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('npm run demo', () => {
+  it('tells the story and exits 0 by itself', async () => {
+    const { code, output } = await runDemo();
+
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/tablet +signs in +-> enforced +kept: tablet, phone +deleted: laptop/);
+    expect(output).toMatch(/work PC +signs in +-> enforced +kept: work PC, tablet +deleted: phone/);
+    expect(output).toContain('kiosk    username  -> ignored (no_authentication_check): nothing deleted.');
+    expect(output).toMatch(/TV +late +-> enforced +kept: work PC, tablet +deleted: TV/);
+    expect(output).toContain('HTTP 401 signature_expired');
+    expect(output).toContain('no: not authenticated (username only)');
+    expect(output).toContain('Done: Alice holds work PC, tablet.');
+  }, 60_000);
+});
