@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -76,6 +77,29 @@ describe('api/index.ts (Vercel) with a valid environment', () => {
     expect(audit).toMatchObject({ outcome: 'enforced', userId: 'user-vercel' });
     expect(lines.some((line) => line.log === 'access' && line.requestId === audit?.requestId)).toBe(true);
     for (const secret of [PAT, KEY, 'S3cret!', 'tok_do_not_log_me']) expect(output.join('\n')).not.toContain(secret);
+  });
+
+  it('says so, instead of refusing every webhook as forged, when something parsed the body before it (NODEJS_HELPERS on)', async () => {
+    const body = createSessionResponse(zitadel.addSession({ userId: 'user-helpers' }));
+    // What Vercel's helpers do: read the whole stream, then offer the parsed JSON as req.body.
+    const withHelpers = (req: IncomingMessage & { body?: unknown }, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        req.body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+        app(req as Parameters<Express>[0], res as Parameters<Express>[1]);
+      });
+    };
+
+    const res = await request(withHelpers)
+      .post('/session/manage')
+      .set('Content-Type', 'application/json')
+      .set('ZITADEL-Signature', signatureHeader(body, KEY))
+      .send(body);
+
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error: 'raw_body_unavailable' });
+    expect(output.some((line) => line.includes('NODEJS_HELPERS=0'))).toBe(true);
   });
 
   it('serves /healthz, /readyz (asking the fake ZITADEL) and /metrics', async () => {
