@@ -2,6 +2,8 @@ import morgan from 'morgan';
 import type { Request, RequestHandler, Response } from 'express';
 import type { LogSink } from '../logging/logger.js';
 
+const POLLED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
  * One JSON line per request: method, path, status, duration, request id. No headers, no query string, no body:
  * the webhook's headers carry the signature and its body carries passwords.
@@ -22,8 +24,8 @@ export function accessLog(sink: LogSink): RequestHandler {
       }),
     {
       stream: { write: (line: string) => sink(line.trimEnd()) },
-      // Probes poll every few seconds; only their failures are worth a line.
-      skip: (req, res) => (req.path === '/healthz' || req.path === '/readyz') && res.statusCode < 400,
+      // Probes and scrapers poll every few seconds; only their failures are worth a line.
+      skip: (req, res) => POLLED_PATHS.has(req.path) && res.statusCode < 400,
     },
   );
 }
