@@ -5,19 +5,20 @@ import type { Logger, LogSink } from './logging/logger.js';
 import { createLimiterMetrics } from './metrics/limiterMetrics.js';
 import { observeZitadelCalls } from './metrics/observeZitadelCalls.js';
 import { personalAccessToken, type AccessTokenSource } from './zitadel/accessToken.js';
-import { createZitadelClient } from './zitadel/client.js';
+import { createZitadelClient, type ZitadelCallObserver } from './zitadel/client.js';
 import { clientCredentialsTokenSource, jwtProfileTokenSource } from './zitadel/oauthTokenSource.js';
 
 /** The access-token source for the configured credential kind. */
-export function accessTokenSourceFor(config: ConnectionConfig): AccessTokenSource {
+export function accessTokenSourceFor(config: ConnectionConfig, observer?: ZitadelCallObserver): AccessTokenSource {
   const { credential } = config;
+  const options = { instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs, ...(observer === undefined ? {} : { observer }) };
   switch (credential.kind) {
     case 'pat':
       return personalAccessToken(credential.token);
     case 'jwt-profile':
-      return jwtProfileTokenSource(credential, { instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs });
+      return jwtProfileTokenSource(credential, options);
     case 'client-credentials':
-      return clientCredentialsTokenSource(credential, { instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs });
+      return clientCredentialsTokenSource(credential, options);
   }
 }
 
@@ -29,12 +30,13 @@ export function buildService(config: Config, logger: Logger, recordSink?: LogSin
   const metrics = createLimiterMetrics({
     settings: { limit: config.concurrentSessions, strategy: config.limitStrategy, dryRun: config.dryRun },
   });
+  // ZITADEL latencies and retries for /metrics, "ZITADEL answered lately" for /readyz, debug lines per request.
+  const observer = observeZitadelCalls(metrics, logger);
   const zitadel = createZitadelClient({
     instanceUrl: config.instanceUrl,
-    tokens: accessTokenSourceFor(config),
+    tokens: accessTokenSourceFor(config, observer),
     callTimeoutMs: config.zitadelTimeoutMs,
-    // ZITADEL latencies and retries for /metrics, "ZITADEL answered lately" for /readyz, debug lines per request.
-    observer: observeZitadelCalls(metrics, logger),
+    observer,
   });
   const sinks = recordSink === undefined ? {} : { accessLogSink: recordSink, auditSink: recordSink };
   return createApp({ config, zitadel, logger, metrics, ...sinks });

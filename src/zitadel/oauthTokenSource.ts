@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConfigError, type ZitadelCredential } from '../config.js';
 import type { AccessTokenSource } from './accessToken.js';
 import { cachingTokenSource, type IssuedAccessToken, type RequestAccessToken } from './cachedAccessToken.js';
-import type { ZitadelOperation } from './client.js';
+import type { ZitadelCallObserver, ZitadelOperation } from './client.js';
 import { ZitadelError, isRetryableStatus, parseRetryAfter } from './errors.js';
 
 export type JwtProfileCredential = Extract<ZitadelCredential, { kind: 'jwt-profile' }>;
@@ -17,6 +17,8 @@ export interface OAuthTokenSourceOptions {
   /** The most one token request may take. */
   readonly timeoutMs: number;
   readonly now?: () => number;
+  /** The same hooks as the session calls, so token requests show in latency metrics and debug logs. */
+  readonly observer?: ZitadelCallObserver;
 }
 
 /** Puts ZITADEL's own API project into the token's audience: without it, the v2 APIs refuse the token. */
@@ -64,6 +66,7 @@ function tokenEndpoint(
   return async (signal: AbortSignal): Promise<IssuedAccessToken> => {
     const { form, authorization } = await buildRequest();
     const requestSignal = AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]);
+    const started = now();
     let response;
     try {
       response = await tokenHttp.post(url, form.toString(), {
@@ -75,12 +78,14 @@ function tokenEndpoint(
       });
     } catch {
       // The axios error holds our request (the assertion or the client secret): it must go no further than here.
+      options.observer?.callFinished?.(FETCH_TOKEN, requestSignal.aborted ? 'timeout' : 'network', now() - started);
       throw new ZitadelError({
         operation: FETCH_TOKEN,
         kind: requestSignal.aborted ? 'timeout' : 'network',
         retryable: true,
       });
     }
+    options.observer?.callFinished?.(FETCH_TOKEN, String(response.status), now() - started);
     if (response.status < 200 || response.status >= 300) {
       // 400 invalid_grant / 401 invalid_client: a wrong key, user, client id or secret; asking again cannot help.
       throw new ZitadelError({

@@ -295,6 +295,14 @@ describe('OAuth token sources against a fake token endpoint over HTTP', () => {
       options(overrides),
     );
 
+  it('reports every token request to the observer, as fetch_token with its status', async () => {
+    const seen: string[] = [];
+    const observer = { callFinished: (operation: string, outcome: string) => seen.push(`${operation} ${outcome}`) };
+    await clientCredentials(CLIENT.clientSecret, { observer }).getAccessToken(noSignal());
+    await rejectionOf(clientCredentials('wrong secret', { observer }).getAccessToken(noSignal()));
+    expect(seen).toEqual(['fetch_token 200', 'fetch_token 401']);
+  });
+
   describe('JWT profile', () => {
     it.each([
       ['PKCS #1, as in ZITADEL key files', 'privateKeyPkcs1'],
