@@ -296,3 +296,27 @@ describe('other methods and paths', () => {
     expectRefused(res);
   });
 });
+
+describe('unusual request framing (raw socket)', () => {
+  let server: ListeningServer;
+  beforeAll(async () => {
+    server = await listen(app, { headersTimeoutMs: 2_000, requestTimeoutMs: 3_000, checkIntervalMs: 100 });
+  });
+  afterAll(() => server.close());
+
+  const exchange = (head: string, body = CREATE) =>
+    rawExchange(server.port, (socket) => socket.write(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`), 6_000);
+
+  it.each([
+    ['Expect: 100-continue without a signature', 'POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue', 401],
+    ['an Expect value Node does not know', `POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: bogus\r\nZITADEL-Signature: ${signed(CREATE)}`, 417],
+    ['HTTP/1.0 without Host or a signature', 'POST /session/manage HTTP/1.0\r\nContent-Type: application/json', 401],
+    ['an absolute-form URI naming another host, unsigned', 'POST http://zitadel.example/session/manage HTTP/1.1\r\nHost: zitadel.example\r\nContent-Type: application/json', 401],
+    ['a method Node does not know', `BREW /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nZITADEL-Signature: ${signed(CREATE)}`, 400],
+    ['HTTP/2 prior knowledge on an HTTP/1 port', 'PRI * HTTP/2.0\r\n\r\nSM', undefined],
+  ] as const)('answers %s with a 4xx or a closed connection', async (_name, head, status) => {
+    const result = await exchange(head);
+    expectClosedOrRefused(result);
+    if (status !== undefined) expect(result.status).toBe(status);
+  });
+});

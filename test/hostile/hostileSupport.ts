@@ -72,7 +72,7 @@ export async function listen(app: Express, timeouts: ServerTimeouts): Promise<Li
 }
 
 export interface RawExchange {
-  /** The status of the first response on the connection, if the server sent one. */
+  /** The status of the first final response on the connection, if the server sent one. */
   readonly status: number | undefined;
   /** Whether the server closed the connection before `waitMs` ran out. */
   readonly closed: boolean;
@@ -100,8 +100,9 @@ export function rawExchange(
       settled = true;
       clearTimeout(timer);
       const response = Buffer.concat(chunks).toString('latin1');
-      const match = /^HTTP\/1\.[01] ([0-9]{3})/.exec(response);
-      resolve({ status: match?.[1] === undefined ? undefined : Number(match[1]), closed, elapsedMs: Date.now() - started, response });
+      // The first final status: a `100 Continue` is only an interim answer.
+      const status = [...response.matchAll(/^HTTP\/1\.[01] ([0-9]{3})/gm)].map((match) => Number(match[1])).find((code) => code >= 200);
+      resolve({ status, closed, elapsedMs: Date.now() - started, response });
       socket.destroy();
     };
     const timer = setTimeout(() => finish(false), waitMs);
