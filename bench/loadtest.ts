@@ -1,0 +1,256 @@
+/**
+ * `npm run loadtest`: a steady stream of logins against the real limiter process while ZITADEL misbehaves.
+ *
+ * The limiter (src/main.ts, started as the end-to-end tests start it) serves a fixed webhook rate (50/s by default)
+ * across many users, each logging in again and again, while the local fake ZITADEL answers a share of all calls
+ * (20% by default) with 503, 429 or a reset connection, adds 20 ms to every call and shows new sessions in its
+ * search only after a lag. Loopback only; bounded in time (a 5 s warm-up, the steady phase, a quiet pass).
+ *
+ * What "every user ends at N" means here: ZITADEL never retries a restWebhook, so a webhook that still fails after
+ * the limiter's own retries (it answers 502 once its deadline is spent) leaves that login's surplus in place until
+ * something enforces again. The load generator plays the operator's sweep: once the steady phase is over and ZITADEL
+ * is healthy again, it re-sends each failed webhook once (re-signed, since a sweep runs later). After that, every
+ * user must hold exactly their N newest sessions, checked against the fake's ground truth, not its lagging search.
+ *
+ * Fails (exit code 1) on: a crash or an exit code other than 0 on SIGTERM; any answer other than 200 or 502
+ * (a 500, a refused or reset connection); a rate it could not hold; resident memory that grows from the first to
+ * the last third of the steady phase; any user not at their N newest sessions after the quiet pass.
+ *
+ * Knobs: LOADTEST_SECONDS (60), LOADTEST_RATE (50 webhooks/s), LOADTEST_USERS (300), LOADTEST_FAULT_RATE (0.2).
+ */
+import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
+import { createSessionResponse, setSessionResponse, signatureHeader } from '../test/support/webhooks.js';
+import {
+  callRecorder,
+  closeWebhookConnections,
+  fmt,
+  machine,
+  machineMarkdown,
+  markdownTable,
+  median,
+  memoryOf,
+  percentile,
+  postWebhook,
+  sleep,
+  startOurs,
+  writeSection,
+  type Answer,
+} from './support.js';
+
+const SECONDS = Number(process.env.LOADTEST_SECONDS ?? '60');
+const RATE = Number(process.env.LOADTEST_RATE ?? '50');
+const USERS = Number(process.env.LOADTEST_USERS ?? '300');
+const FAULT_RATE = Number(process.env.LOADTEST_FAULT_RATE ?? '0.2');
+const WARMUP_SECONDS = 5;
+const LATENCY_MS = 20;
+const SEARCH_LAG_MS = 2_000;
+const LIMIT = 2;
+const SET_SESSION_SHARE = 0.25;
+const MAX_IN_FLIGHT = 500;
+// Memory is "flat" when the last third of the steady phase is within this of the first (GC sawtooth included).
+const MEMORY_GROWTH_ALLOWED_MB = 24;
+const MEMORY_GROWTH_ALLOWED_SHARE = 0.25;
+const PAT = 'loadtest-pat';
+const KEY = 'loadtest-signing-key';
+const MINUTE = 60_000;
+
+const recorder = callRecorder();
+const fake = new FakeZitadel({
+  acceptedTokens: [PAT],
+  latencyMs: LATENCY_MS,
+  searchLagMs: SEARCH_LAG_MS,
+  faults: { rate: FAULT_RATE, kinds: [503, 429, 'reset'] },
+  publicRoutes: (app) => recorder.mount(app),
+});
+
+interface Sent {
+  readonly userId: string;
+  readonly body: string;
+  readonly phase: 'warmup' | 'steady';
+  answer?: Answer;
+}
+
+const users = Array.from({ length: USERS }, (_, i) => `load-user-${i}`);
+const created = new Map<string, FakeSession[]>(users.map((userId) => [userId, []]));
+const sent: Sent[] = [];
+let inFlight = 0;
+let peakInFlight = 0;
+let overloaded = false;
+let nextUser = 0;
+
+function login(phase: Sent['phase']): void {
+  const userId = users[nextUser++ % users.length]!;
+  const session = fake.addSession({ userId });
+  created.get(userId)!.push(session);
+  const body = Math.random() < SET_SESSION_SHARE ? setSessionResponse(session.id) : createSessionResponse(session);
+  const record: Sent = { userId, body, phase };
+  sent.push(record);
+  inFlight += 1;
+  peakInFlight = Math.max(peakInFlight, inFlight);
+  if (inFlight > MAX_IN_FLIGHT) overloaded = true;
+  void postWebhook(limiterUrl, body, signatureHeader(body, KEY), 30_000).then((answer) => {
+    record.answer = answer;
+    inFlight -= 1;
+  });
+}
+
+/** Holds `RATE` logins per second for `seconds`, whatever the answers take (an open loop, like real users). */
+async function holdRate(seconds: number, phase: Sent['phase'], onSecond: () => void): Promise<number> {
+  const started = performance.now();
+  const endAt = started + seconds * 1000;
+  let fired = 0;
+  let lastSecond = 0;
+  while (performance.now() < endAt) {
+    const due = Math.floor(((performance.now() - started) / 1000) * RATE) + 1;
+    while (fired < due) {
+      login(phase);
+      fired += 1;
+    }
+    const second = Math.floor((performance.now() - started) / 1000);
+    if (second > lastSecond) {
+      lastSecond = second;
+      onSecond();
+    }
+    await sleep(5);
+  }
+  return fired / ((performance.now() - started) / 1000);
+}
+
+async function drain(): Promise<void> {
+  const until = performance.now() + 60_000;
+  while (inFlight > 0 && performance.now() < until) await sleep(20);
+}
+
+/** The user's sessions that must survive: the N newest by creation date, then id (as the decision orders them). */
+function newestIds(sessions: readonly FakeSession[]): string[] {
+  return [...sessions]
+    .sort((a, b) => b.creationDate.getTime() - a.creationDate.getTime() || (BigInt(b.id) > BigInt(a.id) ? 1 : -1))
+    .slice(0, LIMIT)
+    .map((session) => session.id)
+    .sort();
+}
+
+let limiterUrl = '';
+
+async function main(): Promise<void> {
+  const host = machine();
+  const failures: string[] = [];
+  await fake.start();
+  // Each user starts with a few sessions from earlier in the day, some of them above the limit already.
+  for (const userId of users) {
+    for (let i = 0; i < Math.floor(Math.random() * 5); i++) {
+      created.get(userId)!.push(fake.addSession({ userId, creationDate: new Date(Date.now() - (10 + i) * MINUTE) }));
+    }
+  }
+  const limiter = await startOurs({ INSTANCE_URL: fake.url, PAT, SIGNING_KEY: KEY, CONCURRENT_SESSIONS: String(LIMIT) });
+  limiterUrl = limiter.url;
+  let exitCode: number | null;
+  const rssSamples: number[] = [];
+  let steadyRate: number;
+  const resent: Answer[] = [];
+  try {
+    process.stdout.write(`warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE} webhooks/s across ${USERS} users, ${FAULT_RATE * 100}% ZITADEL faults…\n`);
+    const trim = () => {
+      fake.seen.length = 0;
+    };
+    await holdRate(WARMUP_SECONDS, 'warmup', trim);
+    steadyRate = await holdRate(SECONDS, 'steady', () => {
+      trim();
+      rssSamples.push(memoryOf(limiter.pid).rssMb);
+    });
+    await drain();
+
+    // The quiet pass: ZITADEL is healthy again and its search has caught up; the failed webhooks are re-sent once.
+    fake.options.faults = undefined;
+    await sleep(SEARCH_LAG_MS + 500);
+    const failed = sent.filter((record) => record.answer?.status !== 200);
+    process.stdout.write(`quiet pass: re-sending ${failed.length} failed webhooks once…\n`);
+    for (const record of failed) resent.push(await postWebhook(limiter.url, record.body, signatureHeader(record.body, KEY)));
+
+    const health = await fetch(`${limiter.url}/healthz`).then((res) => res.status).catch(() => 0);
+    if (!limiter.isRunning() || health !== 200) failures.push(`the limiter is not serving after the run (healthz ${health})`);
+  } finally {
+    closeWebhookConnections();
+    exitCode = (await limiter.stop()) as number | null;
+    await fake.stop();
+  }
+  if (exitCode !== 0) failures.push(`the limiter exited with ${String(exitCode)} on SIGTERM`);
+
+  // ---- verdicts ----------------------------------------------------------------------------------------------
+  const steady = sent.filter((record) => record.phase === 'steady');
+  const answers = steady.map((record) => record.answer).filter((answer): answer is Answer => answer !== undefined);
+  const byStatus = new Map<number, number>();
+  for (const answer of answers) byStatus.set(answer.status, (byStatus.get(answer.status) ?? 0) + 1);
+  const unexpected = [...byStatus].filter(([status]) => status !== 200 && status !== 502);
+  if (unexpected.length > 0) failures.push(`unexpected answers: ${unexpected.map(([status, count]) => `${count}× ${status === 0 ? 'connection failed' : status}`).join(', ')}`);
+  if (answers.length !== steady.length) failures.push(`${steady.length - answers.length} webhooks never got an answer`);
+  if (overloaded || steadyRate < RATE * 0.9) failures.push(`could not hold ${RATE}/s (held ${fmt(steadyRate, 1)}/s, peak ${peakInFlight} in flight)`);
+  const resentFailed = resent.filter((answer) => answer.status !== 200).length;
+  if (resentFailed > 0) failures.push(`${resentFailed} re-sent webhooks failed with ZITADEL healthy`);
+
+  const third = Math.max(1, Math.floor(rssSamples.length / 3));
+  const firstThird = median(rssSamples.slice(0, third));
+  const lastThird = median(rssSamples.slice(-third));
+  const growthMb = lastThird - firstThird;
+  const memoryFlat = growthMb <= Math.max(MEMORY_GROWTH_ALLOWED_MB, firstThird * MEMORY_GROWTH_ALLOWED_SHARE);
+  if (!memoryFlat) failures.push(`resident memory grew from ${fmt(firstThird, 1)} MiB to ${fmt(lastThird, 1)} MiB`);
+
+  const wrongUsers = users.filter((userId) => {
+    const live = fake.liveSessionsOf(userId).map((session) => session.id).sort();
+    return JSON.stringify(live) !== JSON.stringify(newestIds(created.get(userId)!));
+  });
+  if (wrongUsers.length > 0) {
+    const example = wrongUsers[0]!;
+    failures.push(
+      `${wrongUsers.length} users do not hold exactly their ${LIMIT} newest sessions (e.g. ${example}: ${fake.liveSessionsOf(example).length} live)`,
+    );
+  }
+
+  const calls = recorder.calls;
+  const faulted = calls.filter((call) => call.outcome === 'reset' || call.outcome === 503 || call.outcome === 429).length;
+  const latencies = answers.map((answer) => answer.ms);
+  const okLatencies = answers.filter((answer) => answer.status === 200).map((answer) => answer.ms);
+  const verdict = failures.length === 0 ? '**PASS**' : `**FAIL**: ${failures.join('; ')}`;
+
+  const markdown = [
+    '## `npm run loadtest`',
+    '',
+    machineMarkdown(host),
+    `Real limiter process, N = ${LIMIT}, defaults otherwise. Fake ZITADEL: ${LATENCY_MS} ms per call, search lag ${SEARCH_LAG_MS / 1000} s,`,
+    `${FAULT_RATE * 100}% of calls answered with 503, 429 (Retry-After: 0) or a reset connection. ${USERS} users, ${SET_SESSION_SHARE * 100}% of`,
+    `logins through SetSession, the rest CreateSession by userId; ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s steady.`,
+    '',
+    `Verdict: ${verdict}`,
+    '',
+    markdownTable(
+      ['', 'value'],
+      [
+        ['webhooks in the steady phase (rate held)', `${steady.length} (${fmt(steadyRate, 1)}/s; peak ${peakInFlight} in flight)`],
+        ['answered 200 / 502 / other', `${byStatus.get(200) ?? 0} / ${byStatus.get(502) ?? 0} / ${answers.length - (byStatus.get(200) ?? 0) - (byStatus.get(502) ?? 0)}`],
+        ['ZITADEL calls / faults injected', `${calls.length} / ${faulted} (${fmt((100 * faulted) / Math.max(1, calls.length), 1)}%)`],
+        ['latency p50 / p99, all answers (ms)', `${fmt(percentile(latencies, 50))} / ${fmt(percentile(latencies, 99))}`],
+        ['latency p50 / p99, 200 answers (ms)', `${fmt(percentile(okLatencies, 50))} / ${fmt(percentile(okLatencies, 99))}`],
+        ['failed webhooks (warm-up included) re-sent once in the quiet pass / still failing', `${resent.length} / ${resentFailed}`],
+        ['users holding exactly their N newest sessions afterwards', `${USERS - wrongUsers.length} of ${USERS}`],
+        [
+          'limiter RSS, median of first → last third (MiB)',
+          `${fmt(firstThird, 1)} → ${fmt(lastThird, 1)} (${growthMb >= 0 ? '+' : ''}${fmt(growthMb, 1)}; min ${fmt(Math.min(...rssSamples), 1)}, max ${fmt(Math.max(...rssSamples), 1)}, ${rssSamples.length} samples)`,
+        ],
+        ['exit code on SIGTERM', String(exitCode)],
+      ],
+    ),
+    '',
+    '502 is the limiter saying "ZITADEL kept failing through all my retries (4 attempts per call) or my deadline";',
+    'ZITADEL does not retry a restWebhook, so those logins keep their surplus until the next enforcement (here: the',
+    're-send, standing in for the next login of that user or an operator sweep).',
+  ].join('\n');
+  process.stdout.write(`\n${markdown}\n`);
+  writeSection('loadtest', markdown);
+  process.stdout.write('\nWrote the loadtest section of BENCHMARKS.md.\n');
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
