@@ -36,8 +36,10 @@ function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>
       logger.info('stopped');
       process.exit(0);
     });
-    // Keep-alive connections with no request in flight would hold close() open.
+    // Keep-alive connections with no request in flight would hold close() open, and a connection whose webhook
+    // finishes during the drain turns idle only then: close idle ones now and again until the server is closed.
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
     setTimeout(() => {
       logger.error('in-flight requests did not finish in time; exiting', { graceMs: SHUTDOWN_GRACE_MS });
       process.exit(1);
