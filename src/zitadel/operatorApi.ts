@@ -1,0 +1,233 @@
+import { z } from 'zod';
+import type { Deadline } from './deadline.js';
+import { listSessionsResponseSchema, type SessionRow } from './sessionSchema.js';
+import { isNotFound, readAllPages, type ZitadelCall } from './transport.js';
+
+/** Which Action Service an instance offers: `v2` (ZITADEL v4+) or `v2beta` (v3): the same messages under another prefix. */
+export type ActionsApiVersion = 'v2' | 'v2beta';
+
+/** The target `setup` registers. Never `restCall`: ZITADEL would replace the login's response with our answer. */
+export interface ActionTargetSpec {
+  readonly name: string;
+  readonly endpoint: string;
+  /** A protojson duration such as "10s". */
+  readonly timeout: string;
+  readonly type:
+    | { readonly restWebhook: { readonly interruptOnError: boolean } }
+    | { readonly restAsync: Record<string, never> };
+}
+
+// `Target` of proto/zitadel/action/v2/target.proto (v2beta's is the same); only the fields we read.
+const targetBehaviourSchema = z.object({ interruptOnError: z.boolean().optional() });
+const actionTargetSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().optional(),
+  endpoint: z.string().optional(),
+  timeout: z.string().optional(),
+  restWebhook: targetBehaviourSchema.optional(),
+  restCall: targetBehaviourSchema.optional(),
+  restAsync: z.object({}).optional(),
+  signingKey: z.string().optional(),
+});
+export type ActionTarget = z.infer<typeof actionTargetSchema>;
+// zitadel.filter.v2.PaginationResponse: total_result is a uint64, a string in protojson.
+const actionsPaginationSchema = z
+  .object({ totalResult: z.union([z.string(), z.number()]).optional() })
+  .optional();
+const listTargetsResponseSchema = z.object({
+  pagination: actionsPaginationSchema,
+  targets: z.array(actionTargetSchema).optional(),
+});
+const createTargetResponseSchema = z.object({ id: z.string().min(1), signingKey: z.string().optional() });
+const getTargetResponseSchema = z.object({ target: actionTargetSchema });
+const listExecutionsResponseSchema = z.object({
+  pagination: actionsPaginationSchema,
+  executions: z
+    .array(
+      z.object({
+        condition: z.object({ response: z.object({ method: z.string().optional() }).optional() }).optional(),
+        targets: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+
+/**
+ * Calls only the operator CLI makes: the instance-wide session listing (`sweep`) and the Action Service (`setup`,
+ * which needs an IAM_OWNER credential). Same transport, retries, deadlines and typed errors as the session calls.
+ */
+export interface ZitadelOperatorApi {
+  /** One page of every session of the instance (no user filter), oldest first by creation date. */
+  listSessionsPage(
+    args: { offset: number; limit: number },
+    deadline: Deadline,
+  ): Promise<{ sessions: SessionRow[]; total: number | undefined }>;
+  /** Targets named exactly `name`, checked on every row (ZITADEL silently drops a misspelt filter). */
+  listTargetsByName(
+    args: { api: ActionsApiVersion; name: string },
+    deadline: Deadline,
+  ): Promise<ActionTarget[]>;
+  /** Creates the target; ZITADEL answers with its id and signing key. */
+  createTarget(
+    args: { api: ActionsApiVersion; target: ActionTargetSpec },
+    deadline: Deadline,
+  ): Promise<{ id: string; signingKey: string | undefined }>;
+  /** Sets name, endpoint, timeout and type of an existing target. The signing key stays as it is. */
+  updateTarget(
+    args: { api: ActionsApiVersion; id: string; target: ActionTargetSpec },
+    deadline: Deadline,
+  ): Promise<void>;
+  /** The target with its current signing key; undefined when there is none with this id. */
+  getTarget(
+    args: { api: ActionsApiVersion; id: string },
+    deadline: Deadline,
+  ): Promise<ActionTarget | undefined>;
+  /** The targets of the response execution on `method`, in order; empty when there is none. */
+  listResponseExecutionTargets(
+    args: { api: ActionsApiVersion; method: string },
+    deadline: Deadline,
+  ): Promise<string[]>;
+  /** Sets (replaces) the ordered targets of the response execution on `method`. */
+  setResponseExecution(
+    args: { api: ActionsApiVersion; method: string; targetIds: readonly string[] },
+    deadline: Deadline,
+  ): Promise<void>;
+}
+
+// Action Service listings: targets and executions are few; the page cap only ends a runaway listing.
+const ACTIONS_PAGE_SIZE = 100;
+const ACTIONS_MAX_PAGES = 100;
+
+/** CreateTarget/UpdateTarget body, in the proto's JSON names. */
+function targetBody(target: ActionTargetSpec) {
+  return { name: target.name, endpoint: target.endpoint, timeout: target.timeout, ...target.type };
+}
+
+/** The operator CLI's calls, on the same transport (retries, deadlines, typed errors) as the session calls. */
+export function createOperatorApi(call: ZitadelCall): ZitadelOperatorApi {
+  return {
+    async listSessionsPage({ offset, limit }, deadline) {
+      const page = await call(
+        'list_all_sessions',
+        {
+          method: 'POST',
+          url: '/v2/sessions/search',
+          // Oldest first: sessions created while a sweep pages land on later pages instead of shifting earlier ones.
+          data: {
+            query: { offset: String(offset), limit, asc: true },
+            sortingColumn: 'SESSION_FIELD_NAME_CREATION_DATE',
+          },
+        },
+        listSessionsResponseSchema,
+        deadline,
+      );
+      const total = Number(page.details?.totalResult);
+      return { sessions: page.sessions ?? [], total: Number.isFinite(total) ? total : undefined };
+    },
+
+    async listTargetsByName({ api, name }, deadline) {
+      const targets = await readAllPages(
+        async (offset) => {
+          // ListTargets: proto/zitadel/action/v2/action_service.proto (v2beta: same body under /v2beta).
+          const page = await call(
+            'list_targets',
+            {
+              method: 'POST',
+              url: `/${api}/actions/targets/search`,
+              data: {
+                pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true },
+                // The enum's value; the proto's documented default "TARGET_FIELD_NAME_CREATION_DATE" is not one.
+                sortingColumn: 'TARGET_FIELD_NAME_CREATED_DATE',
+                filters: [{ targetNameFilter: { targetName: name, method: 'TEXT_FILTER_METHOD_EQUALS' } }],
+              },
+            },
+            listTargetsResponseSchema,
+            deadline,
+          );
+          return { items: page.targets ?? [], total: page.pagination?.totalResult };
+        },
+        ACTIONS_PAGE_SIZE,
+        ACTIONS_MAX_PAGES,
+      );
+      return targets.filter((target) => target.name === name);
+    },
+
+    async createTarget({ api, target }, deadline) {
+      const answer = await call(
+        'create_target',
+        { method: 'POST', url: `/${api}/actions/targets`, data: targetBody(target) },
+        createTargetResponseSchema,
+        deadline,
+      );
+      return { id: answer.id, signingKey: answer.signingKey };
+    },
+
+    async updateTarget({ api, id, target }, deadline) {
+      // UpdateTarget is a POST on the target's path; leaving out expirationSigningKey keeps the key.
+      await call(
+        'update_target',
+        {
+          method: 'POST',
+          url: `/${api}/actions/targets/${encodeURIComponent(id)}`,
+          data: targetBody(target),
+        },
+        z.unknown(),
+        deadline,
+      );
+    },
+
+    async getTarget({ api, id }, deadline) {
+      try {
+        const answer = await call(
+          'get_target',
+          { method: 'GET', url: `/${api}/actions/targets/${encodeURIComponent(id)}` },
+          getTargetResponseSchema,
+          deadline,
+        );
+        return answer.target;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async listResponseExecutionTargets({ api, method }, deadline) {
+      const executions = await readAllPages(
+        async (offset) => {
+          const page = await call(
+            'list_executions',
+            {
+              method: 'POST',
+              url: `/${api}/actions/executions/search`,
+              data: {
+                pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true },
+                filters: [{ inConditionsFilter: { conditions: [{ response: { method } }] } }],
+              },
+            },
+            listExecutionsResponseSchema,
+            deadline,
+          );
+          return { items: page.executions ?? [], total: page.pagination?.totalResult };
+        },
+        ACTIONS_PAGE_SIZE,
+        ACTIONS_MAX_PAGES,
+      );
+      return executions
+        .filter((execution) => execution.condition?.response?.method === method)
+        .flatMap((execution) => execution.targets ?? []);
+    },
+
+    async setResponseExecution({ api, method, targetIds }, deadline) {
+      await call(
+        'set_execution',
+        {
+          method: 'PUT',
+          url: `/${api}/actions/executions`,
+          data: { condition: { response: { method } }, targets: [...targetIds] },
+        },
+        z.unknown(),
+        deadline,
+      );
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import type { Deadline } from './deadline.js';
+import {
+  getSessionResponseSchema,
+  listSessionsResponseSchema,
+  listUsersResponseSchema,
+  type SessionRow,
+} from './sessionSchema.js';
+import { isNotFound, readAllPages, type ZitadelCall } from './transport.js';
+
+/** The Session Service v2 calls the limiter makes, with named arguments and a shared deadline. */
+export interface ZitadelSessionApi {
+  /** Every session ZITADEL lists for the user, newest first, all pages. Rows may belong to others: check them. */
+  listUserSessions(args: { userId: string }, deadline: Deadline): Promise<SessionRow[]>;
+  /** The session, read through ZITADEL's up-to-date path; undefined when it does not exist (any more). */
+  getSession(args: { sessionId: string }, deadline: Deadline): Promise<SessionRow | undefined>;
+  /** Terminates the session. Idempotent: a session that is already gone counts as done. */
+  deleteSession(args: { sessionId: string }, deadline: Deadline): Promise<'deleted' | 'already_gone'>;
+  /** The id of the user with exactly this login name, if there is one. */
+  findUserIdByLoginName(args: { loginName: string }, deadline: Deadline): Promise<string | undefined>;
+  /**
+   * Proves ZITADEL answers an authenticated call at this URL with this credential (for readiness). Resolves or
+   * throws a ZitadelError. It cannot prove session.read: ZITADEL filters unreadable rows out of a search.
+   */
+  checkAccess(deadline: Deadline): Promise<void>;
+}
+
+// One page of the session search. ZITADEL has no maximum; a bounded page keeps one huge user from becoming one
+// huge response, while 1,000 keeps a user with thousands of sessions to a handful of round trips.
+export const SESSION_PAGE_SIZE = 1000;
+// A runaway listing (a dropped filter on a big instance) must end: no real user holds 100,000 sessions.
+const MAX_SESSION_PAGES = 100;
+
+// Not a ZITADEL id (those are decimal numbers), so the access check's search always comes back empty.
+const ACCESS_CHECK_USER_ID = 'zitadel-session-limiter-access-check';
+
+export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
+  return {
+    listUserSessions: ({ userId }, deadline) =>
+      readAllPages(
+        async (offset) => {
+          const page = await call(
+            'list_sessions',
+            {
+              method: 'POST',
+              url: '/v2/sessions/search',
+              data: {
+                query: { offset: String(offset), limit: SESSION_PAGE_SIZE, asc: false },
+                // Spelt exactly as the proto's JSON names: ZITADEL silently drops a misspelt filter or enum.
+                queries: [{ userIdQuery: { id: userId } }],
+                sortingColumn: 'SESSION_FIELD_NAME_CREATION_DATE',
+              },
+            },
+            listSessionsResponseSchema,
+            deadline,
+          );
+          return { items: page.sessions ?? [], total: page.details?.totalResult };
+        },
+        SESSION_PAGE_SIZE,
+        MAX_SESSION_PAGES,
+      ),
+
+    async getSession({ sessionId }, deadline) {
+      try {
+        const url = `/v2/sessions/${encodeURIComponent(sessionId)}`;
+        const answer = await call('get_session', { method: 'GET', url }, getSessionResponseSchema, deadline);
+        return answer.session;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async deleteSession({ sessionId }, deadline) {
+      try {
+        const url = `/v2/sessions/${encodeURIComponent(sessionId)}`;
+        await call('delete_session', { method: 'DELETE', url, data: {} }, z.unknown(), deadline);
+        return 'deleted';
+      } catch (error) {
+        if (isNotFound(error)) return 'already_gone';
+        throw error;
+      }
+    },
+
+    async findUserIdByLoginName({ loginName }, deadline) {
+      const answer = await call(
+        'find_user',
+        {
+          method: 'POST',
+          url: '/v2/users',
+          data: {
+            query: { offset: '0', limit: 2, asc: true },
+            queries: [{ loginNameQuery: { loginName, method: 'TEXT_QUERY_METHOD_EQUALS' } }],
+          },
+        },
+        listUsersResponseSchema,
+        deadline,
+      );
+      const users = answer.result ?? [];
+      // Two matches would mean the filter was dropped: refuse to guess.
+      return users.length === 1 ? users[0]?.userId : undefined;
+    },
+
+    async checkAccess(deadline) {
+      // The cheapest authenticated call the limiter's own role allows: a one-row search for a user id that cannot
+      // exist, answered from an index. The schema check catches a URL that is not ZITADEL.
+      await call(
+        'check_access',
+        {
+          method: 'POST',
+          url: '/v2/sessions/search',
+          data: {
+            query: { offset: '0', limit: 1, asc: false },
+            queries: [{ userIdQuery: { id: ACCESS_CHECK_USER_ID } }],
+          },
+        },
+        listSessionsResponseSchema,
+        deadline,
+      );
+    },
+  };
+}

@@ -1,0 +1,168 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import type { z } from 'zod';
+import type { AccessTokenSource } from './accessToken.js';
+import type { Deadline } from './deadline.js';
+import { ZitadelError, isRetryableStatus, parseRetryAfter } from './errors.js';
+import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
+
+export type ZitadelOperation =
+  | 'list_sessions'
+  | 'get_session'
+  | 'delete_session'
+  | 'find_user'
+  | 'fetch_token'
+  | 'check_access'
+  | ZitadelOperatorOperation;
+
+/** The operator CLI's calls: the instance-wide session listing (`sweep`) and the Action Service (`setup`). */
+export type ZitadelOperatorOperation =
+  | 'list_all_sessions'
+  | 'list_targets'
+  | 'create_target'
+  | 'update_target'
+  | 'get_target'
+  | 'list_executions'
+  | 'set_execution';
+
+/** Hooks for metrics and logs; every argument is safe to record (no ids, no secrets). */
+export interface ZitadelCallObserver {
+  callFinished?(operation: ZitadelOperation, outcome: string, durationMs: number): void;
+  retrying?(operation: ZitadelOperation, reason: string, delayMs: number): void;
+}
+
+export interface ZitadelClientOptions {
+  readonly instanceUrl: string;
+  readonly tokens: AccessTokenSource;
+  /** The most one HTTP attempt may take. */
+  readonly callTimeoutMs: number;
+  readonly retryPolicy?: RetryPolicy;
+  readonly observer?: ZitadelCallObserver;
+  readonly now?: () => number;
+}
+
+/**
+ * One authenticated call to ZITADEL, retried within the deadline, its answer validated against `schema`. Throws
+ * only ZitadelError, which never carries a body, a header or a token.
+ */
+export type ZitadelCall = <T>(
+  operation: ZitadelOperation,
+  request: AxiosRequestConfig,
+  schema: z.ZodType<T>,
+  deadline: Deadline,
+) => Promise<T>;
+
+const keepAliveAgents = {
+  httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+  httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+};
+
+function grpcCodeOf(data: unknown): number | undefined {
+  if (typeof data === 'object' && data !== null && 'code' in data && typeof data.code === 'number')
+    return data.code;
+  return undefined;
+}
+
+export const isNotFound = (error: unknown): boolean => error instanceof ZitadelError && error.status === 404;
+
+/** The HTTP transport every ZITADEL API module shares: base URL, credentials, timeouts, retries, keep-alive. */
+export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCall {
+  const now = options.now ?? Date.now;
+  const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const httpClient: AxiosInstance = axios.create({
+    baseURL: options.instanceUrl,
+    ...keepAliveAgents,
+    // Every status is a value we inspect ourselves; a redirect would turn our DELETE into a GET elsewhere.
+    validateStatus: () => true,
+    maxRedirects: 0,
+    proxy: false,
+    responseType: 'json',
+    maxContentLength: 64 * 1024 * 1024,
+    headers: { Accept: 'application/json', 'User-Agent': 'zitadel-session-limiter' },
+  });
+
+  async function attemptOnce(
+    operation: ZitadelOperation,
+    request: AxiosRequestConfig,
+    deadline: Deadline,
+    tokenWasRefreshed: { value: boolean },
+  ): Promise<unknown> {
+    const remainingMs = deadline.atMs - now();
+    if (remainingMs <= 0 || deadline.signal.aborted)
+      throw new ZitadelError({ operation, kind: 'deadline', retryable: false });
+    const attemptSignal = AbortSignal.any([
+      deadline.signal,
+      AbortSignal.timeout(Math.min(options.callTimeoutMs, remainingMs)),
+    ]);
+    const started = now();
+    const token = await options.tokens.getAccessToken(attemptSignal);
+    let response;
+    try {
+      response = await httpClient.request({
+        ...request,
+        signal: attemptSignal,
+        headers: { Authorization: `Bearer ${token}` },
+      });
+    } catch {
+      // The axios error holds our request config, Authorization header included: it must go no further than here.
+      const kind = deadline.signal.aborted ? 'deadline' : attemptSignal.aborted ? 'timeout' : 'network';
+      options.observer?.callFinished?.(operation, kind, now() - started);
+      throw new ZitadelError({ operation, kind, retryable: kind !== 'deadline' });
+    }
+    options.observer?.callFinished?.(operation, String(response.status), now() - started);
+    if (response.status >= 200 && response.status < 300) return response.data;
+    if (response.status === 401 && !tokenWasRefreshed.value && options.tokens.invalidate(token)) {
+      tokenWasRefreshed.value = true;
+      throw new ZitadelError({ operation, kind: 'http', status: 401, retryable: true, retryAfterMs: 0 });
+    }
+    throw new ZitadelError({
+      operation,
+      kind: 'http',
+      status: response.status,
+      grpcCode: grpcCodeOf(response.data),
+      retryable: isRetryableStatus(response.status),
+      retryAfterMs: parseRetryAfter(response.headers['retry-after'], now()),
+    });
+  }
+
+  return async (operation, request, schema, deadline) => {
+    const tokenWasRefreshed = { value: false };
+    const data = await withRetries(
+      policy,
+      { signal: deadline.signal, deadlineAtMs: deadline.atMs, now },
+      () => attemptOnce(operation, request, deadline, tokenWasRefreshed),
+      (error, delayMs) =>
+        options.observer?.retrying?.(
+          operation,
+          error.status === undefined ? error.kind : String(error.status),
+          delayMs,
+        ),
+    );
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) throw new ZitadelError({ operation, kind: 'invalid_response', retryable: false });
+    return parsed.data;
+  };
+}
+
+/**
+ * Reads an offset-paged ZITADEL listing to its end: stops at a short page, at the reported total, or after
+ * `maxPages` (a runaway listing, such as one whose filter ZITADEL dropped, must end).
+ */
+export async function readAllPages<T>(
+  fetchPage: (
+    offset: number,
+  ) => Promise<{ readonly items: readonly T[]; readonly total: string | number | undefined }>,
+  pageSize: number,
+  maxPages: number,
+): Promise<T[]> {
+  const items: T[] = [];
+  for (let offset = 0, pages = 0; pages < maxPages; pages++) {
+    const page = await fetchPage(offset);
+    items.push(...page.items);
+    offset += page.items.length;
+    const total = Number(page.total);
+    if (page.items.length < pageSize || (Number.isFinite(total) && offset >= total)) break;
+  }
+  return items;
+}
