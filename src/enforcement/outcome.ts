@@ -32,3 +32,22 @@ export interface EnforcementReport {
 export type WebhookOutcome =
   | { readonly outcome: 'ignored'; readonly reason: IgnoreReason; readonly sessionId?: string | undefined }
   | EnforcementReport;
+
+/**
+ * The report's fields for answers and audit records. An explicit list, not a spread: a field added to the report
+ * is never published by accident.
+ */
+export function reportSummary(report: EnforcementReport) {
+  return {
+    outcome: report.outcome,
+    userId: report.userId,
+    sessionId: report.sessionId,
+    limit: report.limit,
+    strategy: report.strategy,
+    dryRun: report.dryRun,
+    counted: report.counted,
+    kept: report.kept,
+    deleted: report.deleted,
+    failed: report.failed,
+  };
+}

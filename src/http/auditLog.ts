@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { WebhookOutcome } from '../enforcement/outcome.js';
+import { reportSummary, type WebhookOutcome } from '../enforcement/outcome.js';
 import type { LogSink } from '../logging/logger.js';
 
 /**
@@ -40,19 +40,7 @@ export function auditLog(sink: LogSink, settings: Settings): AuditLog {
       write(
         outcome.failed.length > 0 ? 'warn' : 'info',
         requestId,
-        {
-          outcome: outcome.outcome,
-          userId: outcome.userId,
-          sessionId: outcome.sessionId,
-          limit: outcome.limit,
-          strategy: outcome.strategy,
-          dryRun: outcome.dryRun,
-          counted: outcome.counted,
-          kept: outcome.kept,
-          deleted: outcome.deleted,
-          failed: outcome.failed,
-          foreignRows: outcome.foreignRows,
-        },
+        { ...reportSummary(outcome), foreignRows: outcome.foreignRows },
         durationMs,
       );
     },

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config.js';
-import type { WebhookOutcome } from '../enforcement/outcome.js';
+import { reportSummary, type WebhookOutcome } from '../enforcement/outcome.js';
 import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
@@ -93,18 +93,7 @@ function answer(res: Response, outcome: WebhookOutcome, denyMessage: string): vo
     res.status(200).json({ outcome: 'ignored', reason: outcome.reason });
     return;
   }
-  const summary = {
-    outcome: outcome.outcome,
-    userId: outcome.userId,
-    sessionId: outcome.sessionId,
-    limit: outcome.limit,
-    strategy: outcome.strategy,
-    dryRun: outcome.dryRun,
-    counted: outcome.counted,
-    kept: outcome.kept,
-    deleted: outcome.deleted,
-    failed: outcome.failed,
-  };
+  const summary = reportSummary(outcome);
   if (outcome.outcome === 'denied' && !outcome.dryRun) {
     // ZITADEL turns a 2xx body with these fields into an error for the caller (pkg/actions HandleResponse).
     res.status(200).json({ forwardedStatusCode: 403, forwardedErrorMessage: denyMessage, ...summary });

@@ -1,8 +1,9 @@
 import nock from 'nock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 import { createSessionResponse, setSessionRequest, setSessionResponse, signatureHeader, usernameStepResponse } from '../support/webhooks.js';
 import { minutesAgo, searchAnswer, sessionRow, TEST_USER } from '../support/zitadelRows.js';
+import { useNockForZitadel } from '../support/nockZitadel.js';
 
 const ZITADEL = 'https://zitadel.test';
 const OTHER_USER = '284021120958309999';
@@ -12,14 +13,7 @@ const parse = (lines: string[]): LogLine[] => lines.map((line) => JSON.parse(lin
 const auditRecords = (lines: string[]) => parse(lines).filter((line) => line.log === 'audit');
 const login = (id = 's-new') => createSessionResponse({ id, userId: TEST_USER, creationDate: new Date() });
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-beforeEach(() => nock.cleanAll());
-afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([]);
-});
+useNockForZitadel();
 
 describe('the audit record', () => {
   it('is one JSON line per enforced webhook: who, which trigger, the rules, what was counted, kept and deleted', async () => {

@@ -1,11 +1,12 @@
 import nock from 'nock';
 import request from 'supertest';
 import type { Express } from 'express';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 import { parsePrometheusText, sampleValue, type Sample } from '../support/prometheusText.js';
 import { createSessionResponse, setSessionRequest, usernameStepResponse } from '../support/webhooks.js';
 import { minutesAgo, searchAnswer, sessionRow, TEST_USER } from '../support/zitadelRows.js';
+import { useNockForZitadel } from '../support/nockZitadel.js';
 
 const ZITADEL = 'https://zitadel.test';
 const P = 'zitadel_session_limiter_';
@@ -19,14 +20,7 @@ async function scrape(app: Express): Promise<{ text: string; samples: Sample[] }
 
 const login = (id = 's-new') => createSessionResponse({ id, userId: TEST_USER, creationDate: new Date() });
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-beforeEach(() => nock.cleanAll());
-afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([]);
-});
+useNockForZitadel();
 
 describe('GET /metrics', () => {
   it('answers Prometheus text with the process metrics and every limiter metric declared', async () => {

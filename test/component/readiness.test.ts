@@ -1,9 +1,10 @@
 import nock from 'nock';
 import request from 'supertest';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT } from '../support/harness.js';
 import { createSessionResponse } from '../support/webhooks.js';
 import { searchAnswer, TEST_USER } from '../support/zitadelRows.js';
+import { useNockForZitadel } from '../support/nockZitadel.js';
 
 const ZITADEL = 'https://zitadel.test';
 
@@ -29,14 +30,7 @@ function zitadelAnswersAccessCheck(times = 1) {
   return seen;
 }
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-beforeEach(() => nock.cleanAll());
-afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([]);
-});
+useNockForZitadel();
 
 describe('GET /readyz', () => {
   it('is ready once ZITADEL answers a cheap authenticated search, and says what it sent', async () => {

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 import {
   createSessionResponse,
@@ -8,39 +8,14 @@ import {
   setSessionResponse,
   usernameStepResponse,
 } from '../support/webhooks.js';
+import { useNockForZitadel } from '../support/nockZitadel.js';
+import { minutesAgo, searchAnswer as searchReturns, sessionRow as row, TEST_USER } from '../support/zitadelRows.js';
 
 const ZITADEL = 'https://zitadel.test';
-const USER = '284021120958301001';
+const USER = TEST_USER;
 const OTHER_USER = '284021120958309999';
 
-function row(id: string, createdIso: string, options: { userId?: string; factors?: Record<string, unknown>; expirationDate?: string } = {}) {
-  return {
-    id,
-    creationDate: createdIso,
-    changeDate: createdIso,
-    factors: {
-      user: { id: options.userId ?? USER, loginName: 'ada@example.com', verifiedAt: createdIso },
-      ...(options.factors ?? { password: { verifiedAt: createdIso } }),
-    },
-    ...(options.expirationDate === undefined ? {} : { expirationDate: options.expirationDate }),
-  };
-}
-
-const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
-
-function searchReturns(sessions: unknown[]) {
-  return { details: { totalResult: String(sessions.length) }, ...(sessions.length === 0 ? {} : { sessions }) };
-}
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-
-beforeEach(() => nock.cleanAll());
-afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([]);
-});
+useNockForZitadel();
 
 describe('a verified login (CreateSession response by user id with a password)', () => {
   it('deletes all but the newest N with one search and parallel deletes, and never calls GetSession', async () => {
