@@ -82,7 +82,8 @@ function login(phase: Sent['phase']): void {
   const userId = users[nextUser++ % users.length]!;
   const session = fake.addSession({ userId });
   created.get(userId)!.push(session);
-  const body = Math.random() < SET_SESSION_SHARE ? setSessionResponse(session.id) : createSessionResponse(session);
+  const body =
+    Math.random() < SET_SESSION_SHARE ? setSessionResponse(session.id) : createSessionResponse(session);
   const record: Sent = { userId, body, phase };
   sent.push(record);
   inFlight += 1;
@@ -124,7 +125,9 @@ async function drain(): Promise<void> {
 /** The user's sessions that must survive: the N newest by creation date, then id (as the decision orders them). */
 function newestIds(sessions: readonly FakeSession[]): string[] {
   return [...sessions]
-    .sort((a, b) => b.creationDate.getTime() - a.creationDate.getTime() || (BigInt(b.id) > BigInt(a.id) ? 1 : -1))
+    .sort(
+      (a, b) => b.creationDate.getTime() - a.creationDate.getTime() || (BigInt(b.id) > BigInt(a.id) ? 1 : -1),
+    )
     .slice(0, LIMIT)
     .map((session) => session.id)
     .sort();
@@ -139,17 +142,26 @@ async function main(): Promise<void> {
   // Each user starts with a few sessions from earlier in the day, some of them above the limit already.
   for (const userId of users) {
     for (let i = 0; i < Math.floor(Math.random() * 5); i++) {
-      created.get(userId)!.push(fake.addSession({ userId, creationDate: new Date(Date.now() - (10 + i) * MINUTE) }));
+      created
+        .get(userId)!
+        .push(fake.addSession({ userId, creationDate: new Date(Date.now() - (10 + i) * MINUTE) }));
     }
   }
-  const limiter = await startOurs({ INSTANCE_URL: fake.url, PAT, SIGNING_KEY: KEY, CONCURRENT_SESSIONS: String(LIMIT) });
+  const limiter = await startOurs({
+    INSTANCE_URL: fake.url,
+    PAT,
+    SIGNING_KEY: KEY,
+    CONCURRENT_SESSIONS: String(LIMIT),
+  });
   limiterUrl = limiter.url;
   let exitCode: number | null;
   const rssSamples: number[] = [];
   let steadyRate: number;
   const resent: Answer[] = [];
   try {
-    process.stdout.write(`warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE} webhooks/s across ${USERS} users, ${FAULT_RATE * 100}% ZITADEL faults…\n`);
+    process.stdout.write(
+      `warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE} webhooks/s across ${USERS} users, ${FAULT_RATE * 100}% ZITADEL faults…\n`,
+    );
     const trim = () => {
       fake.seen.length = 0;
     };
@@ -165,10 +177,14 @@ async function main(): Promise<void> {
     await sleep(SEARCH_LAG_MS + 500);
     const failed = sent.filter((record) => record.answer?.status !== 200);
     process.stdout.write(`quiet pass: re-sending ${failed.length} failed webhooks once…\n`);
-    for (const record of failed) resent.push(await postWebhook(limiter.url, record.body, signatureHeader(record.body, KEY)));
+    for (const record of failed)
+      resent.push(await postWebhook(limiter.url, record.body, signatureHeader(record.body, KEY)));
 
-    const health = await fetch(`${limiter.url}/healthz`).then((res) => res.status).catch(() => 0);
-    if (!limiter.isRunning() || health !== 200) failures.push(`the limiter is not serving after the run (healthz ${health})`);
+    const health = await fetch(`${limiter.url}/healthz`)
+      .then((res) => res.status)
+      .catch(() => 0);
+    if (!limiter.isRunning() || health !== 200)
+      failures.push(`the limiter is not serving after the run (healthz ${health})`);
   } finally {
     closeWebhookConnections();
     exitCode = (await limiter.stop()) as number | null;
@@ -178,13 +194,20 @@ async function main(): Promise<void> {
 
   // ---- verdicts ----------------------------------------------------------------------------------------------
   const steady = sent.filter((record) => record.phase === 'steady');
-  const answers = steady.map((record) => record.answer).filter((answer): answer is Answer => answer !== undefined);
+  const answers = steady
+    .map((record) => record.answer)
+    .filter((answer): answer is Answer => answer !== undefined);
   const byStatus = new Map<number, number>();
   for (const answer of answers) byStatus.set(answer.status, (byStatus.get(answer.status) ?? 0) + 1);
   const unexpected = [...byStatus].filter(([status]) => status !== 200 && status !== 502);
-  if (unexpected.length > 0) failures.push(`unexpected answers: ${unexpected.map(([status, count]) => `${count}× ${status === 0 ? 'connection failed' : status}`).join(', ')}`);
-  if (answers.length !== steady.length) failures.push(`${steady.length - answers.length} webhooks never got an answer`);
-  if (overloaded || steadyRate < RATE * 0.9) failures.push(`could not hold ${RATE}/s (held ${fmt(steadyRate, 1)}/s, peak ${peakInFlight} in flight)`);
+  if (unexpected.length > 0)
+    failures.push(
+      `unexpected answers: ${unexpected.map(([status, count]) => `${count}× ${status === 0 ? 'connection failed' : status}`).join(', ')}`,
+    );
+  if (answers.length !== steady.length)
+    failures.push(`${steady.length - answers.length} webhooks never got an answer`);
+  if (overloaded || steadyRate < RATE * 0.9)
+    failures.push(`could not hold ${RATE}/s (held ${fmt(steadyRate, 1)}/s, peak ${peakInFlight} in flight)`);
   const resentFailed = resent.filter((answer) => answer.status !== 200).length;
   if (resentFailed > 0) failures.push(`${resentFailed} re-sent webhooks failed with ZITADEL healthy`);
 
@@ -193,10 +216,14 @@ async function main(): Promise<void> {
   const lastThird = median(rssSamples.slice(-third));
   const growthMb = lastThird - firstThird;
   const memoryFlat = growthMb <= Math.max(MEMORY_GROWTH_ALLOWED_MB, firstThird * MEMORY_GROWTH_ALLOWED_SHARE);
-  if (!memoryFlat) failures.push(`resident memory grew from ${fmt(firstThird, 1)} MiB to ${fmt(lastThird, 1)} MiB`);
+  if (!memoryFlat)
+    failures.push(`resident memory grew from ${fmt(firstThird, 1)} MiB to ${fmt(lastThird, 1)} MiB`);
 
   const wrongUsers = users.filter((userId) => {
-    const live = fake.liveSessionsOf(userId).map((session) => session.id).sort();
+    const live = fake
+      .liveSessionsOf(userId)
+      .map((session) => session.id)
+      .sort();
     return JSON.stringify(live) !== JSON.stringify(newestIds(created.get(userId)!));
   });
   if (wrongUsers.length > 0) {
@@ -207,7 +234,9 @@ async function main(): Promise<void> {
   }
 
   const calls = recorder.calls;
-  const faulted = calls.filter((call) => call.outcome === 'reset' || call.outcome === 503 || call.outcome === 429).length;
+  const faulted = calls.filter(
+    (call) => call.outcome === 'reset' || call.outcome === 503 || call.outcome === 429,
+  ).length;
   const latencies = answers.map((answer) => answer.ms);
   const okLatencies = answers.filter((answer) => answer.status === 200).map((answer) => answer.ms);
   const verdict = failures.length === 0 ? '**PASS**' : `**FAIL**: ${failures.join('; ')}`;
@@ -225,13 +254,34 @@ async function main(): Promise<void> {
     markdownTable(
       ['', 'value'],
       [
-        ['webhooks in the steady phase (rate held)', `${steady.length} (${fmt(steadyRate, 1)}/s; peak ${peakInFlight} in flight)`],
-        ['answered 200 / 502 / other', `${byStatus.get(200) ?? 0} / ${byStatus.get(502) ?? 0} / ${answers.length - (byStatus.get(200) ?? 0) - (byStatus.get(502) ?? 0)}`],
-        ['ZITADEL calls / faults injected', `${calls.length} / ${faulted} (${fmt((100 * faulted) / Math.max(1, calls.length), 1)}%)`],
-        ['latency p50 / p99, all answers (ms)', `${fmt(percentile(latencies, 50))} / ${fmt(percentile(latencies, 99))}`],
-        ['latency p50 / p99, 200 answers (ms)', `${fmt(percentile(okLatencies, 50))} / ${fmt(percentile(okLatencies, 99))}`],
-        ['failed webhooks (warm-up included) re-sent once in the quiet pass / still failing', `${resent.length} / ${resentFailed}`],
-        ['users holding exactly their N newest sessions afterwards', `${USERS - wrongUsers.length} of ${USERS}`],
+        [
+          'webhooks in the steady phase (rate held)',
+          `${steady.length} (${fmt(steadyRate, 1)}/s; peak ${peakInFlight} in flight)`,
+        ],
+        [
+          'answered 200 / 502 / other',
+          `${byStatus.get(200) ?? 0} / ${byStatus.get(502) ?? 0} / ${answers.length - (byStatus.get(200) ?? 0) - (byStatus.get(502) ?? 0)}`,
+        ],
+        [
+          'ZITADEL calls / faults injected',
+          `${calls.length} / ${faulted} (${fmt((100 * faulted) / Math.max(1, calls.length), 1)}%)`,
+        ],
+        [
+          'latency p50 / p99, all answers (ms)',
+          `${fmt(percentile(latencies, 50))} / ${fmt(percentile(latencies, 99))}`,
+        ],
+        [
+          'latency p50 / p99, 200 answers (ms)',
+          `${fmt(percentile(okLatencies, 50))} / ${fmt(percentile(okLatencies, 99))}`,
+        ],
+        [
+          'failed webhooks (warm-up included) re-sent once in the quiet pass / still failing',
+          `${resent.length} / ${resentFailed}`,
+        ],
+        [
+          'users holding exactly their N newest sessions afterwards',
+          `${USERS - wrongUsers.length} of ${USERS}`,
+        ],
         [
           'limiter RSS, median of first → last third (MiB)',
           `${fmt(firstThird, 1)} → ${fmt(lastThird, 1)} (${growthMb >= 0 ? '+' : ''}${fmt(growthMb, 1)}; min ${fmt(Math.min(...rssSamples), 1)}, max ${fmt(Math.max(...rssSamples), 1)}, ${rssSamples.length} samples)`,

@@ -39,7 +39,9 @@ async function zitadel<T>(method: string, path: string, body?: unknown): Promise
 }
 
 function signatureIsValid(header: string | undefined, rawBody: Buffer): boolean {
-  const parts = Object.fromEntries((header ?? '').split(',').map((pair) => pair.split('=') as [string, string]));
+  const parts = Object.fromEntries(
+    (header ?? '').split(',').map((pair) => pair.split('=') as [string, string]),
+  );
   const t = parts.t;
   const v1 = parts.v1;
   if (t === undefined || v1 === undefined) return false;
@@ -69,7 +71,9 @@ app.post('/session/manage', express.raw({ type: () => true, limit: '1mb' }), asy
     const list = await zitadel<{ sessions?: NaiveSession[] }>('POST', '/v2/sessions/search', {
       queries: [{ userIdQuery: { id: userId } }],
     });
-    const sessions = (list.sessions ?? []).sort((a, b) => Date.parse(b.creationDate ?? '') - Date.parse(a.creationDate ?? ''));
+    const sessions = (list.sessions ?? []).sort(
+      (a, b) => Date.parse(b.creationDate ?? '') - Date.parse(a.creationDate ?? ''),
+    );
     let deleted = 0;
     for (const session of sessions.slice(limit)) {
       await zitadel('DELETE', `/v2/sessions/${session.id}`, {});
@@ -82,6 +86,8 @@ app.post('/session/manage', express.raw({ type: () => true, limit: '1mb' }), asy
 });
 
 const server = app.listen(Number(process.env.PORT ?? '0'), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ msg: 'naive limiter listening', port: (server.address() as AddressInfo).port })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'naive limiter listening', port: (server.address() as AddressInfo).port })}\n`,
+  );
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -47,20 +47,28 @@ const MINUTE = 60_000;
 type Path = 'CreateSession' | 'SetSession';
 
 const recorder = callRecorder();
-const fake = new FakeZitadel({ acceptedTokens: [PAT], latencyMs: LATENCY_MS, publicRoutes: (app) => recorder.mount(app) });
+const fake = new FakeZitadel({
+  acceptedTokens: [PAT],
+  latencyMs: LATENCY_MS,
+  publicRoutes: (app) => recorder.mount(app),
+});
 
 let userSequence = 0;
 const newUser = (label: string) => `bench-${label}-${++userSequence}`;
 
 /** A user who holds `count` authenticated sessions, created minutes to hours ago. */
 function seedUser(userId: string, count: number): void {
-  for (let i = 0; i < count; i++) fake.addSession({ userId, creationDate: new Date(Date.now() - (count - i + 1) * MINUTE) });
+  for (let i = 0; i < count; i++)
+    fake.addSession({ userId, creationDate: new Date(Date.now() - (count - i + 1) * MINUTE) });
 }
 
 /** Somebody logs in: ZITADEL creates the session, then calls the target with the webhook for `path`. */
 function login(userId: string, path: Path): { session: FakeSession; body: string } {
   const session = fake.addSession({ userId });
-  return { session, body: path === 'CreateSession' ? createSessionResponse(session) : setSessionResponse(session.id) };
+  return {
+    session,
+    body: path === 'CreateSession' ? createSessionResponse(session) : setSessionResponse(session.id),
+  };
 }
 
 function send(target: Target, body: string, timeoutMs?: number) {
@@ -95,10 +103,17 @@ async function measureOneWebhook(target: Target, path: Path, deletions: number):
     recorder.calls.length = 0;
     const answer = await send(target, body);
     check(answer.status === 200, `${target.name} ${path} answered ${answer.status}`);
-    check(fake.liveSessionsOf(userId).length === LIMIT, `${target.name} ${path} left ${fake.liveSessionsOf(userId).length} sessions`);
+    check(
+      fake.liveSessionsOf(userId).length === LIMIT,
+      `${target.name} ${path} left ${fake.liveSessionsOf(userId).length} sessions`,
+    );
     runs.push({ ms: answer.ms, trips: sequentialRoundTrips(recorder.calls), calls: recorder.calls.length });
   }
-  return { ms: median(runs.map((r) => r.ms)), trips: median(runs.map((r) => r.trips)), calls: median(runs.map((r) => r.calls)) };
+  return {
+    ms: median(runs.map((r) => r.ms)),
+    trips: median(runs.map((r) => r.trips)),
+    calls: median(runs.map((r) => r.calls)),
+  };
 }
 
 async function benchLatency(targets: readonly Target[]) {
@@ -227,7 +242,14 @@ async function main(): Promise<void> {
     process.stdout.write(`(c) ${THROUGHPUT_SECONDS} s with ${IN_FLIGHT} webhooks in flight, each…\n`);
     const throughput = { ours: await benchThroughput(ours), naive: await benchThroughput(naive) };
 
-    const markdown = report({ latency, big, throughput, idle, host, seconds: (performance.now() - startedAt) / 1000 });
+    const markdown = report({
+      latency,
+      big,
+      throughput,
+      idle,
+      host,
+      seconds: (performance.now() - startedAt) / 1000,
+    });
     process.stdout.write(`\n${markdown}\n`);
     writeSection('bench', markdown);
     process.stdout.write('\nWrote the bench section of BENCHMARKS.md.\n');
@@ -253,7 +275,9 @@ function report(r: {
       const ours = r.latency.get(`ours/${path}/${deletions}`)!;
       const naive = r.latency.get(`naive/${path}/${deletions}`)!;
       latencyRows.push([
-        path === 'CreateSession' ? 'CreateSession by userId + password (fast path)' : 'SetSession (password step)',
+        path === 'CreateSession'
+          ? 'CreateSession by userId + password (fast path)'
+          : 'SetSession (password step)',
         String(deletions),
         fmt(ours.ms),
         ratio(ours.ms, ours1.ms),
@@ -277,10 +301,20 @@ function report(r: {
     '',
     '"Round trips" are the ZITADEL calls that had to wait for one another, from the fake\'s timestamps: ours should',
     'stay at 2 (search, then all deletes at once) or 3 (GetSession first) whatever the number deleted. What growth',
-    "remains in ours is CPU, not waiting: every extra call costs the limiter and the fake a little on a shared 2-core box.",
+    'remains in ours is CPU, not waiting: every extra call costs the limiter and the fake a little on a shared 2-core box.',
     '',
     markdownTable(
-      ['webhook', 'deleted', 'ours ms', 'ours vs 1 deletion', 'ours round trips', 'naive ms', 'naive vs 1 deletion', 'naive round trips', 'naive / ours'],
+      [
+        'webhook',
+        'deleted',
+        'ours ms',
+        'ours vs 1 deletion',
+        'ours round trips',
+        'naive ms',
+        'naive vs 1 deletion',
+        'naive round trips',
+        'naive / ours',
+      ],
       latencyRows,
     ),
     '',
@@ -289,10 +323,20 @@ function report(r: {
     markdownTable(
       ['', 'ours', 'naive', 'naive / ours'],
       [
-        ['time until the user is at N (ms)', fmt(big.ours.ms), fmt(big.naive.ms), `**${ratio(big.naive.ms, big.ours.ms)}**`],
+        [
+          'time until the user is at N (ms)',
+          fmt(big.ours.ms),
+          fmt(big.naive.ms),
+          `**${ratio(big.naive.ms, big.ours.ms)}**`,
+        ],
         ['webhooks needed', String(big.ours.webhooks), String(big.naive.webhooks), ''],
         ['ZITADEL calls', String(big.ours.calls), String(big.naive.calls), ''],
-        ['sequential round trips', String(big.ours.trips), String(big.naive.trips), ratio(big.naive.trips, big.ours.trips)],
+        [
+          'sequential round trips',
+          String(big.ours.trips),
+          String(big.naive.trips),
+          ratio(big.naive.trips, big.ours.trips),
+        ],
         ['sessions left', String(big.ours.left), String(big.naive.left), ''],
       ],
     ),
@@ -306,12 +350,32 @@ function report(r: {
     markdownTable(
       ['', 'ours', 'naive', 'ours / naive'],
       [
-        ['webhooks per second', fmt(throughput.ours.perSecond), fmt(throughput.naive.perSecond), `**${ratio(throughput.ours.perSecond, throughput.naive.perSecond)}**`],
+        [
+          'webhooks per second',
+          fmt(throughput.ours.perSecond),
+          fmt(throughput.naive.perSecond),
+          `**${ratio(throughput.ours.perSecond, throughput.naive.perSecond)}**`,
+        ],
         ['answered 200', String(throughput.ours.completed), String(throughput.naive.completed), ''],
         ['failed', String(throughput.ours.failed), String(throughput.naive.failed), ''],
-        ['p50 latency (ms)', fmt(throughput.ours.p50), fmt(throughput.naive.p50), ratio(throughput.ours.p50, throughput.naive.p50)],
-        ['p99 latency (ms)', fmt(throughput.ours.p99), fmt(throughput.naive.p99), ratio(throughput.ours.p99, throughput.naive.p99)],
-        ['users left above N', String(throughput.ours.usersOverLimit), String(throughput.naive.usersOverLimit), ''],
+        [
+          'p50 latency (ms)',
+          fmt(throughput.ours.p50),
+          fmt(throughput.naive.p50),
+          ratio(throughput.ours.p50, throughput.naive.p50),
+        ],
+        [
+          'p99 latency (ms)',
+          fmt(throughput.ours.p99),
+          fmt(throughput.naive.p99),
+          ratio(throughput.ours.p99, throughput.naive.p99),
+        ],
+        [
+          'users left above N',
+          String(throughput.ours.usersOverLimit),
+          String(throughput.naive.usersOverLimit),
+          '',
+        ],
       ],
     ),
     '',
@@ -323,9 +387,24 @@ function report(r: {
     markdownTable(
       ['', 'ours', 'naive', 'ours / naive'],
       [
-        ['after warm-up, idle (MiB)', fmt(idle.ours.rssMb, 1), fmt(idle.naive.rssMb, 1), ratio(idle.ours.rssMb, idle.naive.rssMb)],
-        ['after (c) (MiB)', fmt(throughput.ours.rssMb, 1), fmt(throughput.naive.rssMb, 1), ratio(throughput.ours.rssMb, throughput.naive.rssMb)],
-        ['peak over the run (MiB)', fmt(throughput.ours.peakMb, 1), fmt(throughput.naive.peakMb, 1), ratio(throughput.ours.peakMb, throughput.naive.peakMb)],
+        [
+          'after warm-up, idle (MiB)',
+          fmt(idle.ours.rssMb, 1),
+          fmt(idle.naive.rssMb, 1),
+          ratio(idle.ours.rssMb, idle.naive.rssMb),
+        ],
+        [
+          'after (c) (MiB)',
+          fmt(throughput.ours.rssMb, 1),
+          fmt(throughput.naive.rssMb, 1),
+          ratio(throughput.ours.rssMb, throughput.naive.rssMb),
+        ],
+        [
+          'peak over the run (MiB)',
+          fmt(throughput.ours.peakMb, 1),
+          fmt(throughput.naive.peakMb, 1),
+          ratio(throughput.ours.peakMb, throughput.naive.peakMb),
+        ],
       ],
     ),
     '',

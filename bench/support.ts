@@ -19,7 +19,9 @@ export interface Target {
 }
 
 /** The real service: src/main.ts with the real ZITADEL client, started exactly as the end-to-end tests do. */
-export async function startOurs(env: Record<string, string>): Promise<Target & { readonly output: string[] }> {
+export async function startOurs(
+  env: Record<string, string>,
+): Promise<Target & { readonly output: string[] }> {
   const limiter = await startLimiter(env);
   return {
     name: 'ours',
@@ -67,7 +69,8 @@ export async function startNaive(env: Record<string, string>): Promise<Target> {
 /** Resident memory of a process from /proc (Linux): now and its peak, in MiB. */
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+([0-9]+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+([0-9]+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssMb: kib('VmRSS') / 1024, peakMb: kib('VmHWM') / 1024 };
 }
 
@@ -115,7 +118,12 @@ export interface Answer {
 }
 
 /** POSTs a signed webhook the way ZITADEL does. Never rejects: a failed connection is status 0. */
-export function postWebhook(url: string, body: string, signature: string, timeoutMs = 60_000): Promise<Answer> {
+export function postWebhook(
+  url: string,
+  body: string,
+  signature: string,
+  timeoutMs = 60_000,
+): Promise<Answer> {
   const started = performance.now();
   return new Promise((resolve) => {
     const req = http.request(
@@ -123,13 +131,23 @@ export function postWebhook(url: string, body: string, signature: string, timeou
       {
         method: 'POST',
         agent,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'ZITADEL-Signature': signature },
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          'ZITADEL-Signature': signature,
+        },
         timeout: timeoutMs,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            ms: performance.now() - started,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         res.on('error', () => resolve({ status: 0, ms: performance.now() - started, body: '' }));
       },
     );
@@ -153,14 +171,24 @@ export interface ObservedCall {
  * Records every call the fake ZITADEL receives, with timestamps, through its `publicRoutes` hook (mounted before its
  * latency and fault injection, so the times include both).
  */
-export function callRecorder(): { readonly calls: ObservedCall[]; recording: boolean; readonly mount: (app: Express) => void } {
+export function callRecorder(): {
+  readonly calls: ObservedCall[];
+  recording: boolean;
+  readonly mount: (app: Express) => void;
+} {
   const recorder = {
     calls: [] as ObservedCall[],
     recording: true,
     mount(app: Express) {
       app.use((req, res, next) => {
         if (recorder.recording) {
-          const call: ObservedCall = { method: req.method, path: req.path, startMs: performance.now(), endMs: Number.NaN, outcome: undefined };
+          const call: ObservedCall = {
+            method: req.method,
+            path: req.path,
+            startMs: performance.now(),
+            endMs: Number.NaN,
+            outcome: undefined,
+          };
           recorder.calls.push(call);
           res.on('close', () => {
             call.endMs = performance.now();
@@ -208,10 +236,15 @@ export function percentile(values: readonly number[], p: number): number {
 export const median = (values: readonly number[]) => percentile(values, 50);
 
 export const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-export const ratio = (value: number, base: number) => (Number.isFinite(value / base) ? `${(value / base).toFixed(2)}×` : '–');
+export const ratio = (value: number, base: number) =>
+  Number.isFinite(value / base) ? `${(value / base).toFixed(2)}×` : '–';
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }
 
 const BENCHMARKS_INTRO = `# Benchmarks
@@ -232,7 +265,10 @@ export function writeSection(name: string, markdown: string): void {
   const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : BENCHMARKS_INTRO;
   const from = current.indexOf(start);
   const to = current.indexOf(end);
-  const next = from >= 0 && to > from ? current.slice(0, from) + block + current.slice(to + end.length) : `${current.trimEnd()}\n\n${block}\n`;
+  const next =
+    from >= 0 && to > from
+      ? current.slice(0, from) + block + current.slice(to + end.length)
+      : `${current.trimEnd()}\n\n${block}\n`;
   writeFileSync(BENCHMARKS_FILE, next);
 }
 

@@ -24,7 +24,12 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type ZitadelCredential =
   | { readonly kind: 'pat'; readonly token: string }
   /** A service-account key file (JWT profile): we sign an assertion and exchange it for an access token. */
-  | { readonly kind: 'jwt-profile'; readonly keyId: string; readonly privateKeyPem: string; readonly userId: string }
+  | {
+      readonly kind: 'jwt-profile';
+      readonly keyId: string;
+      readonly privateKeyPem: string;
+      readonly userId: string;
+    }
   | { readonly kind: 'client-credentials'; readonly clientId: string; readonly clientSecret: string };
 
 /** What every ZITADEL caller needs (the service and the operator CLI): where it is and who we are. */
@@ -53,7 +58,13 @@ function integer(min: number, max: number) {
     .string()
     .regex(/^[0-9]+$/, { error: `must be a whole number from ${min} to ${max}` })
     .transform(Number)
-    .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
 }
 
 const instanceUrl = z
@@ -68,11 +79,17 @@ const instanceUrl = z
     }
     const plainHttpAllowed = url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname);
     if (url.protocol !== 'https:' && !plainHttpAllowed) {
-      ctx.addIssue({ code: 'custom', message: 'must use https:// (plain http:// only for localhost or 127.0.0.1)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must use https:// (plain http:// only for localhost or 127.0.0.1)',
+      });
       return z.NEVER;
     }
     if (url.username || url.password || url.search || url.hash) {
-      ctx.addIssue({ code: 'custom', message: 'must be a plain base URL without credentials, query or fragment' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a plain base URL without credentials, query or fragment',
+      });
       return z.NEVER;
     }
     return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
@@ -80,7 +97,10 @@ const instanceUrl = z
 
 // Secret-bearing fields: their messages must never echo the value, so they use fixed texts only.
 const requiredSecret = (what: string) =>
-  z.string({ error: `is required (${what})` }).trim().min(1, { error: `is required (${what})` });
+  z
+    .string({ error: `is required (${what})` })
+    .trim()
+    .min(1, { error: `is required (${what})` });
 
 const signingKeys = requiredSecret("the target's signing key from ZITADEL").transform((value, ctx) => {
   const keys = value.split(',').map((key) => key.trim());
@@ -118,12 +138,18 @@ const serviceAccountKeySchema = z.object({
 const CREDENTIAL_HELP =
   'set exactly one credential: PAT, ZITADEL_KEY_FILE (or ZITADEL_KEY_JSON), or ZITADEL_CLIENT_ID with ZITADEL_CLIENT_SECRET';
 
-function parseServiceAccountKey(variable: string, text: string, problems: string[]): ZitadelCredential | undefined {
+function parseServiceAccountKey(
+  variable: string,
+  text: string,
+  problems: string[],
+): ZitadelCredential | undefined {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    problems.push(`${variable} is not valid JSON (expected the key file ZITADEL offers for a service account)`);
+    problems.push(
+      `${variable} is not valid JSON (expected the key file ZITADEL offers for a service account)`,
+    );
     return undefined;
   }
   const key = serviceAccountKeySchema.safeParse(json);
@@ -131,26 +157,38 @@ function parseServiceAccountKey(variable: string, text: string, problems: string
     problems.push(`${variable} is not a service-account key file (needs keyId, key and userId)`);
     return undefined;
   }
-  return Object.freeze({ kind: 'jwt-profile', keyId: key.data.keyId, privateKeyPem: key.data.key, userId: key.data.userId });
+  return Object.freeze({
+    kind: 'jwt-profile',
+    keyId: key.data.keyId,
+    privateKeyPem: key.data.key,
+    userId: key.data.userId,
+  });
 }
 
 /** Picks the one configured credential, or explains which is missing or conflicting. Never echoes values. */
-function credentialFrom(values: z.infer<typeof credentialSchema>, problems: string[]): ZitadelCredential | undefined {
+function credentialFrom(
+  values: z.infer<typeof credentialSchema>,
+  problems: string[],
+): ZitadelCredential | undefined {
   const kinds: string[] = [];
   if (values.PAT !== undefined) kinds.push('PAT');
   if (values.ZITADEL_KEY_FILE !== undefined) kinds.push('ZITADEL_KEY_FILE');
   if (values.ZITADEL_KEY_JSON !== undefined) kinds.push('ZITADEL_KEY_JSON');
-  if (values.ZITADEL_CLIENT_ID !== undefined || values.ZITADEL_CLIENT_SECRET !== undefined) kinds.push('ZITADEL_CLIENT_ID/ZITADEL_CLIENT_SECRET');
+  if (values.ZITADEL_CLIENT_ID !== undefined || values.ZITADEL_CLIENT_SECRET !== undefined)
+    kinds.push('ZITADEL_CLIENT_ID/ZITADEL_CLIENT_SECRET');
   if (kinds.length === 0) {
     problems.push(`credential missing: ${CREDENTIAL_HELP}`);
     return undefined;
   }
   if (kinds.length > 1) {
-    problems.push(`conflicting credentials: ${kinds.join(' and ')} are ${kinds.length === 2 ? 'both' : 'all'} set; ${CREDENTIAL_HELP}`);
+    problems.push(
+      `conflicting credentials: ${kinds.join(' and ')} are ${kinds.length === 2 ? 'both' : 'all'} set; ${CREDENTIAL_HELP}`,
+    );
     return undefined;
   }
   if (values.PAT !== undefined) return Object.freeze({ kind: 'pat', token: values.PAT });
-  if (values.ZITADEL_KEY_JSON !== undefined) return parseServiceAccountKey('ZITADEL_KEY_JSON', values.ZITADEL_KEY_JSON, problems);
+  if (values.ZITADEL_KEY_JSON !== undefined)
+    return parseServiceAccountKey('ZITADEL_KEY_JSON', values.ZITADEL_KEY_JSON, problems);
   if (values.ZITADEL_KEY_FILE !== undefined) {
     let text: string;
     try {
@@ -161,17 +199,25 @@ function credentialFrom(values: z.infer<typeof credentialSchema>, problems: stri
     }
     return parseServiceAccountKey('ZITADEL_KEY_FILE', text, problems);
   }
-  if (values.ZITADEL_CLIENT_ID === undefined) problems.push('ZITADEL_CLIENT_ID is required with ZITADEL_CLIENT_SECRET');
-  if (values.ZITADEL_CLIENT_SECRET === undefined) problems.push('ZITADEL_CLIENT_SECRET is required with ZITADEL_CLIENT_ID');
+  if (values.ZITADEL_CLIENT_ID === undefined)
+    problems.push('ZITADEL_CLIENT_ID is required with ZITADEL_CLIENT_SECRET');
+  if (values.ZITADEL_CLIENT_SECRET === undefined)
+    problems.push('ZITADEL_CLIENT_SECRET is required with ZITADEL_CLIENT_ID');
   if (values.ZITADEL_CLIENT_ID === undefined || values.ZITADEL_CLIENT_SECRET === undefined) return undefined;
-  return Object.freeze({ kind: 'client-credentials', clientId: values.ZITADEL_CLIENT_ID, clientSecret: values.ZITADEL_CLIENT_SECRET });
+  return Object.freeze({
+    kind: 'client-credentials',
+    clientId: values.ZITADEL_CLIENT_ID,
+    clientSecret: values.ZITADEL_CLIENT_SECRET,
+  });
 }
 
 const environmentSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   SIGNING_KEY: signingKeys,
   CONCURRENT_SESSIONS: integer(1, 10_000).default(2),
-  LIMIT_STRATEGY: z.enum(['evict-oldest', 'deny-new'], { error: 'must be evict-oldest or deny-new' }).default('evict-oldest'),
+  LIMIT_STRATEGY: z
+    .enum(['evict-oldest', 'deny-new'], { error: 'must be evict-oldest or deny-new' })
+    .default('evict-oldest'),
   DRY_RUN: booleanFlag.default(false),
   SIGNATURE_TOLERANCE_SECONDS: integer(1, 86_400).default(300),
   ENFORCE_ON_REQUEST: booleanFlag.default(false),
@@ -182,7 +228,9 @@ const environmentSchema = z.object({
     .max(500, { error: 'must be at most 500 characters' })
     .default('You are signed in on too many devices. Sign out on another device and try again.'),
   LOG_LEVEL: z
-    .enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be debug, info, warn, error or silent' })
+    .enum(['debug', 'info', 'warn', 'error', 'silent'], {
+      error: 'must be debug, info, warn, error or silent',
+    })
     .default('info'),
   ENFORCEMENT_DEADLINE_MS: integer(500, 260_000).default(8000),
   DELETE_CONCURRENCY: integer(1, 100).default(20),
@@ -209,7 +257,11 @@ function parseConnection(env: Record<string, string>, problems: string[]): Conne
   if (!credentials.success) problems.push(...issuesToProblems(credentials.error));
   const credential = credentials.success ? credentialFrom(credentials.data, problems) : undefined;
   if (!parsed.success || credential === undefined) return undefined;
-  return { instanceUrl: parsed.data.INSTANCE_URL, credential, zitadelTimeoutMs: parsed.data.ZITADEL_TIMEOUT_MS };
+  return {
+    instanceUrl: parsed.data.INSTANCE_URL,
+    credential,
+    zitadelTimeoutMs: parsed.data.ZITADEL_TIMEOUT_MS,
+  };
 }
 
 /**
@@ -256,7 +308,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 }
 
 /** How the limit is applied, without the webhook's own settings: what the operator CLI needs besides the connection. */
-export type LimitSettings = Pick<Config, 'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency' | 'enforcementDeadlineMs'>;
+export type LimitSettings = Pick<
+  Config,
+  'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency' | 'enforcementDeadlineMs'
+>;
 
 /**
  * Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY, DRY_RUN, DELETE_CONCURRENCY and ENFORCEMENT_DEADLINE_MS with the
@@ -265,7 +320,13 @@ export type LimitSettings = Pick<Config, 'concurrentSessions' | 'limitStrategy' 
  */
 export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
   const parsed = environmentSchema
-    .pick({ CONCURRENT_SESSIONS: true, LIMIT_STRATEGY: true, DRY_RUN: true, DELETE_CONCURRENCY: true, ENFORCEMENT_DEADLINE_MS: true })
+    .pick({
+      CONCURRENT_SESSIONS: true,
+      LIMIT_STRATEGY: true,
+      DRY_RUN: true,
+      DELETE_CONCURRENCY: true,
+      ENFORCEMENT_DEADLINE_MS: true,
+    })
     .safeParse(withoutBlanks(env));
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error));
   return Object.freeze({

@@ -51,7 +51,9 @@ function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
-const app = orExitOnConfigError(() => buildService(config, logger, (line) => process.stdout.write(`${line}\n`)));
+const app = orExitOnConfigError(() =>
+  buildService(config, logger, (line) => process.stdout.write(`${line}\n`)),
+);
 // Slow or stalled clients must not hold sockets for minutes (Node's defaults are 60 s and 300 s).
 const server = createServerWithTimeouts(app).listen(config.port);
 server.on('listening', () => {

@@ -9,9 +9,16 @@ import { createZitadelClient, type ZitadelCallObserver } from './zitadel/client.
 import { clientCredentialsTokenSource, jwtProfileTokenSource } from './zitadel/oauthTokenSource.js';
 
 /** The access-token source for the configured credential kind. */
-export function accessTokenSourceFor(config: ConnectionConfig, observer?: ZitadelCallObserver): AccessTokenSource {
+export function accessTokenSourceFor(
+  config: ConnectionConfig,
+  observer?: ZitadelCallObserver,
+): AccessTokenSource {
   const { credential } = config;
-  const options = { instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs, ...(observer === undefined ? {} : { observer }) };
+  const options = {
+    instanceUrl: config.instanceUrl,
+    timeoutMs: config.zitadelTimeoutMs,
+    ...(observer === undefined ? {} : { observer }),
+  };
   switch (credential.kind) {
     case 'pat':
       return personalAccessToken(credential.token);

@@ -8,7 +8,10 @@ import type { Deadline } from '../zitadel/deadline.js';
 import type { EnforcementReport } from './outcome.js';
 import type { RecentSessions } from './recentSessions.js';
 
-export type EnforcementSettings = Pick<Config, 'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency'>;
+export type EnforcementSettings = Pick<
+  Config,
+  'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency'
+>;
 
 export interface EnforceUserLimitInput {
   readonly userId: string;
@@ -46,7 +49,10 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
 
   const foreignRows = decision.excluded.filter((row) => row.reason === 'other_user').length;
   if (foreignRows > 0) {
-    logger.warn('session search returned sessions of other users; they were left alone', { userId, foreignRows });
+    logger.warn('session search returned sessions of other users; they were left alone', {
+      userId,
+      foreignRows,
+    });
   }
 
   const toDelete = settings.dryRun ? [] : decision.remove;
@@ -55,14 +61,22 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     recentSessions?.markDeleted(sessionId, nowMs);
     return result;
   });
-  if (!settings.dryRun && trigger !== undefined && !('incoming' in trigger) && decision.keep.includes(trigger.id)) {
+  if (
+    !settings.dryRun &&
+    trigger !== undefined &&
+    !('incoming' in trigger) &&
+    decision.keep.includes(trigger.id)
+  ) {
     recentSessions?.markAdmitted(userId, trigger, nowMs);
   }
   const failed = toDelete.filter((_, index) => results[index]?.status === 'rejected');
-  const deleted = settings.dryRun ? decision.remove : toDelete.filter((_, index) => results[index]?.status === 'fulfilled');
+  const deleted = settings.dryRun
+    ? decision.remove
+    : toDelete.filter((_, index) => results[index]?.status === 'fulfilled');
 
   return {
-    outcome: decision.outcome === 'deny' ? 'denied' : decision.outcome === 'evict' ? 'enforced' : 'within_limit',
+    outcome:
+      decision.outcome === 'deny' ? 'denied' : decision.outcome === 'evict' ? 'enforced' : 'within_limit',
     userId,
     sessionId: trigger?.id,
     limit: settings.concurrentSessions,

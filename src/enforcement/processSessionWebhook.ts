@@ -53,7 +53,8 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
       sentAtMs,
       enforceOnRequest: config.enforceOnRequest,
     });
-    if (resolved.kind === 'ignored') return { outcome: 'ignored', reason: resolved.reason, sessionId: webhook.sessionId };
+    if (resolved.kind === 'ignored')
+      return { outcome: 'ignored', reason: resolved.reason, sessionId: webhook.sessionId };
 
     return userLocks.run(resolved.userId, () =>
       enforceUserLimit({

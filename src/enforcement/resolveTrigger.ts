@@ -41,7 +41,10 @@ const ignored = (reason: IgnoreReason): ResolvedTrigger => ({ kind: 'ignored', r
  * `userID` (the caller). Costs no ZITADEL call when the payload names the user and a verified factor (a
  * CreateSession response by userId with a password, IdP or OTP check); one GetSession otherwise.
  */
-export async function resolveTrigger(webhook: SessionTrigger, context: ResolveContext): Promise<ResolvedTrigger> {
+export async function resolveTrigger(
+  webhook: SessionTrigger,
+  context: ResolveContext,
+): Promise<ResolvedTrigger> {
   if (webhook.source === 'request' && !context.enforceOnRequest) return ignored('request_condition');
   // A username step (user check only), a SetSession that only adds metadata or asks for a challenge: nothing
   // was authenticated, so nothing may be evicted.
@@ -77,7 +80,10 @@ export async function resolveTrigger(webhook: SessionTrigger, context: ResolveCo
     // A request condition on CreateSession: the session does not exist yet, so the user comes from the check.
     const hint = webhook.userHint;
     if (hint === undefined) return ignored('user_not_found');
-    const userId = 'userId' in hint ? hint.userId : await zitadel.findUserIdByLoginName({ loginName: hint.loginName }, deadline);
+    const userId =
+      'userId' in hint
+        ? hint.userId
+        : await zitadel.findUserIdByLoginName({ loginName: hint.loginName }, deadline);
     if (userId === undefined) return ignored('user_not_found');
     return { kind: 'resolved', userId, fromPayloadOnly: false, trigger: { incoming: true, id: undefined } };
   }
@@ -87,9 +93,15 @@ export async function resolveTrigger(webhook: SessionTrigger, context: ResolveCo
   const record = toSessionRecord(row);
   if (record.userId === undefined) return ignored('session_has_no_user');
   if (webhook.source === 'request') {
-    return { kind: 'resolved', userId: record.userId, fromPayloadOnly: false, trigger: { incoming: true, id: record.id } };
+    return {
+      kind: 'resolved',
+      userId: record.userId,
+      fromPayloadOnly: false,
+      trigger: { incoming: true, id: record.id },
+    };
   }
   if (!record.authenticated) return ignored('not_authenticated');
-  if (record.expiresAtMs !== undefined && record.expiresAtMs <= context.nowMs) return ignored('session_expired');
+  if (record.expiresAtMs !== undefined && record.expiresAtMs <= context.nowMs)
+    return ignored('session_expired');
   return { kind: 'resolved', userId: record.userId, fromPayloadOnly: false, trigger: record };
 }

@@ -16,7 +16,12 @@ export interface AuditLog {
 type Settings = Pick<Config, 'concurrentSessions' | 'limitStrategy' | 'dryRun'>;
 
 export function auditLog(sink: LogSink, settings: Settings): AuditLog {
-  const write = (level: 'info' | 'warn', requestId: string | undefined, fields: Record<string, unknown>, durationMs: number) =>
+  const write = (
+    level: 'info' | 'warn',
+    requestId: string | undefined,
+    fields: Record<string, unknown>,
+    durationMs: number,
+  ) =>
     sink(
       JSON.stringify({
         time: new Date().toISOString(),
@@ -29,12 +34,21 @@ export function auditLog(sink: LogSink, settings: Settings): AuditLog {
       }),
     );
   // Every record says under which rules it was made, even when nothing was enforced.
-  const rules = { limit: settings.concurrentSessions, strategy: settings.limitStrategy, dryRun: settings.dryRun };
+  const rules = {
+    limit: settings.concurrentSessions,
+    strategy: settings.limitStrategy,
+    dryRun: settings.dryRun,
+  };
 
   return {
     decision(requestId, outcome, durationMs) {
       if (outcome.outcome === 'ignored') {
-        write('info', requestId, { outcome: 'ignored', reason: outcome.reason, sessionId: outcome.sessionId, ...rules }, durationMs);
+        write(
+          'info',
+          requestId,
+          { outcome: 'ignored', reason: outcome.reason, sessionId: outcome.sessionId, ...rules },
+          durationMs,
+        );
         return;
       }
       write(

@@ -21,13 +21,20 @@ const BODY_PARSER_ERRORS: Readonly<Record<string, ErrorAnswer>> = {
 };
 
 function bodyParserErrorOf(error: unknown): ErrorAnswer | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error) || typeof error.type !== 'string') return undefined;
+  if (typeof error !== 'object' || error === null || !('type' in error) || typeof error.type !== 'string')
+    return undefined;
   return BODY_PARSER_ERRORS[error.type];
 }
 
 /** ZITADEL could not be reached in time (retry later) versus refused us (fix the credential or its roles). */
 export function zitadelErrorCode(error: ZitadelError): string {
-  if (error.kind === 'http' && error.status !== undefined && error.status < 500 && error.status !== 429 && error.status !== 408) {
+  if (
+    error.kind === 'http' &&
+    error.status !== undefined &&
+    error.status < 500 &&
+    error.status !== 429 &&
+    error.status !== 408
+  ) {
     return 'zitadel_rejected';
   }
   if (error.kind === 'invalid_response') return 'zitadel_invalid_response';
@@ -65,7 +72,10 @@ export function errorHandler(fallbackLogger: Logger): ErrorRequestHandler {
         grpcCode: error.grpcCode,
       });
     } else if (code === 'internal_error') {
-      logger.error('unexpected error', { errorName: error instanceof Error ? error.name : typeof error, path: req.path });
+      logger.error('unexpected error', {
+        errorName: error instanceof Error ? error.name : typeof error,
+        path: req.path,
+      });
     }
     res.status(status).json({ error: code });
   };

@@ -50,10 +50,17 @@ export class Readiness {
     const succeededAtMs = this.#options.lastZitadelSuccessAtMs();
     const last = this.#lastCheck;
     // A webhook's successful call is as good as our own check, unless a failed check came after it.
-    if (succeededAtMs !== undefined && nowMs - succeededAtMs < this.#readyForMs && (last === undefined || succeededAtMs >= last.atMs)) {
+    if (
+      succeededAtMs !== undefined &&
+      nowMs - succeededAtMs < this.#readyForMs &&
+      (last === undefined || succeededAtMs >= last.atMs)
+    ) {
       return READY;
     }
-    if (last !== undefined && nowMs - last.atMs < (last.verdict.ready ? this.#readyForMs : this.#notReadyForMs)) {
+    if (
+      last !== undefined &&
+      nowMs - last.atMs < (last.verdict.ready ? this.#readyForMs : this.#notReadyForMs)
+    ) {
       return last.verdict;
     }
     this.#inFlight ??= this.#checkZitadel().finally(() => {
@@ -70,10 +77,15 @@ export class Readiness {
       verdict = READY;
     } catch (error) {
       verdict = { ready: false, reason: reasonOf(error) };
-      const detail = error instanceof ZitadelError ? { failure: error.kind, status: error.status, grpcCode: error.grpcCode } : {};
-      if (this.#lastCheck?.verdict.ready !== false) logger.warn('not ready: the ZITADEL check failed', { reason: verdict.reason, ...detail });
+      const detail =
+        error instanceof ZitadelError
+          ? { failure: error.kind, status: error.status, grpcCode: error.grpcCode }
+          : {};
+      if (this.#lastCheck?.verdict.ready !== false)
+        logger.warn('not ready: the ZITADEL check failed', { reason: verdict.reason, ...detail });
     }
-    if (verdict.ready && this.#lastCheck?.verdict.ready === false) logger.info('ready again: ZITADEL answered the check');
+    if (verdict.ready && this.#lastCheck?.verdict.ready === false)
+      logger.info('ready again: ZITADEL answered the check');
     this.#lastCheck = { verdict, atMs: now() };
     return verdict;
   }

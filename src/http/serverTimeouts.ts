@@ -21,7 +21,10 @@ export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = Object.freeze({
 });
 
 /** Sets the header and request timeouts on an existing server (the check interval stays what it was created with). */
-export function applyServerTimeouts(server: Server, timeouts: ServerTimeouts = DEFAULT_SERVER_TIMEOUTS): void {
+export function applyServerTimeouts(
+  server: Server,
+  timeouts: ServerTimeouts = DEFAULT_SERVER_TIMEOUTS,
+): void {
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
 }
@@ -30,7 +33,10 @@ export function applyServerTimeouts(server: Server, timeouts: ServerTimeouts = D
  * An HTTP server for `listener` that closes connections whose request is not complete in time: Node answers them
  * with 408 and closes the socket. Used by `main` and by the tests that play slow clients.
  */
-export function createServerWithTimeouts(listener: RequestListener, timeouts: ServerTimeouts = DEFAULT_SERVER_TIMEOUTS): Server {
+export function createServerWithTimeouts(
+  listener: RequestListener,
+  timeouts: ServerTimeouts = DEFAULT_SERVER_TIMEOUTS,
+): Server {
   const server = http.createServer({ connectionsCheckingInterval: timeouts.checkIntervalMs }, listener);
   applyServerTimeouts(server, timeouts);
   return server;

@@ -75,7 +75,9 @@ function rawBodyOf(req: Request, logger: Logger): Buffer {
   }
   if (Buffer.isBuffer(body)) return body;
   if (body === undefined) return Buffer.alloc(0);
-  logger.error('the request body was parsed before the webhook route saw its bytes; on Vercel set NODEJS_HELPERS=0');
+  logger.error(
+    'the request body was parsed before the webhook route saw its bytes; on Vercel set NODEJS_HELPERS=0',
+  );
   throw new HttpProblem(500, 'raw_body_unavailable');
 }
 
@@ -107,12 +109,20 @@ function answer(res: Response, outcome: WebhookOutcome, denyMessage: string): vo
 }
 
 /** `POST /session/manage`: the Actions V2 target. Same path as ZITADEL's blog sample, so it is a drop-in. */
-export function webhookRoute(deps: WebhookRouteDeps, fallbackLogger: Logger): (RequestHandler | ErrorRequestHandler)[] {
+export function webhookRoute(
+  deps: WebhookRouteDeps,
+  fallbackLogger: Logger,
+): (RequestHandler | ErrorRequestHandler)[] {
   const { config, processWebhook, now, metrics, audit } = deps;
   const readRawBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false });
 
   /** Runs the use case and records its result (metrics, audit) whether it decided or failed. */
-  async function decide(webhook: SessionWebhook, sentAtMs: number, res: Response, logger: Logger): Promise<WebhookOutcome> {
+  async function decide(
+    webhook: SessionWebhook,
+    sentAtMs: number,
+    res: Response,
+    logger: Logger,
+  ): Promise<WebhookOutcome> {
     const requestId = res.locals.requestId as string | undefined;
     const receivedAtMs = (res.locals.receivedAtMs as number | undefined) ?? now();
     try {

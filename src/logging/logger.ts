@@ -32,7 +32,10 @@ function redact(fields: LogFields): Record<string, unknown> {
 export type LogSink = (line: string) => void;
 
 /** One JSON object per line on stdout (or the given sink), which every platform we deploy to collects. */
-export function createLogger(level: LogLevel, sink: LogSink = (line) => process.stdout.write(`${line}\n`)): Logger {
+export function createLogger(
+  level: LogLevel,
+  sink: LogSink = (line) => process.stdout.write(`${line}\n`),
+): Logger {
   const threshold = level === 'silent' ? Number.POSITIVE_INFINITY : SEVERITY[level];
   const build = (bound: LogFields): Logger => {
     const write = (severity: Exclude<LogLevel, 'silent'>, message: string, fields: LogFields = {}) => {

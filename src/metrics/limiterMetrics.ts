@@ -10,7 +10,8 @@ const PREFIX = 'zitadel_session_limiter_';
 const CODE = /^[a-z][a-z0-9_]{0,47}$/;
 const HTTP_STATUS = /^[1-5][0-9]{2}$/;
 const boundedCode = (value: string): string => (CODE.test(value) ? value : 'other');
-const boundedStatus = (value: string): string => (HTTP_STATUS.test(value) || CODE.test(value) ? value : 'other');
+const boundedStatus = (value: string): string =>
+  HTTP_STATUS.test(value) || CODE.test(value) ? value : 'other';
 
 // ZITADEL answers in milliseconds to a few seconds; a webhook is bounded by ENFORCEMENT_DEADLINE_MS (8 s default).
 const ZITADEL_CALL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -102,7 +103,14 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
       help: 'The configured limit, strategy and dry-run flag (value is always 1).',
       labelNames: ['limit', 'strategy', 'dry_run'] as const,
       registers,
-    }).set({ limit: options.settings.limit, strategy: options.settings.strategy, dry_run: String(options.settings.dryRun) }, 1);
+    }).set(
+      {
+        limit: options.settings.limit,
+        strategy: options.settings.strategy,
+        dry_run: String(options.settings.dryRun),
+      },
+      1,
+    );
   }
 
   let lastSuccessAtMs: number | undefined;

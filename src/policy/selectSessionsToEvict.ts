@@ -95,7 +95,12 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   for (const session of byId.values()) {
     const reason = exclusionReason(session, input);
     if (reason !== undefined) excluded.push({ id: session.id, reason });
-    else counted.push({ id: session.id, createdAtMs: session.createdAtMs ?? 0, isTrigger: session.id === triggerId });
+    else
+      counted.push({
+        id: session.id,
+        createdAtMs: session.createdAtMs ?? 0,
+        isTrigger: session.id === triggerId,
+      });
   }
   // A session being authenticated right now is the newest there is.
   if (trigger !== undefined && 'incoming' in trigger) {
@@ -103,18 +108,28 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   }
   counted.sort(newestFirst);
 
-  const ids = (sessions: readonly CountedSession[]) => sessions.filter((s) => s.id !== INCOMING_ID).map((s) => s.id);
+  const ids = (sessions: readonly CountedSession[]) =>
+    sessions.filter((s) => s.id !== INCOMING_ID).map((s) => s.id);
 
   // A trigger that does not count (another user's, expired, unauthenticated) takes no place and is never removed.
   const triggerCounts = counted.some((session) => session.isTrigger);
   if (input.strategy === 'deny-new' && triggerId !== undefined) {
     const others = counted.filter((session) => !session.isTrigger);
-    if (!triggerCounts) return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
-    if (others.length < input.limit) return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
-    return { outcome: 'deny', counted: counted.length, keep: ids(others), remove: triggerId === INCOMING_ID ? [] : [triggerId], excluded };
+    if (!triggerCounts)
+      return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
+    if (others.length < input.limit)
+      return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
+    return {
+      outcome: 'deny',
+      counted: counted.length,
+      keep: ids(others),
+      remove: triggerId === INCOMING_ID ? [] : [triggerId],
+      excluded,
+    };
   }
 
-  if (counted.length <= input.limit) return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
+  if (counted.length <= input.limit)
+    return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
   // Sweeps under deny-new keep the first logins; everything else keeps the latest.
   const ordered = input.strategy === 'deny-new' ? [...counted].reverse() : counted;
   const kept = new Set(ordered.slice(0, input.limit));

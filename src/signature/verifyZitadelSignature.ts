@@ -91,7 +91,8 @@ export function verifyZitadelSignature(input: VerifySignatureInput): SignatureVe
   if (!matched) return { ok: false, reason: 'signature_mismatch' };
 
   const timestampSeconds = Number(parsed.timestamp);
-  if (input.nowSeconds - timestampSeconds > input.toleranceSeconds) return { ok: false, reason: 'signature_expired' };
+  if (input.nowSeconds - timestampSeconds > input.toleranceSeconds)
+    return { ok: false, reason: 'signature_expired' };
   if (timestampSeconds - input.nowSeconds > input.futureSkewSeconds) {
     return { ok: false, reason: 'signature_from_future' };
   }

@@ -19,6 +19,8 @@ export async function mapWithConcurrency<T, R>(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, Math.floor(concurrency) || 1), items.length) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.min(Math.max(1, Math.floor(concurrency) || 1), items.length) }, worker),
+  );
   return results;
 }

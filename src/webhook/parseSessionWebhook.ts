@@ -43,7 +43,15 @@ const SET_SESSION = `${SESSION_SERVICE}SetSession`;
 const SESSION_METHOD = /^\/zitadel\.session\.v2(?:beta)?\.SessionService\/(CreateSession|SetSession)$/;
 
 // Checks named after proto `zitadel.session.v2.Checks`; `user` alone authenticates nothing.
-const AUTHENTICATION_CHECKS = ['password', 'webAuthN', 'idpIntent', 'totp', 'otpSms', 'otpEmail', 'recoveryCode'] as const;
+const AUTHENTICATION_CHECKS = [
+  'password',
+  'webAuthN',
+  'idpIntent',
+  'totp',
+  'otpSms',
+  'otpEmail',
+  'recoveryCode',
+] as const;
 
 const id = z.string().min(1).max(200);
 
@@ -128,7 +136,8 @@ function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): Se
 }
 
 function parseEventEnvelope(envelope: z.infer<typeof eventEnvelopeSchema>): SessionWebhook {
-  const isSessionCheck = envelope.aggregateType === 'session' && /^session\.[A-Za-z.]+\.checked$/.test(envelope.event_type);
+  const isSessionCheck =
+    envelope.aggregateType === 'session' && /^session\.[A-Za-z.]+\.checked$/.test(envelope.event_type);
   if (!isSessionCheck) return { kind: 'ignored', reason: 'other_event', name: envelope.event_type };
   return {
     kind: 'session',
@@ -149,7 +158,8 @@ function parseEventEnvelope(envelope: z.infer<typeof eventEnvelopeSchema>): Sess
  * anything else is "ignored"; a body that is none of these throws InvalidPayloadError.
  */
 export function parseSessionWebhook(body: unknown): SessionWebhook {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidPayloadError('invalid_payload');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new InvalidPayloadError('invalid_payload');
   if ('fullMethod' in body) {
     const envelope = methodEnvelopeSchema.safeParse(body);
     if (!envelope.success) throw new InvalidPayloadError('invalid_payload');

@@ -41,7 +41,8 @@ export function isRetryableStatus(status: number): boolean {
 
 // RFC 9110's preferred HTTP-date form, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". V8's Date.parse alone would also
 // read "1.5" or "-5" as dates in 2001, turning a malformed header into "retry at once".
-const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$/;
+const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$/;
 
 /** `Retry-After` as whole seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
 export function parseRetryAfter(value: unknown, nowMs: number): number | undefined {

@@ -78,7 +78,11 @@ function tokenEndpoint(
       });
     } catch {
       // The axios error holds our request (the assertion or the client secret): it must go no further than here.
-      options.observer?.callFinished?.(FETCH_TOKEN, requestSignal.aborted ? 'timeout' : 'network', now() - started);
+      options.observer?.callFinished?.(
+        FETCH_TOKEN,
+        requestSignal.aborted ? 'timeout' : 'network',
+        now() - started,
+      );
       throw new ZitadelError({
         operation: FETCH_TOKEN,
         kind: requestSignal.aborted ? 'timeout' : 'network',

@@ -11,7 +11,12 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 2000 };
 
 /** Exponential backoff with full jitter (AWS's recommendation), or the server's Retry-After when it gave one. */
-export function backoffDelayMs(policy: RetryPolicy, attempt: number, retryAfterMs: number | undefined, random = Math.random): number {
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfterMs: number | undefined,
+  random = Math.random,
+): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxDelayMs * 4);
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
@@ -46,7 +51,8 @@ export async function withRetries<T>(
     try {
       return await attempt(attemptNumber);
     } catch (error) {
-      if (!(error instanceof ZitadelError) || !error.retryable || attemptNumber >= policy.maxAttempts) throw error;
+      if (!(error instanceof ZitadelError) || !error.retryable || attemptNumber >= policy.maxAttempts)
+        throw error;
       const delayMs = backoffDelayMs(policy, attemptNumber, error.retryAfterMs);
       if (deadline.now() + delayMs >= deadline.deadlineAtMs) throw error;
       onRetry(error, delayMs);

@@ -42,7 +42,15 @@ export const sessionRowSchema = z.object({
 export type SessionRow = z.infer<typeof sessionRowSchema>;
 
 /** The factors that prove who is behind a session. A user factor alone is only a typed username. */
-export const AUTHENTICATION_FACTORS = ['password', 'webAuthN', 'intent', 'totp', 'otpSms', 'otpEmail', 'recoveryCode'] as const;
+export const AUTHENTICATION_FACTORS = [
+  'password',
+  'webAuthN',
+  'intent',
+  'totp',
+  'otpSms',
+  'otpEmail',
+  'recoveryCode',
+] as const;
 
 export function verifiedFactorsOf(row: SessionRow): string[] {
   const factors = row.factors;

@@ -1,7 +1,13 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
-import { createSessionResponse, setSessionRequest, setSessionResponse, signatureHeader, usernameStepResponse } from '../support/webhooks.js';
+import {
+  createSessionResponse,
+  setSessionRequest,
+  setSessionResponse,
+  signatureHeader,
+  usernameStepResponse,
+} from '../support/webhooks.js';
 import { minutesAgo, searchAnswer, sessionRow, TEST_USER } from '../support/zitadelRows.js';
 import { useNockForZitadel } from '../support/nockZitadel.js';
 
@@ -20,7 +26,14 @@ describe('the audit record', () => {
     const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '2' });
     nock(ZITADEL)
       .post('/v2/sessions/search')
-      .reply(200, searchAnswer([sessionRow('s-3', minutesAgo(1)), sessionRow('s-2', minutesAgo(10)), sessionRow('s-1', minutesAgo(20))]))
+      .reply(
+        200,
+        searchAnswer([
+          sessionRow('s-3', minutesAgo(1)),
+          sessionRow('s-2', minutesAgo(10)),
+          sessionRow('s-1', minutesAgo(20)),
+        ]),
+      )
       .delete('/v2/sessions/s-2')
       .reply(200, {})
       .delete('/v2/sessions/s-1')
@@ -55,25 +68,43 @@ describe('the audit record', () => {
 
   it('records what a dry run would have deleted, and deletes nothing', async () => {
     const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1', DRY_RUN: 'true' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]));
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]));
     await postWebhook(app, login());
-    expect(auditRecords(logLines)).toEqual([expect.objectContaining({ outcome: 'enforced', dryRun: true, deleted: ['s-1'], kept: ['s-new'] })]);
+    expect(auditRecords(logLines)).toEqual([
+      expect.objectContaining({ outcome: 'enforced', dryRun: true, deleted: ['s-1'], kept: ['s-new'] }),
+    ]);
   });
 
   it('records an ignored webhook with its reason and the rules, without a user', async () => {
     const { app, logLines } = buildHarness();
-    await postWebhook(app, usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }));
+    await postWebhook(
+      app,
+      usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }),
+    );
     const [record, ...rest] = auditRecords(logLines);
     expect(rest).toEqual([]);
-    expect(record).toMatchObject({ outcome: 'ignored', reason: 'no_authentication_check', sessionId: 's-typed', limit: 2, strategy: 'evict-oldest', dryRun: false });
+    expect(record).toMatchObject({
+      outcome: 'ignored',
+      reason: 'no_authentication_check',
+      sessionId: 's-typed',
+      limit: 2,
+      strategy: 'evict-oldest',
+      dryRun: false,
+    });
     expect(record).not.toHaveProperty('userId');
   });
 
   it('records a webhook whose enforcement failed, as a warning with the code ZITADEL was answered', async () => {
     const { app, logLines } = buildHarness();
-    nock(ZITADEL).post('/v2/sessions/search').reply(403, { code: 7, message: 'No matching permissions found' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(403, { code: 7, message: 'No matching permissions found' });
     expect((await postWebhook(app, login())).status).toBe(502);
-    expect(auditRecords(logLines)).toEqual([expect.objectContaining({ level: 'warn', outcome: 'failed', reason: 'zitadel_rejected' })]);
+    expect(auditRecords(logLines)).toEqual([
+      expect.objectContaining({ level: 'warn', outcome: 'failed', reason: 'zitadel_rejected' }),
+    ]);
   });
 
   it('is not written for a refused webhook (an unsigned flood must not fill the audit trail)', async () => {
@@ -85,7 +116,10 @@ describe('the audit record', () => {
 
   it('is written whatever LOG_LEVEL says: it is not part of the application log', async () => {
     const { app, logLines } = buildHarness({ LOG_LEVEL: 'silent' });
-    await postWebhook(app, usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }));
+    await postWebhook(
+      app,
+      usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }),
+    );
     expect(auditRecords(logLines)).toHaveLength(1);
   });
 });
@@ -99,7 +133,13 @@ describe('one webhook, one request id', () => {
       .post('/v2/sessions/search')
       .reply(503, { code: 14, message: 'unavailable' })
       .post('/v2/sessions/search')
-      .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20)), sessionRow('x-1', minutesAgo(30), { userId: OTHER_USER })]))
+      .reply(
+        200,
+        searchAnswer([
+          sessionRow('s-1', minutesAgo(20)),
+          sessionRow('x-1', minutesAgo(30), { userId: OTHER_USER }),
+        ]),
+      )
       .delete('/v2/sessions/s-1')
       .reply(200, {});
 
@@ -135,7 +175,10 @@ describe('one webhook, one request id', () => {
     ]);
 
     const lines = parse(logLines);
-    for (const [requestId, sessionId] of [['req-a', 's-a'], ['req-b', 's-b']] as const) {
+    for (const [requestId, sessionId] of [
+      ['req-a', 's-a'],
+      ['req-b', 's-b'],
+    ] as const) {
       const own = lines.filter((line) => line.requestId === requestId);
       expect(own.filter((line) => line.msg === 'ZITADEL call finished')).toHaveLength(1);
       expect(own.filter((line) => line.log === 'audit')).toEqual([expect.objectContaining({ sessionId })]);
@@ -147,7 +190,11 @@ describe('one webhook, one request id', () => {
 describe('secrets', () => {
   it('never reach an audit record or any other line of a webhook', async () => {
     const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1', LOG_LEVEL: 'debug' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))])).delete('/v2/sessions/s-1').reply(200, {});
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-1')
+      .reply(200, {});
     const body = login();
     const header = signatureHeader(body, TEST_SIGNING_KEY);
 
@@ -155,7 +202,14 @@ describe('secrets', () => {
 
     expect(auditRecords(logLines)).toHaveLength(1);
     const everything = logLines.join('\n');
-    for (const secret of [TEST_PAT, TEST_SIGNING_KEY, header.split('v1=')[1]!, 'S3cret!', 'tok_do_not_log_me', '203.0.113.7']) {
+    for (const secret of [
+      TEST_PAT,
+      TEST_SIGNING_KEY,
+      header.split('v1=')[1]!,
+      'S3cret!',
+      'tok_do_not_log_me',
+      '203.0.113.7',
+    ]) {
       expect(everything).not.toContain(secret);
     }
   });

@@ -61,33 +61,68 @@ describe('GET /metrics', () => {
     expect(sampleValue(samples, `${P}sessions_deleted_total`, { strategy: 'evict-oldest' })).toBe(2);
     expect(sampleValue(samples, `${P}session_delete_failures_total`)).toBe(0);
     expect(sampleValue(samples, `${P}enforcement_duration_seconds_count`, { outcome: 'enforced' })).toBe(1);
-    expect(sampleValue(samples, `${P}zitadel_request_duration_seconds_count`, { operation: 'list_sessions', status: '503' })).toBe(1);
-    expect(sampleValue(samples, `${P}zitadel_request_duration_seconds_count`, { operation: 'list_sessions', status: '200' })).toBe(1);
-    expect(sampleValue(samples, `${P}zitadel_request_duration_seconds_count`, { operation: 'delete_session', status: '200' })).toBe(2);
-    expect(sampleValue(samples, `${P}zitadel_retries_total`, { operation: 'list_sessions', reason: '503' })).toBe(1);
-    expect(sampleValue(samples, `${P}zitadel_last_success_timestamp_seconds`)).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(
+      sampleValue(samples, `${P}zitadel_request_duration_seconds_count`, {
+        operation: 'list_sessions',
+        status: '503',
+      }),
+    ).toBe(1);
+    expect(
+      sampleValue(samples, `${P}zitadel_request_duration_seconds_count`, {
+        operation: 'list_sessions',
+        status: '200',
+      }),
+    ).toBe(1);
+    expect(
+      sampleValue(samples, `${P}zitadel_request_duration_seconds_count`, {
+        operation: 'delete_session',
+        status: '200',
+      }),
+    ).toBe(2);
+    expect(
+      sampleValue(samples, `${P}zitadel_retries_total`, { operation: 'list_sessions', reason: '503' }),
+    ).toBe(1);
+    expect(sampleValue(samples, `${P}zitadel_last_success_timestamp_seconds`)).toBeGreaterThan(
+      Date.now() / 1000 - 60,
+    );
   });
 
   it('counts within-limit, ignored (by reason), denied and dry-run decisions apart', async () => {
     const within = buildHarness({ CONCURRENT_SESSIONS: '2' });
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
     await postWebhook(within.app, login());
-    await postWebhook(within.app, usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }));
+    await postWebhook(
+      within.app,
+      usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }),
+    );
     await postWebhook(within.app, setSessionRequest('s-new'));
     const withinSamples = (await scrape(within.app)).samples;
     expect(sampleValue(withinSamples, `${P}webhooks_total`, { outcome: 'within_limit' })).toBe(1);
-    expect(sampleValue(withinSamples, `${P}webhooks_total`, { outcome: 'ignored', reason: 'no_authentication_check' })).toBe(1);
-    expect(sampleValue(withinSamples, `${P}webhooks_total`, { outcome: 'ignored', reason: 'request_condition' })).toBe(1);
+    expect(
+      sampleValue(withinSamples, `${P}webhooks_total`, {
+        outcome: 'ignored',
+        reason: 'no_authentication_check',
+      }),
+    ).toBe(1);
+    expect(
+      sampleValue(withinSamples, `${P}webhooks_total`, { outcome: 'ignored', reason: 'request_condition' }),
+    ).toBe(1);
 
     const deny = buildHarness({ CONCURRENT_SESSIONS: '1', LIMIT_STRATEGY: 'deny-new' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))])).delete('/v2/sessions/s-new').reply(200, {});
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-new')
+      .reply(200, {});
     await postWebhook(deny.app, login());
     const denySamples = (await scrape(deny.app)).samples;
     expect(sampleValue(denySamples, `${P}webhooks_total`, { outcome: 'denied' })).toBe(1);
     expect(sampleValue(denySamples, `${P}sessions_deleted_total`, { strategy: 'deny-new' })).toBe(1);
 
     const dryRun = buildHarness({ CONCURRENT_SESSIONS: '1', DRY_RUN: 'true' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]));
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]));
     await postWebhook(dryRun.app, login());
     const drySamples = (await scrape(dryRun.app)).samples;
     expect(sampleValue(drySamples, `${P}webhooks_total`, { outcome: 'enforced' })).toBe(1);
@@ -105,7 +140,14 @@ describe('GET /metrics', () => {
     await postWebhook(app, login(), { contentType: 'text/plain' });
 
     const { samples } = await scrape(app);
-    for (const reason of ['signature_mismatch', 'signature_missing', 'invalid_json', 'invalid_payload', 'payload_too_large', 'unsupported_media_type']) {
+    for (const reason of [
+      'signature_mismatch',
+      'signature_missing',
+      'invalid_json',
+      'invalid_payload',
+      'payload_too_large',
+      'unsupported_media_type',
+    ]) {
       expect(sampleValue(samples, `${P}webhooks_total`, { outcome: 'rejected', reason }), reason).toBe(1);
     }
   });
@@ -122,18 +164,28 @@ describe('GET /metrics', () => {
     expect((await postWebhook(app, login('s-other'))).status).toBe(502);
 
     const { samples } = await scrape(app);
-    expect(sampleValue(samples, `${P}webhooks_total`, { outcome: 'failed', reason: 'zitadel_rejected' })).toBe(1);
+    expect(
+      sampleValue(samples, `${P}webhooks_total`, { outcome: 'failed', reason: 'zitadel_rejected' }),
+    ).toBe(1);
     expect(sampleValue(samples, `${P}enforcement_duration_seconds_count`, { outcome: 'failed' })).toBe(1);
     // The second webhook was decided; only its deletion failed.
     expect(sampleValue(samples, `${P}webhooks_total`, { outcome: 'enforced' })).toBe(1);
     expect(sampleValue(samples, `${P}session_delete_failures_total`)).toBe(1);
-    expect(sampleValue(samples, `${P}zitadel_request_duration_seconds_count`, { operation: 'list_sessions', status: '401' })).toBe(1);
+    expect(
+      sampleValue(samples, `${P}zitadel_request_duration_seconds_count`, {
+        operation: 'list_sessions',
+        status: '401',
+      }),
+    ).toBe(1);
   });
 
   it('keeps each app’s counts apart (a registry per app)', async () => {
     const first = buildHarness();
     const second = buildHarness();
-    await postWebhook(first.app, usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }));
+    await postWebhook(
+      first.app,
+      usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }),
+    );
     const reason = { outcome: 'ignored', reason: 'no_authentication_check' };
     expect(sampleValue((await scrape(first.app)).samples, `${P}webhooks_total`, reason)).toBe(1);
     expect(sampleValue((await scrape(second.app)).samples, `${P}webhooks_total`, reason)).toBe(0);
@@ -141,12 +193,25 @@ describe('GET /metrics', () => {
 
   it('never exposes a user id, a session id or a secret', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([sessionRow('s-victim-1', minutesAgo(20))])).delete('/v2/sessions/s-victim-1').reply(200, {});
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-victim-1', minutesAgo(20))]))
+      .delete('/v2/sessions/s-victim-1')
+      .reply(200, {});
     await postWebhook(app, login('s-trigger-1'));
     await postWebhook(app, login('s-trigger-2'), { key: 'forged-key' });
 
     const { text, samples } = await scrape(app);
-    for (const secret of [TEST_USER, 's-victim-1', 's-trigger-1', 's-trigger-2', TEST_PAT, TEST_SIGNING_KEY, 'forged-key', 'ada@example.com']) {
+    for (const secret of [
+      TEST_USER,
+      's-victim-1',
+      's-trigger-1',
+      's-trigger-2',
+      TEST_PAT,
+      TEST_SIGNING_KEY,
+      'forged-key',
+      'ada@example.com',
+    ]) {
       expect(text).not.toContain(secret);
     }
     const labelValues = new Set(samples.flatMap((sample) => Object.values(sample.labels)));

@@ -85,13 +85,18 @@ describe('GET /readyz', () => {
   it('is not ready when ZITADEL refuses the credential, repeats that for 5 s, then asks again and recovers', async () => {
     const clock = manualClock();
     const { app, logLines } = buildHarness({}, ZITADEL, { now: clock.now });
-    nock(ZITADEL).post('/v2/sessions/search').reply(401, { code: 16, message: 'Errors.Token.Invalid (AUTH-7fs1e)' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(401, { code: 16, message: 'Errors.Token.Invalid (AUTH-7fs1e)' });
 
     const refused = await request(app).get('/readyz');
     expect(refused.status).toBe(503);
     expect(refused.body).toEqual({ status: 'not_ready', reason: 'zitadel_rejected' });
     clock.advance(4_000);
-    expect((await request(app).get('/readyz')).body).toEqual({ status: 'not_ready', reason: 'zitadel_rejected' });
+    expect((await request(app).get('/readyz')).body).toEqual({
+      status: 'not_ready',
+      reason: 'zitadel_rejected',
+    });
 
     const seen = zitadelAnswersAccessCheck();
     clock.advance(2_000);
@@ -115,7 +120,9 @@ describe('GET /readyz', () => {
 
   it('is not ready when INSTANCE_URL answers something that is not ZITADEL', async () => {
     const { app } = buildHarness();
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, '<html>a login page</html>', { 'Content-Type': 'text/html' });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, '<html>a login page</html>', { 'Content-Type': 'text/html' });
 
     const res = await request(app).get('/readyz');
 
@@ -126,7 +133,14 @@ describe('GET /readyz', () => {
   it('counts a webhook’s successful ZITADEL call as ZITADEL having answered: no extra call', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '5' });
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
-    expect((await postWebhook(app, createSessionResponse({ id: 's-new', userId: TEST_USER, creationDate: new Date() }))).status).toBe(200);
+    expect(
+      (
+        await postWebhook(
+          app,
+          createSessionResponse({ id: 's-new', userId: TEST_USER, creationDate: new Date() }),
+        )
+      ).status,
+    ).toBe(200);
 
     // nock has nothing left to answer with: a ZITADEL call now would fail the check.
     const res = await request(app).get('/readyz');
@@ -137,13 +151,21 @@ describe('GET /readyz', () => {
   it('turns ready before its failure expires when a webhook’s call succeeds after it', async () => {
     const clock = manualClock();
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '5' }, ZITADEL, { now: clock.now });
-    nock(ZITADEL).post('/v2/sessions/search').reply(503, { code: 14, message: 'unavailable' }).post('/v2/sessions/search').times(3).reply(503, {});
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(503, { code: 14, message: 'unavailable' })
+      .post('/v2/sessions/search')
+      .times(3)
+      .reply(503, {});
     expect((await request(app).get('/readyz')).status).toBe(503);
     nock.cleanAll();
 
     clock.advance(1_000);
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
-    await postWebhook(app, createSessionResponse({ id: 's-new', userId: TEST_USER, creationDate: new Date() }));
+    await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: TEST_USER, creationDate: new Date() }),
+    );
 
     expect((await request(app).get('/readyz')).status).toBe(200);
   });

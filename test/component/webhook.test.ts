@@ -9,7 +9,12 @@ import {
   usernameStepResponse,
 } from '../support/webhooks.js';
 import { useNockForZitadel } from '../support/nockZitadel.js';
-import { minutesAgo, searchAnswer as searchReturns, sessionRow as row, TEST_USER } from '../support/zitadelRows.js';
+import {
+  minutesAgo,
+  searchAnswer as searchReturns,
+  sessionRow as row,
+  TEST_USER,
+} from '../support/zitadelRows.js';
 
 const ZITADEL = 'https://zitadel.test';
 const USER = TEST_USER;
@@ -30,17 +35,29 @@ describe('a verified login (CreateSession response by user id with a password)',
       .reply(function () {
         authorization = this.req.headers.authorization;
         // The trigger (s-new) is not listed yet: the search lags.
-        return [200, searchReturns([row('s-3', minutesAgo(1)), row('s-2', minutesAgo(10)), row('s-1', minutesAgo(20))])];
+        return [
+          200,
+          searchReturns([row('s-3', minutesAgo(1)), row('s-2', minutesAgo(10)), row('s-1', minutesAgo(20))]),
+        ];
       })
       .delete('/v2/sessions/s-2')
       .reply(200, {})
       .delete('/v2/sessions/s-1')
       .reply(200, {});
 
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
 
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ outcome: 'enforced', userId: USER, sessionId: 's-new', counted: 4, kept: ['s-new', 's-3'] });
+    expect(res.body).toMatchObject({
+      outcome: 'enforced',
+      userId: USER,
+      sessionId: 's-new',
+      counted: 4,
+      kept: ['s-new', 's-3'],
+    });
     expect([...(res.body as { deleted: string[] }).deleted].sort()).toEqual(['s-1', 's-2']);
     expect(res.body).not.toHaveProperty('forwardedStatusCode');
     expect(searchBody).toEqual({
@@ -54,8 +71,13 @@ describe('a verified login (CreateSession response by user id with a password)',
 
   it('answers within_limit and deletes nothing when the user is at the limit', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '2' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([row('s-1', minutesAgo(5))]));
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(5))]));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ outcome: 'within_limit', counted: 2, deleted: [] });
   });
@@ -64,12 +86,24 @@ describe('a verified login (CreateSession response by user id with a password)',
     const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1' });
     nock(ZITADEL)
       .post('/v2/sessions/search')
-      .reply(200, searchReturns([row('x-1', minutesAgo(30), { userId: OTHER_USER }), row('s-1', minutesAgo(20)), row('x-2', minutesAgo(40), { userId: OTHER_USER })]))
+      .reply(
+        200,
+        searchReturns([
+          row('x-1', minutesAgo(30), { userId: OTHER_USER }),
+          row('s-1', minutesAgo(20)),
+          row('x-2', minutesAgo(40), { userId: OTHER_USER }),
+        ]),
+      )
       .delete('/v2/sessions/s-1')
       .reply(200, {});
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.body).toMatchObject({ outcome: 'enforced', deleted: ['s-1'], kept: ['s-new'] });
-    expect(logLines.some((line) => line.includes('sessions of other users') && line.includes('"foreignRows":2'))).toBe(true);
+    expect(
+      logLines.some((line) => line.includes('sessions of other users') && line.includes('"foreignRows":2')),
+    ).toBe(true);
   });
 
   it('skips expired and unauthenticated sessions when counting', async () => {
@@ -84,7 +118,10 @@ describe('a verified login (CreateSession response by user id with a password)',
           row('s-1', minutesAgo(20)),
         ]),
       );
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.body).toMatchObject({ outcome: 'within_limit', counted: 2, deleted: [] });
   });
 
@@ -95,7 +132,10 @@ describe('a verified login (CreateSession response by user id with a password)',
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
       .reply(404, { code: 5, message: 'Errors.Session.NotFound' });
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ deleted: ['s-1'], failed: [] });
   });
@@ -105,15 +145,24 @@ describe('a verified login (CreateSession response by user id with a password)',
     const firstPage = Array.from({ length: 1000 }, (_, i) => row(`p1-${i}`, minutesAgo(10 + i)));
     const offsets: string[] = [];
     nock(ZITADEL)
-      .post('/v2/sessions/search', (body: { query: { offset: string } }) => offsets.push(body.query.offset) > 0)
+      .post(
+        '/v2/sessions/search',
+        (body: { query: { offset: string } }) => offsets.push(body.query.offset) > 0,
+      )
       .reply(200, { details: { totalResult: '1001' }, sessions: firstPage })
-      .post('/v2/sessions/search', (body: { query: { offset: string } }) => offsets.push(body.query.offset) > 0)
+      .post(
+        '/v2/sessions/search',
+        (body: { query: { offset: string } }) => offsets.push(body.query.offset) > 0,
+      )
       .reply(200, { details: { totalResult: '1001' }, sessions: [row('p2-0', minutesAgo(5000))] })
       .delete('/v2/sessions/p2-0')
       .reply(200, {})
       .delete('/v2/sessions/p1-999')
       .reply(200, {});
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(offsets).toEqual(['0', '1000']);
     expect(res.body).toMatchObject({ counted: 1002 });
     expect([...(res.body as { deleted: string[] }).deleted].sort()).toEqual(['p1-999', 'p2-0']);
@@ -123,7 +172,10 @@ describe('a verified login (CreateSession response by user id with a password)',
 describe('steps that authenticate nothing', () => {
   it('ignores a username step without calling ZITADEL', async () => {
     const { app } = buildHarness();
-    const res = await postWebhook(app, usernameStepResponse({ id: 's-new', loginName: 'ada@example.com', creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      usernameStepResponse({ id: 's-new', loginName: 'ada@example.com', creationDate: new Date() }),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ outcome: 'ignored', reason: 'no_authentication_check' });
   });
@@ -136,7 +188,11 @@ describe('steps that authenticate nothing', () => {
 
   it('answers "ignored" for other methods so ZITADEL does not log errors forever', async () => {
     const { app } = buildHarness();
-    const body = JSON.stringify({ fullMethod: '/zitadel.user.v2.UserService/AddHumanUser', request: {}, response: {} });
+    const body = JSON.stringify({
+      fullMethod: '/zitadel.user.v2.UserService/AddHumanUser',
+      request: {},
+      response: {},
+    });
     const res = await postWebhook(app, body);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ outcome: 'ignored', reason: 'other_method' });
@@ -190,7 +246,9 @@ describe('SetSession and events (the user comes from GetSession)', () => {
 
   it('ignores a session whose only verified factor is the user', async () => {
     const { app } = buildHarness();
-    nock(ZITADEL).get('/v2/sessions/s-new').reply(200, { session: row('s-new', minutesAgo(0), { factors: {} }) });
+    nock(ZITADEL)
+      .get('/v2/sessions/s-new')
+      .reply(200, { session: row('s-new', minutesAgo(0), { factors: {} }) });
     const res = await postWebhook(app, sessionCheckedEvent('s-new', 'session.otp.email.checked'));
     expect(res.body).toEqual({ outcome: 'ignored', reason: 'not_authenticated' });
   });
@@ -198,22 +256,39 @@ describe('SetSession and events (the user comes from GetSession)', () => {
 
 describe('deny-new', () => {
   it('deletes the newcomer and fails the login with a forwarded 403', async () => {
-    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', LIMIT_STRATEGY: 'deny-new', DENY_MESSAGE: 'Two devices at most.' });
+    const { app } = buildHarness({
+      CONCURRENT_SESSIONS: '2',
+      LIMIT_STRATEGY: 'deny-new',
+      DENY_MESSAGE: 'Two devices at most.',
+    });
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-2', minutesAgo(5)), row('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-new')
       .reply(200, {});
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ forwardedStatusCode: 403, forwardedErrorMessage: 'Two devices at most.', outcome: 'denied', deleted: ['s-new'] });
+    expect(res.body).toMatchObject({
+      forwardedStatusCode: 403,
+      forwardedErrorMessage: 'Two devices at most.',
+      outcome: 'denied',
+      deleted: ['s-new'],
+    });
     expect([...(res.body as { kept: string[] }).kept]).toEqual(['s-2', 's-1']);
   });
 
   it('lets the newcomer in while there is room', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', LIMIT_STRATEGY: 'deny-new' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([row('s-1', minutesAgo(20))]));
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.body).toMatchObject({ outcome: 'within_limit' });
     expect(res.body).not.toHaveProperty('forwardedStatusCode');
   });
@@ -222,15 +297,25 @@ describe('deny-new', () => {
 describe('dry run', () => {
   it('reports what it would delete and deletes nothing', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', DRY_RUN: 'true' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([row('s-1', minutesAgo(20))]));
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.body).toMatchObject({ outcome: 'enforced', dryRun: true, deleted: ['s-1'] });
   });
 
   it('does not fail a login in deny-new mode', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', DRY_RUN: 'true', LIMIT_STRATEGY: 'deny-new' });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([row('s-1', minutesAgo(20))]));
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.body).toMatchObject({ outcome: 'denied', dryRun: true, deleted: ['s-new'] });
     expect(res.body).not.toHaveProperty('forwardedStatusCode');
   });
@@ -251,7 +336,14 @@ describe('request conditions', () => {
       .get('/v2/sessions/s-new')
       .reply(200, { session: row('s-new', minutesAgo(1), { factors: {} }) })
       .post('/v2/sessions/search')
-      .reply(200, searchReturns([row('s-2', minutesAgo(0.5)), row('s-new', minutesAgo(1), { factors: {} }), row('s-1', minutesAgo(20))]))
+      .reply(
+        200,
+        searchReturns([
+          row('s-2', minutesAgo(0.5)),
+          row('s-new', minutesAgo(1), { factors: {} }),
+          row('s-1', minutesAgo(20)),
+        ]),
+      )
       .delete('/v2/sessions/s-1')
       .reply(200, {});
     const res = await postWebhook(app, setSessionRequest('s-new'));
@@ -273,7 +365,10 @@ describe('when ZITADEL struggles', () => {
       .replyWithError('socket hang up')
       .delete('/v2/sessions/s-1')
       .reply(200, {});
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ deleted: ['s-1'] });
   });
@@ -281,7 +376,10 @@ describe('when ZITADEL struggles', () => {
   it('answers 502 zitadel_unavailable, within the deadline, when ZITADEL does not answer', async () => {
     const { app } = buildHarness({ ZITADEL_TIMEOUT_MS: '100', ENFORCEMENT_DEADLINE_MS: '600' });
     nock(ZITADEL).post('/v2/sessions/search').times(10).delay(5_000).reply(200, searchReturns([]));
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.status).toBe(502);
     expect(res.body).toEqual({ error: 'zitadel_unavailable' });
     nock.cleanAll();
@@ -289,11 +387,19 @@ describe('when ZITADEL struggles', () => {
 
   it('answers 502 zitadel_rejected when the PAT is refused, without retrying', async () => {
     const { app, logLines } = buildHarness();
-    nock(ZITADEL).post('/v2/sessions/search').once().reply(401, { code: 16, message: 'Errors.Token.Invalid' });
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .once()
+      .reply(401, { code: 16, message: 'Errors.Token.Invalid' });
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.status).toBe(502);
     expect(res.body).toEqual({ error: 'zitadel_rejected' });
-    expect(logLines.some((line) => line.includes('"status":401') && line.includes('"operation":"list_sessions"'))).toBe(true);
+    expect(
+      logLines.some((line) => line.includes('"status":401') && line.includes('"operation":"list_sessions"')),
+    ).toBe(true);
   });
 
   it('answers 502 with what was deleted when some deletions fail', async () => {
@@ -305,7 +411,10 @@ describe('when ZITADEL struggles', () => {
       .reply(200, {})
       .delete('/v2/sessions/s-1')
       .reply(403, { code: 7, message: 'No matching permissions found' });
-    const res = await postWebhook(app, createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }));
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
+    );
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ error: 'zitadel_unavailable', deleted: ['s-2'], failed: ['s-1'] });
   });
@@ -411,7 +520,14 @@ describe('logs', () => {
 
     const everything = logLines.join('\n');
     expect(logLines.length).toBeGreaterThan(4);
-    for (const secret of [TEST_PAT, TEST_SIGNING_KEY, 'S3cret!', 'tok_do_not_log_me', header.split('v1=')[1]!, '203.0.113.7']) {
+    for (const secret of [
+      TEST_PAT,
+      TEST_SIGNING_KEY,
+      'S3cret!',
+      'tok_do_not_log_me',
+      header.split('v1=')[1]!,
+      '203.0.113.7',
+    ]) {
       expect(everything).not.toContain(secret);
     }
     expect(everything).not.toContain('fullMethod');

@@ -90,13 +90,18 @@ export function parseBlockYaml(source: string): YamlValue {
       if (key! in result) throw new Error(`line ${line.number}: duplicate key ${key}`);
       result[key!] = rest === undefined || rest === '' ? block(indent + 1) : scalar(rest, line);
     }
-    if (position < lines.length && lines[position]!.indent > indent) throw new Error(`line ${lines[position]!.number}: bad indentation`);
+    if (position < lines.length && lines[position]!.indent > indent)
+      throw new Error(`line ${lines[position]!.number}: bad indentation`);
     return result;
   }
 
   function sequence(indent: number): YamlValue[] {
     const result: YamlValue[] = [];
-    while (position < lines.length && lines[position]!.indent === indent && lines[position]!.text.startsWith('-')) {
+    while (
+      position < lines.length &&
+      lines[position]!.indent === indent &&
+      lines[position]!.text.startsWith('-')
+    ) {
       const line = lines[position]!;
       const rest = line.text.slice(1).trim();
       if (rest === '') {
@@ -124,8 +129,15 @@ export function at(document: YamlValue, ...path: (string | number)[]): YamlValue
   let current: YamlValue = document;
   for (const step of path) {
     const next: YamlValue | undefined =
-      typeof step === 'number' ? (Array.isArray(current) ? current[step] : undefined) : typeof current === 'object' && !Array.isArray(current) ? current[step] : undefined;
-    if (next === undefined) throw new Error(`no ${path.join('.')} in the document (stopped at ${String(step)})`);
+      typeof step === 'number'
+        ? Array.isArray(current)
+          ? current[step]
+          : undefined
+        : typeof current === 'object' && !Array.isArray(current)
+          ? current[step]
+          : undefined;
+    if (next === undefined)
+      throw new Error(`no ${path.join('.')} in the document (stopped at ${String(step)})`);
     current = next;
   }
   return current;

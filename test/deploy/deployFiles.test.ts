@@ -22,7 +22,9 @@ function requiredVariables(): string[] {
     loadConfig({});
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const named = error.problems.map((problem) => /^([A-Z][A-Z0-9_]+) /.exec(problem)?.[1]).filter((name) => name !== undefined);
+    const named = error.problems
+      .map((problem) => /^([A-Z][A-Z0-9_]+) /.exec(problem)?.[1])
+      .filter((name) => name !== undefined);
     expect(error.problems.some((problem) => problem.startsWith('credential missing'))).toBe(true);
     return [...new Set([...named, 'PAT'])];
   }
@@ -31,7 +33,9 @@ function requiredVariables(): string[] {
 
 /** The health paths must exist in the app, whatever they answer (readiness may be 503 without a ZITADEL). */
 async function appServes(path: string): Promise<boolean> {
-  const res = await request(buildHarness({ ZITADEL_TIMEOUT_MS: '100', ENFORCEMENT_DEADLINE_MS: '500' }, 'http://127.0.0.1:9').app).get(path);
+  const res = await request(
+    buildHarness({ ZITADEL_TIMEOUT_MS: '100', ENFORCEMENT_DEADLINE_MS: '500' }, 'http://127.0.0.1:9').app,
+  ).get(path);
   return res.status !== 404;
 }
 
@@ -42,7 +46,11 @@ const asMap = (value: YamlValue) => {
 
 describe('the YAML reader these tests use', () => {
   it('reads block mappings, sequences of mappings, quoted scalars and one-line flow sequences', () => {
-    const parsed = parseBlockYaml(['a:', '  - key: X # note', '    sync: false', '  - "q: #1"', 'b: ["CMD", "x, y"]', "c: 'it''s'"].join('\n'));
+    const parsed = parseBlockYaml(
+      ['a:', '  - key: X # note', '    sync: false', '  - "q: #1"', 'b: ["CMD", "x, y"]', "c: 'it''s'"].join(
+        '\n',
+      ),
+    );
     expect(parsed).toEqual({ a: [{ key: 'X', sync: 'false' }, 'q: #1'], b: ['CMD', 'x, y'], c: "it's" });
   });
 
@@ -65,7 +73,12 @@ describe('render.yaml', () => {
   const service = asMap(at(blueprint, 'services', 0));
 
   it('is a Node web service built with npm ci && npm run build and started with npm start', () => {
-    expect(service).toMatchObject({ type: 'web', runtime: 'node', buildCommand: 'npm ci && npm run build', startCommand: 'npm start' });
+    expect(service).toMatchObject({
+      type: 'web',
+      runtime: 'node',
+      buildCommand: 'npm ci && npm run build',
+      startCommand: 'npm start',
+    });
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.start).toBe('node dist/main.js');
     expect(scripts.build).toContain('tsc');
@@ -79,14 +92,21 @@ describe('render.yaml', () => {
   it('asks for every required variable, and never holds a secret value', () => {
     const envVars = (at(service, 'envVars') as YamlValue[]).map(asMap);
     const byKey = new Map(envVars.map((entry) => [entry.key as string, entry]));
-    for (const name of requiredVariables()) expect(byKey.get(name), name).toEqual({ key: name, sync: 'false' });
+    for (const name of requiredVariables())
+      expect(byKey.get(name), name).toEqual({ key: name, sync: 'false' });
     for (const entry of envVars) {
       const key = entry.key as string;
       if (SECRET_VARIABLES.includes(key)) expect(entry, key).not.toHaveProperty('value');
     }
     // Each value the blueprint does set is one the config accepts.
-    const plain = Object.fromEntries(envVars.filter((entry) => typeof entry.value === 'string').map((entry) => [entry.key as string, entry.value as string]));
-    expect(() => loadConfig({ ...plain, INSTANCE_URL: 'https://example.zitadel.cloud', PAT: 'x', SIGNING_KEY: 'y' })).not.toThrow();
+    const plain = Object.fromEntries(
+      envVars
+        .filter((entry) => typeof entry.value === 'string')
+        .map((entry) => [entry.key as string, entry.value as string]),
+    );
+    expect(() =>
+      loadConfig({ ...plain, INSTANCE_URL: 'https://example.zitadel.cloud', PAT: 'x', SIGNING_KEY: 'y' }),
+    ).not.toThrow();
   });
 });
 
@@ -100,7 +120,8 @@ describe('vercel.json and api/index.ts', () => {
 
   it('routes the webhook, both health paths and the metrics to the one function', async () => {
     const routed = new Map(vercel.rewrites.map((rewrite) => [rewrite.source, rewrite.destination]));
-    for (const path of [WEBHOOK_PATH, '/healthz', '/readyz', '/metrics']) expect(routed.get(path), path).toBe('/api');
+    for (const path of [WEBHOOK_PATH, '/healthz', '/readyz', '/metrics'])
+      expect(routed.get(path), path).toBe('/api');
     for (const path of ['/healthz', '/readyz', '/metrics']) expect(await appServes(path), path).toBe(true);
     expect(existsSync(`${ROOT}api/index.ts`)).toBe(true);
     expect(Object.keys(vercel.functions)).toEqual(['api/index.ts']);
@@ -121,7 +142,13 @@ describe('docker-compose.yml', () => {
   const text = read('docker-compose.yml');
 
   it('builds the image, reads .env, restarts, and checks /readyz on the pinned port', async () => {
-    expect(limiter).toMatchObject({ build: '.', env_file: '.env', restart: 'unless-stopped', environment: { PORT: '3000' }, ports: ['3000:3000'] });
+    expect(limiter).toMatchObject({
+      build: '.',
+      env_file: '.env',
+      restart: 'unless-stopped',
+      environment: { PORT: '3000' },
+      ports: ['3000:3000'],
+    });
     const test = at(limiter, 'healthcheck', 'test') as string[];
     expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
     expect(test[3]).toContain('http://127.0.0.1:3000/readyz');
@@ -135,7 +162,14 @@ describe('docker-compose.yml', () => {
 
   it('documents the deny list a local ZITADEL needs, with its whole default', () => {
     expect(text).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
-    for (const range of ['localhost', '127.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fe80::/10']) {
+    for (const range of [
+      'localhost',
+      '127.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '169.254.0.0/16',
+      'fe80::/10',
+    ]) {
       expect(text).toContain(range);
     }
   });

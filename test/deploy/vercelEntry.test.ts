@@ -19,7 +19,11 @@ async function coldStart(env: Partial<Record<(typeof VARIABLES)[number], string>
   Object.assign(process.env, env);
   const output: string[] = [];
   const collect = (chunk: string | Uint8Array) => {
-    output.push(...String(chunk).split('\n').filter((line) => line !== ''));
+    output.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((line) => line !== ''),
+    );
     return true;
   };
   vi.spyOn(process.stdout, 'write').mockImplementation(collect);
@@ -45,7 +49,13 @@ describe('api/index.ts (Vercel) with a valid environment', () => {
 
   beforeAll(async () => {
     await zitadel.start();
-    ({ app, output } = await coldStart({ INSTANCE_URL: zitadel.url, PAT, SIGNING_KEY: KEY, CONCURRENT_SESSIONS: '2', LOG_LEVEL: 'info' }));
+    ({ app, output } = await coldStart({
+      INSTANCE_URL: zitadel.url,
+      PAT,
+      SIGNING_KEY: KEY,
+      CONCURRENT_SESSIONS: '2',
+      LOG_LEVEL: 'info',
+    }));
   });
   afterAll(async () => {
     vi.restoreAllMocks();
@@ -54,7 +64,8 @@ describe('api/index.ts (Vercel) with a valid environment', () => {
 
   it('exports the Express app, which enforces the limit before it answers', async () => {
     const user = 'user-vercel';
-    for (const minutes of [30, 20, 10]) zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
+    for (const minutes of [30, 20, 10])
+      zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
     const login = zitadel.addSession({ userId: user });
     const body = createSessionResponse(login);
 
@@ -76,7 +87,8 @@ describe('api/index.ts (Vercel) with a valid environment', () => {
     const audit = lines.find((line) => line.log === 'audit');
     expect(audit).toMatchObject({ outcome: 'enforced', userId: 'user-vercel' });
     expect(lines.some((line) => line.log === 'access' && line.requestId === audit?.requestId)).toBe(true);
-    for (const secret of [PAT, KEY, 'S3cret!', 'tok_do_not_log_me']) expect(output.join('\n')).not.toContain(secret);
+    for (const secret of [PAT, KEY, 'S3cret!', 'tok_do_not_log_me'])
+      expect(output.join('\n')).not.toContain(secret);
   });
 
   it('says so, instead of refusing every webhook as forged, when something parsed the body before it (NODEJS_HELPERS on)', async () => {
@@ -107,20 +119,30 @@ describe('api/index.ts (Vercel) with a valid environment', () => {
     expect((await request(app).get('/readyz')).body).toEqual({ status: 'ready' });
     const metrics = await request(app).get('/metrics');
     expect(metrics.text).toContain('zitadel_session_limiter_webhooks_total{outcome="enforced"} 1');
-    expect(metrics.text).toContain('zitadel_session_limiter_config_info{limit="2",strategy="evict-oldest",dry_run="false"} 1');
+    expect(metrics.text).toContain(
+      'zitadel_session_limiter_config_info{limit="2",strategy="evict-oldest",dry_run="false"} 1',
+    );
     expect(metrics.text).toContain('process_resident_memory_bytes');
   });
 });
 
 describe('api/index.ts (Vercel) with an invalid environment', () => {
   it('answers every request with 503 naming the bad variables, never their values', async () => {
-    const { app, output } = await coldStart({ INSTANCE_URL: 'ftp://zitadel.example.com', PAT: 'pat-that-must-not-appear', CONCURRENT_SESSIONS: '0' });
+    const { app, output } = await coldStart({
+      INSTANCE_URL: 'ftp://zitadel.example.com',
+      PAT: 'pat-that-must-not-appear',
+      CONCURRENT_SESSIONS: '0',
+    });
 
-    for (const res of [await request(app).get('/healthz'), await request(app).post('/session/manage').send('{}')]) {
+    for (const res of [
+      await request(app).get('/healthz'),
+      await request(app).post('/session/manage').send('{}'),
+    ]) {
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ error: 'invalid_configuration' });
       const problems = (res.body as { problems: string[] }).problems.join('\n');
-      for (const name of ['INSTANCE_URL', 'SIGNING_KEY', 'CONCURRENT_SESSIONS']) expect(problems).toContain(name);
+      for (const name of ['INSTANCE_URL', 'SIGNING_KEY', 'CONCURRENT_SESSIONS'])
+        expect(problems).toContain(name);
       expect(JSON.stringify(res.body)).not.toContain('pat-that-must-not-appear');
     }
     expect(output.join('\n')).toContain('cannot start');

@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeZitadel } from '../support/fakeZitadel.js';
 import { runLimiterExpectingFailure, startLimiter, type LimiterProcess } from '../support/limiterProcess.js';
-import { createSessionResponse, setSessionResponse, signatureHeader, usernameStepResponse } from '../support/webhooks.js';
+import {
+  createSessionResponse,
+  setSessionResponse,
+  signatureHeader,
+  usernameStepResponse,
+} from '../support/webhooks.js';
 
 const PAT = 'e2e-pat-value-7Hq';
 const KEY = 'e2e-signing-key-Lw2';
@@ -44,20 +49,24 @@ describe('the real server process against a fake ZITADEL over HTTP', () => {
 
   it('keeps the newest two sessions when the new login is not in the lagging search yet', async () => {
     const user = 'user-lag';
-    for (const minutes of [30, 20, 10]) zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
+    for (const minutes of [30, 20, 10])
+      zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
     const login = zitadel.addSession({ userId: user });
 
     const res = await post(limiter, createSessionResponse(login));
 
     expect(res.status).toBe(200);
-    const live = zitadel.liveSessionsOf(user).sort((a, b) => b.creationDate.getTime() - a.creationDate.getTime());
+    const live = zitadel
+      .liveSessionsOf(user)
+      .sort((a, b) => b.creationDate.getTime() - a.creationDate.getTime());
     expect(live.map((s) => s.id)).toEqual([login.id, expect.any(String)]);
     expect(live[1]!.creationDate.getTime()).toBeGreaterThan(Date.now() - 11 * MINUTE);
   });
 
   it('does nothing when somebody only types the username', async () => {
     const user = 'user-typed';
-    for (const minutes of [30, 20]) zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
+    for (const minutes of [30, 20])
+      zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
     const typed = zitadel.addSession({ userId: user, factors: [] });
     const before = zitadel.seen.length;
 
@@ -70,7 +79,8 @@ describe('the real server process against a fake ZITADEL over HTTP', () => {
 
   it('rides out injected 503, 429 and connection resets', async () => {
     const user = 'user-faults';
-    for (const minutes of [30, 20, 10]) zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
+    for (const minutes of [30, 20, 10])
+      zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
     const login = zitadel.addSession({ userId: user });
     zitadel.queuedFaults.push(503, 429, 'reset');
 
@@ -83,12 +93,17 @@ describe('the real server process against a fake ZITADEL over HTTP', () => {
   it('converges at the limit when one user logs in on five devices at once', async () => {
     const user = 'user-burst';
     zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - 30 * MINUTE) });
-    const logins = Array.from({ length: 5 }, (_, i) => zitadel.addSession({ userId: user, creationDate: new Date(Date.now() + i) }));
+    const logins = Array.from({ length: 5 }, (_, i) =>
+      zitadel.addSession({ userId: user, creationDate: new Date(Date.now() + i) }),
+    );
 
     const answers = await Promise.all(logins.map((login) => post(limiter, createSessionResponse(login))));
 
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
-    const live = zitadel.liveSessionsOf(user).map((s) => s.id).sort();
+    const live = zitadel
+      .liveSessionsOf(user)
+      .map((s) => s.id)
+      .sort();
     expect(live).toEqual([logins[3]!.id, logins[4]!.id].sort());
   });
 
@@ -110,7 +125,8 @@ describe('the real server process against a fake ZITADEL over HTTP', () => {
 
   it('resolves the user of a SetSession through GetSession', async () => {
     const user = 'user-set';
-    for (const minutes of [30, 20]) zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
+    for (const minutes of [30, 20])
+      zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - minutes * MINUTE) });
     const login = zitadel.addSession({ userId: user });
 
     const res = await post(limiter, setSessionResponse(login.id));
@@ -143,7 +159,12 @@ describe('starting and stopping', () => {
 
   it('finishes an in-flight webhook after SIGTERM, then exits 0', async () => {
     const zitadel = await new FakeZitadel({ acceptedTokens: [PAT], latencyMs: 400 }).start();
-    const limiter = await startLimiter({ INSTANCE_URL: zitadel.url, PAT, SIGNING_KEY: KEY, CONCURRENT_SESSIONS: '1' });
+    const limiter = await startLimiter({
+      INSTANCE_URL: zitadel.url,
+      PAT,
+      SIGNING_KEY: KEY,
+      CONCURRENT_SESSIONS: '1',
+    });
     try {
       zitadel.addSession({ userId: 'user-term', creationDate: new Date(Date.now() - 10 * MINUTE) });
       const login = zitadel.addSession({ userId: 'user-term' });

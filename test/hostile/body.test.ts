@@ -3,8 +3,22 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_SIGNING_KEY } from '../support/harness.js';
-import { createSessionResponse, goJson, sessionCheckedEvent, setSessionResponse, signatureHeader } from '../support/webhooks.js';
-import { expectClosedOrRefused, expectRefused, expectTerseError, forbidZitadelCalls, listen, rawExchange, type ListeningServer } from './hostileSupport.js';
+import {
+  createSessionResponse,
+  goJson,
+  sessionCheckedEvent,
+  setSessionResponse,
+  signatureHeader,
+} from '../support/webhooks.js';
+import {
+  expectClosedOrRefused,
+  expectRefused,
+  expectTerseError,
+  forbidZitadelCalls,
+  listen,
+  rawExchange,
+  type ListeningServer,
+} from './hostileSupport.js';
 
 // Genuine, verified-login bodies: whenever a case below were wrongly accepted, the limiter would call ZITADEL and
 // forbidZitadelCalls would fail the test.
@@ -41,17 +55,22 @@ describe('content types other than application/json are refused with 415, even w
   });
 
   it('refuses a request without a Content-Type', async () => {
-    const res = await request(app).post('/session/manage').set('ZITADEL-Signature', signed(CREATE)).send(Buffer.from(CREATE));
+    const res = await request(app)
+      .post('/session/manage')
+      .set('ZITADEL-Signature', signed(CREATE))
+      .send(Buffer.from(CREATE));
     expectRefused(res, 415);
   });
 
   // type-is reads these as application/json; harmless, since the signature still covers the exact bytes.
-  it.each(['application/json; charset=utf-16le', 'application/json;;;', 'application/json; charset', 'APPLICATION/JSON'])(
-    'still demands a genuine signature for the lenient Content-Type %j',
-    async (contentType) => {
-      expectRefused(await postWebhook(app, CREATE, { contentType, header: null }), 401);
-    },
-  );
+  it.each([
+    'application/json; charset=utf-16le',
+    'application/json;;;',
+    'application/json; charset',
+    'APPLICATION/JSON',
+  ])('still demands a genuine signature for the lenient Content-Type %j', async (contentType) => {
+    expectRefused(await postWebhook(app, CREATE, { contentType, header: null }), 401);
+  });
 });
 
 describe('compressed bodies are refused with 415, never inflated', () => {
@@ -68,29 +87,36 @@ describe('compressed bodies are refused with 415, never inflated', () => {
     ['made-up', (input) => input],
   ];
 
-  it.each(compressions)('refuses Content-Encoding %s signed over the inflated body', async (encoding, compress) => {
-    const res = await request(app)
-      .post('/session/manage')
-      .set('Content-Type', 'application/json')
-      .set('Content-Encoding', encoding)
-      .set('ZITADEL-Signature', signed(CREATE))
-      .send(compress(Buffer.from(CREATE)));
-    expectRefused(res, 415);
-  });
+  it.each(compressions)(
+    'refuses Content-Encoding %s signed over the inflated body',
+    async (encoding, compress) => {
+      const res = await request(app)
+        .post('/session/manage')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .set('ZITADEL-Signature', signed(CREATE))
+        .send(compress(Buffer.from(CREATE)));
+      expectRefused(res, 415);
+    },
+  );
 
-  it.each(compressions)('refuses Content-Encoding %s signed over the compressed bytes', async (encoding, compress) => {
-    const bytes = compress(Buffer.from(CREATE));
-    const res = await request(app)
-      .post('/session/manage')
-      .set('Content-Type', 'application/json')
-      .set('Content-Encoding', encoding)
-      .set('ZITADEL-Signature', signed(bytes))
-      .send(bytes);
-    expectRefused(res, 415);
-  });
+  it.each(compressions)(
+    'refuses Content-Encoding %s signed over the compressed bytes',
+    async (encoding, compress) => {
+      const bytes = compress(Buffer.from(CREATE));
+      const res = await request(app)
+        .post('/session/manage')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .set('ZITADEL-Signature', signed(bytes))
+        .send(bytes);
+      expectRefused(res, 415);
+    },
+  );
 });
 
-const nested = (depth: number, open: string, close: string, inner = '1') => `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
+const nested = (depth: number, open: string, close: string, inner = '1') =>
+  `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
 
 /** Bodies that are not a ZITADEL webhook: [name, body]. */
 const badBodies: [string, string][] = [
@@ -113,7 +139,10 @@ const badBodies: [string, string][] = [
   ['an envelope hidden in constructor.prototype', `{"constructor":{"prototype":${CREATE}}}`],
   ['arrays nested 100,000 deep', nested(100_000, '[', ']')],
   ['objects nested 40,000 deep', nested(40_000, '{"a":', '}')],
-  ['fullMethod nested 40,000 deep', `{"fullMethod":${nested(40_000, '[', ']', '"/zitadel.session.v2.SessionService/CreateSession"')}}`],
+  [
+    'fullMethod nested 40,000 deep',
+    `{"fullMethod":${nested(40_000, '[', ']', '"/zitadel.session.v2.SessionService/CreateSession"')}}`,
+  ],
   [
     'a request nested 40,000 deep',
     `{"fullMethod":"/zitadel.session.v2.SessionService/SetSession","request":${nested(40_000, '[', ']', '{}')},"response":{}}`,
@@ -164,7 +193,12 @@ const fields: [string, string, string[], Json[]][] = [
   ['CreateSession', CREATE, ['request', 'checks'], OBJECT_FIELD_WRONG],
   ['CreateSession', CREATE, ['request', 'checks', 'user'], OBJECT_FIELD_WRONG],
   ['CreateSession', CREATE, ['request', 'checks', 'user', 'userId'], ID_FIELD_WRONG],
-  ['CreateSession', CREATE, ['request', 'checks', 'user', 'loginName'], [...STRING_FIELD_WRONG, '', 'x'.repeat(401)]],
+  [
+    'CreateSession',
+    CREATE,
+    ['request', 'checks', 'user', 'loginName'],
+    [...STRING_FIELD_WRONG, '', 'x'.repeat(401)],
+  ],
   ['CreateSession', CREATE, ['request', 'lifetime'], [...STRING_FIELD_WRONG, 'x'.repeat(41)]],
   ['CreateSession', CREATE, ['response'], OBJECT_FIELD_WRONG],
   ['CreateSession', CREATE, ['response', 'sessionId'], ID_FIELD_WRONG],
@@ -182,7 +216,13 @@ const fields: [string, string, string[], Json[]][] = [
 ];
 
 const wrongTypeCases = fields.flatMap(([envelope, body, path, values]) =>
-  values.map((value) => [`${envelope} ${path.join('.')} = ${JSON.stringify(value).slice(0, 24)}`, withField(body, path, value)] as const),
+  values.map(
+    (value) =>
+      [
+        `${envelope} ${path.join('.')} = ${JSON.stringify(value).slice(0, 24)}`,
+        withField(body, path, value),
+      ] as const,
+  ),
 );
 
 describe('genuinely signed payloads with a field of the wrong type', () => {
@@ -234,7 +274,11 @@ describe('bodies over the size limit', () => {
           port: server.port,
           method: 'POST',
           path: '/session/manage',
-          headers: { 'Content-Type': 'application/json', 'ZITADEL-Signature': signed(CREATE), 'Transfer-Encoding': 'chunked' },
+          headers: {
+            'Content-Type': 'application/json',
+            'ZITADEL-Signature': signed(CREATE),
+            'Transfer-Encoding': 'chunked',
+          },
         },
         (res) => {
           res.resume();
@@ -277,7 +321,10 @@ describe('bodies over the size limit', () => {
   it('refuses a non-numeric Content-Length with 400', async () => {
     const exchange = await rawExchange(
       server.port,
-      (socket) => socket.write(`POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1e3\r\n\r\n{}`),
+      (socket) =>
+        socket.write(
+          `POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1e3\r\n\r\n{}`,
+        ),
       5_000,
     );
     expectClosedOrRefused(exchange);
@@ -286,15 +333,25 @@ describe('bodies over the size limit', () => {
 });
 
 describe('other methods and paths', () => {
-  it.each(['get', 'put', 'patch', 'delete', 'options'] as const)('answers %s /session/manage with 404', async (method) => {
-    const res = await request(app)[method]('/session/manage').set('ZITADEL-Signature', signed(CREATE));
-    expectRefused(res, 404);
-  });
+  it.each(['get', 'put', 'patch', 'delete', 'options'] as const)(
+    'answers %s /session/manage with 404',
+    async (method) => {
+      const res = await request(app)[method]('/session/manage').set('ZITADEL-Signature', signed(CREATE));
+      expectRefused(res, 404);
+    },
+  );
 
-  it.each(['/session/manage/x', '/session', '/session/manage%00', '/%E0%A4%A', '/..%2fsession%2fmanage'])('answers POST %s with a 404', async (path) => {
-    const res = await request(app).post(path).set('Content-Type', 'application/json').set('ZITADEL-Signature', signed(CREATE)).send(CREATE);
-    expectRefused(res);
-  });
+  it.each(['/session/manage/x', '/session', '/session/manage%00', '/%E0%A4%A', '/..%2fsession%2fmanage'])(
+    'answers POST %s with a 404',
+    async (path) => {
+      const res = await request(app)
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .set('ZITADEL-Signature', signed(CREATE))
+        .send(CREATE);
+      expectRefused(res);
+    },
+  );
 });
 
 describe('unusual request framing (raw socket)', () => {
@@ -305,14 +362,41 @@ describe('unusual request framing (raw socket)', () => {
   afterAll(() => server.close());
 
   const exchange = (head: string, body = CREATE) =>
-    rawExchange(server.port, (socket) => socket.write(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`), 6_000);
+    rawExchange(
+      server.port,
+      (socket) =>
+        socket.write(
+          `${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        ),
+      6_000,
+    );
 
   it.each([
-    ['Expect: 100-continue without a signature', 'POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue', 401],
-    ['an Expect value Node does not know', `POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: bogus\r\nZITADEL-Signature: ${signed(CREATE)}`, 417],
-    ['HTTP/1.0 without Host or a signature', 'POST /session/manage HTTP/1.0\r\nContent-Type: application/json', 401],
-    ['an absolute-form URI naming another host, unsigned', 'POST http://zitadel.example/session/manage HTTP/1.1\r\nHost: zitadel.example\r\nContent-Type: application/json', 401],
-    ['a method Node does not know', `BREW /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nZITADEL-Signature: ${signed(CREATE)}`, 400],
+    [
+      'Expect: 100-continue without a signature',
+      'POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue',
+      401,
+    ],
+    [
+      'an Expect value Node does not know',
+      `POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: bogus\r\nZITADEL-Signature: ${signed(CREATE)}`,
+      417,
+    ],
+    [
+      'HTTP/1.0 without Host or a signature',
+      'POST /session/manage HTTP/1.0\r\nContent-Type: application/json',
+      401,
+    ],
+    [
+      'an absolute-form URI naming another host, unsigned',
+      'POST http://zitadel.example/session/manage HTTP/1.1\r\nHost: zitadel.example\r\nContent-Type: application/json',
+      401,
+    ],
+    [
+      'a method Node does not know',
+      `BREW /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nZITADEL-Signature: ${signed(CREATE)}`,
+      400,
+    ],
     ['HTTP/2 prior knowledge on an HTTP/1 port', 'PRI * HTTP/2.0\r\n\r\nSM', undefined],
   ] as const)('answers %s with a 4xx or a closed connection', async (_name, head, status) => {
     const result = await exchange(head);

@@ -101,7 +101,9 @@ export function rawExchange(
       clearTimeout(timer);
       const response = Buffer.concat(chunks).toString('latin1');
       // The first final status: a `100 Continue` is only an interim answer.
-      const status = [...response.matchAll(/^HTTP\/1\.[01] ([0-9]{3})/gm)].map((match) => Number(match[1])).find((code) => code >= 200);
+      const status = [...response.matchAll(/^HTTP\/1\.[01] ([0-9]{3})/gm)]
+        .map((match) => Number(match[1]))
+        .find((code) => code >= 200);
       resolve({ status, closed, elapsedMs: Date.now() - started, response });
       socket.destroy();
     };

@@ -3,11 +3,23 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_SIGNING_KEY } from '../support/harness.js';
 import { createSessionResponse, signatureHeader } from '../support/webhooks.js';
-import { expectClosedOrRefused, expectRefused, expectTerseError, forbidZitadelCalls, listen, rawExchange, type ListeningServer } from './hostileSupport.js';
+import {
+  expectClosedOrRefused,
+  expectRefused,
+  expectTerseError,
+  forbidZitadelCalls,
+  listen,
+  rawExchange,
+  type ListeningServer,
+} from './hostileSupport.js';
 
 // A genuine, verified-login body: if any malformed header were accepted, the limiter would search ZITADEL for this
 // user, and forbidZitadelCalls would fail the test.
-const BODY = createSessionResponse({ id: '300000000000000001', userId: '300000000000000777', creationDate: new Date() });
+const BODY = createSessionResponse({
+  id: '300000000000000001',
+  userId: '300000000000000777',
+  creationDate: new Date(),
+});
 const NOW = () => Math.floor(Date.now() / 1000);
 const HEX64 = 'a'.repeat(64);
 const mac = (body: string, t: number | string, key = TEST_SIGNING_KEY) =>
@@ -57,21 +69,37 @@ function malformedHeaders(): [string, string, number | undefined][] {
     ['a base64 signature', `t=${t},v1=${Buffer.from(good, 'hex').toString('base64')}`, 400],
     ['a signature with a 0x prefix', `t=${t},v1=0x${good.slice(2)}`, 400],
     ['nine v1 values', `t=${t}${`,v1=${HEX64}`.repeat(8)},v1=${good}`, 400],
-    ['a header just over the 1 KiB cap, with the right signature inside', `t=${t},v1=${good},x=${'y'.repeat(1024)}`, 400],
+    [
+      'a header just over the 1 KiB cap, with the right signature inside',
+      `t=${t},v1=${good},x=${'y'.repeat(1024)}`,
+      400,
+    ],
     ['an 8 KiB header', `t=${t},v1=${good},x=${'y'.repeat(8 * 1024)}`, 400],
     ['a header of 15 KiB, under Node’s 16 KiB limit', `t=${t},v1=${'z'.repeat(15 * 1024)}`, 400],
     ['latin-1 characters', `t=${t},v1=${'é'.repeat(64)}`, 400],
     ['a well-formed signature made with another key', `t=${t},v1=${mac(BODY, t, 'not-the-key')}`, 401],
-    ['a signature made with the base64 of the key', `t=${t},v1=${mac(BODY, t, Buffer.from(TEST_SIGNING_KEY).toString('base64'))}`, 401],
+    [
+      'a signature made with the base64 of the key',
+      `t=${t},v1=${mac(BODY, t, Buffer.from(TEST_SIGNING_KEY).toString('base64'))}`,
+      401,
+    ],
     ['a signature over another body', `t=${t},v1=${mac(`${BODY} `, t)}`, 401],
-    ['a signature over the body alone (no "t." prefix)', `t=${t},v1=${createHmac('sha256', TEST_SIGNING_KEY).update(BODY).digest('hex')}`, 401],
+    [
+      'a signature over the body alone (no "t." prefix)',
+      `t=${t},v1=${createHmac('sha256', TEST_SIGNING_KEY).update(BODY).digest('hex')}`,
+      401,
+    ],
     ['a signature for another timestamp', `t=${t - 1},v1=${good}`, 401],
     ['duplicate wrong v1 pairs', `t=${t},v1=${HEX64},v1=${HEX64}`, 401],
     ['eight wrong v1 values', `t=${t}${`,v1=${HEX64}`.repeat(8)}`, 401],
     ['a genuine signature older than the tolerance', signatureHeader(BODY, TEST_SIGNING_KEY, t - 301), 401],
     ['a genuine signature from the epoch', signatureHeader(BODY, TEST_SIGNING_KEY, 0), 401],
     ['a genuine signature from the future', signatureHeader(BODY, TEST_SIGNING_KEY, t + 3600), 401],
-    ['a genuine signature from the far future', signatureHeader(BODY, TEST_SIGNING_KEY, 999_999_999_999), 401],
+    [
+      'a genuine signature from the far future',
+      signatureHeader(BODY, TEST_SIGNING_KEY, 999_999_999_999),
+      401,
+    ],
   ];
 }
 
@@ -101,7 +129,10 @@ describe('malformed ZITADEL-Signature headers are refused before anything else h
     const res = await request(app)
       .post('/session/manage')
       .set('Content-Type', 'application/json')
-      .set('ZITADEL-Signature', repeated(Array.from({ length: 100 }, () => signatureHeader(BODY, TEST_SIGNING_KEY))))
+      .set(
+        'ZITADEL-Signature',
+        repeated(Array.from({ length: 100 }, () => signatureHeader(BODY, TEST_SIGNING_KEY))),
+      )
       .send(BODY);
     expectRefused(res, 400);
   });
@@ -129,7 +160,9 @@ describe('header bytes no HTTP client library would send (raw socket)', () => {
       (socket) => {
         socket.write(
           Buffer.concat([
-            Buffer.from(`POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BODY)}\r\nConnection: close\r\nZITADEL-Signature: `),
+            Buffer.from(
+              `POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BODY)}\r\nConnection: close\r\nZITADEL-Signature: `,
+            ),
             headerValue,
             Buffer.from(`\r\n\r\n${BODY}`),
           ]),
@@ -142,7 +175,10 @@ describe('header bytes no HTTP client library would send (raw socket)', () => {
   const cases: [string, Buffer][] = [
     ['UTF-8 fullwidth digits in t', Buffer.from(`t=１７００００００００,v1=${HEX64}`, 'utf8')],
     ['UTF-8 emoji in the signature', Buffer.from(`t=${t},v1=${'😀'.repeat(16)}`, 'utf8')],
-    ['a UTF-8 byte-order mark before t', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`t=${t},v1=${mac(BODY, t)}`)])],
+    [
+      'a UTF-8 byte-order mark before t',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`t=${t},v1=${mac(BODY, t)}`)]),
+    ],
     ['invalid UTF-8', Buffer.from([0x74, 0x3d, 0xff, 0xfe, 0xc0, 0x80])],
     ['a NUL byte', Buffer.from(`t=${t}\u0000,v1=${mac(BODY, t)}`, 'latin1')],
     ['a bare carriage return', Buffer.from(`t=${t}\r,v1=${mac(BODY, t)}`, 'latin1')],

@@ -1,15 +1,30 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SERVER_TIMEOUTS, createServerWithTimeouts, type ServerTimeouts } from '../../src/http/serverTimeouts.js';
+import {
+  DEFAULT_SERVER_TIMEOUTS,
+  createServerWithTimeouts,
+  type ServerTimeouts,
+} from '../../src/http/serverTimeouts.js';
 import { buildHarness, TEST_SIGNING_KEY } from '../support/harness.js';
 import { createSessionResponse, signatureHeader } from '../support/webhooks.js';
-import { expectClosedOrRefused, forbidZitadelCalls, listen, rawExchange, sleep, type ListeningServer } from './hostileSupport.js';
+import {
+  expectClosedOrRefused,
+  forbidZitadelCalls,
+  listen,
+  rawExchange,
+  sleep,
+  type ListeningServer,
+} from './hostileSupport.js';
 
 // The same mechanism main.ts uses, with the limits cut from 10 s / 15 s to fractions of a second.
 const TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 400, requestTimeoutMs: 800, checkIntervalMs: 50 };
 // How late a close may come beyond its limit: the check interval plus scheduling noise on a busy machine.
 const SLACK_MS = 1_500;
-const BODY = createSessionResponse({ id: '300000000000000001', userId: '300000000000000777', creationDate: new Date() });
+const BODY = createSessionResponse({
+  id: '300000000000000001',
+  userId: '300000000000000777',
+  creationDate: new Date(),
+});
 const HEADERS = `POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BODY)}\r\nZITADEL-Signature: ${signatureHeader(BODY, TEST_SIGNING_KEY)}\r\n\r\n`;
 
 forbidZitadelCalls();
@@ -24,20 +39,32 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
   const within = (limitMs: number) => limitMs + SLACK_MS;
 
   it('closes a connection that sends nothing', async () => {
-    const exchange = await rawExchange(server.port, () => undefined, within(TIMEOUTS.headersTimeoutMs) + 2_000);
+    const exchange = await rawExchange(
+      server.port,
+      () => undefined,
+      within(TIMEOUTS.headersTimeoutMs) + 2_000,
+    );
     expectClosedOrRefused(exchange);
     expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.headersTimeoutMs));
   });
 
   it('closes a connection that stalls inside the request line', async () => {
-    const exchange = await rawExchange(server.port, (socket) => socket.write('POST /session/man'), within(TIMEOUTS.headersTimeoutMs) + 2_000);
+    const exchange = await rawExchange(
+      server.port,
+      (socket) => socket.write('POST /session/man'),
+      within(TIMEOUTS.headersTimeoutMs) + 2_000,
+    );
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
     expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.headersTimeoutMs));
   });
 
   it('closes a connection that stalls in the middle of the headers', async () => {
-    const exchange = await rawExchange(server.port, (socket) => socket.write(HEADERS.slice(0, 80)), within(TIMEOUTS.headersTimeoutMs) + 2_000);
+    const exchange = await rawExchange(
+      server.port,
+      (socket) => socket.write(HEADERS.slice(0, 80)),
+      within(TIMEOUTS.headersTimeoutMs) + 2_000,
+    );
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
     expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.headersTimeoutMs));
@@ -61,7 +88,11 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
   });
 
   it('closes a connection that sends complete headers and then no body', async () => {
-    const exchange = await rawExchange(server.port, (socket) => socket.write(HEADERS), within(TIMEOUTS.requestTimeoutMs) + 2_000);
+    const exchange = await rawExchange(
+      server.port,
+      (socket) => socket.write(HEADERS),
+      within(TIMEOUTS.requestTimeoutMs) + 2_000,
+    );
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
     expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.requestTimeoutMs));
@@ -95,13 +126,17 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
   });
 
   it('keeps answering prompt clients while five others stall, then closes the stalled ones', async () => {
-    const stalled = [1, 2, 3, 4, 5].map(() => rawExchange(server.port, (socket) => socket.write(HEADERS), within(TIMEOUTS.requestTimeoutMs) + 2_000));
+    const stalled = [1, 2, 3, 4, 5].map(() =>
+      rawExchange(server.port, (socket) => socket.write(HEADERS), within(TIMEOUTS.requestTimeoutMs) + 2_000),
+    );
     // While five clients stall, a prompt one is answered at once.
     const status = await new Promise<number>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: server.port, path: '/healthz' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
+      http
+        .get({ host: '127.0.0.1', port: server.port, path: '/healthz' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
     });
     expect(status).toBe(200);
     for (const exchange of await Promise.all(stalled)) expectClosedOrRefused(exchange);
@@ -110,7 +145,11 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
 
 describe('the timeouts main.ts uses', () => {
   it('are seconds, not Node’s minutes, and are checked every second', () => {
-    expect(DEFAULT_SERVER_TIMEOUTS).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, checkIntervalMs: 1_000 });
+    expect(DEFAULT_SERVER_TIMEOUTS).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 15_000,
+      checkIntervalMs: 1_000,
+    });
     const server = createServerWithTimeouts(() => undefined);
     expect(server.headersTimeout).toBe(10_000);
     expect(server.requestTimeout).toBe(15_000);

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LimitStrategy } from '../../src/config.js';
-import { selectSessionsToEvict, type EvictionDecision, type IncomingSession } from '../../src/policy/selectSessionsToEvict.js';
+import {
+  selectSessionsToEvict,
+  type EvictionDecision,
+  type IncomingSession,
+} from '../../src/policy/selectSessionsToEvict.js';
 import type { SessionRecord } from '../../src/policy/sessionRecord.js';
 
 const USER = '284021120958301001';
@@ -20,7 +24,9 @@ interface Scenario {
 }
 
 // ZITADEL ids are decimal snowflakes; a small range besides the realistic one makes equal-length ties common.
-const idArb = fc.oneof(fc.bigInt({ min: 1n, max: 40n }), fc.bigInt({ min: 10n ** 17n, max: 10n ** 19n })).map(String);
+const idArb = fc
+  .oneof(fc.bigInt({ min: 1n, max: 40n }), fc.bigInt({ min: 10n ** 17n, max: 10n ** 19n }))
+  .map(String);
 
 const fieldsArb = (userIds: fc.Arbitrary<string | undefined>) =>
   fc.record({
@@ -30,7 +36,10 @@ const fieldsArb = (userIds: fc.Arbitrary<string | undefined>) =>
       fc.integer({ min: 0, max: 5 }).map((minute) => T0 + minute * MINUTE),
       { nil: undefined, freq: 8 },
     ),
-    expiresAtMs: fc.option(fc.constantFrom(T0, NOW - 1, NOW, NOW + 1, NOW + 60 * MINUTE), { nil: undefined, freq: 2 }),
+    expiresAtMs: fc.option(fc.constantFrom(T0, NOW - 1, NOW, NOW + 1, NOW + 60 * MINUTE), {
+      nil: undefined,
+      freq: 2,
+    }),
     authenticated: fc.constantFrom(true, true, true, false),
   });
 
@@ -42,8 +51,12 @@ const listedArb = fc.uniqueArray(
 );
 
 /** The trigger: none (a sweep), a session record (listed or not yet), or a session being authenticated now. */
-function triggerArb(listed: readonly SessionRecord[], userIds: fc.Arbitrary<string | undefined>): fc.Arbitrary<Trigger> {
-  const triggerId = listed.length === 0 ? idArb : fc.oneof(fc.constantFrom(...listed.map((session) => session.id)), idArb);
+function triggerArb(
+  listed: readonly SessionRecord[],
+  userIds: fc.Arbitrary<string | undefined>,
+): fc.Arbitrary<Trigger> {
+  const triggerId =
+    listed.length === 0 ? idArb : fc.oneof(fc.constantFrom(...listed.map((session) => session.id)), idArb);
   return fc.oneof(
     fc.constant(undefined),
     fc.tuple(triggerId, fieldsArb(userIds)).map(([id, fields]): SessionRecord => ({ id, ...fields })),
@@ -53,7 +66,11 @@ function triggerArb(listed: readonly SessionRecord[], userIds: fc.Arbitrary<stri
 
 const scenarioArb = (triggerUsers: fc.Arbitrary<string | undefined>) =>
   listedArb.chain((listed) =>
-    fc.record({ listed: fc.constant(listed), trigger: triggerArb(listed, triggerUsers), limit: fc.integer({ min: 1, max: 6 }) }),
+    fc.record({
+      listed: fc.constant(listed),
+      trigger: triggerArb(listed, triggerUsers),
+      limit: fc.integer({ min: 1, max: 6 }),
+    }),
   );
 
 function decide({ listed, trigger, limit }: Scenario, strategy: LimitStrategy): EvictionDecision {
@@ -87,9 +104,11 @@ const counts = (session: SessionRecord) =>
 
 /** Every session that counts toward USER's limit; a session being authenticated now counts as the newest. */
 function countedSessions(scenario: Scenario): Ranked[] {
-  const counted: Ranked[] = [...effectiveRows(scenario).values()]
-    .filter(counts)
-    .map((session) => ({ id: session.id, createdAtMs: session.createdAtMs!, isTrigger: session.id === scenario.trigger?.id }));
+  const counted: Ranked[] = [...effectiveRows(scenario).values()].filter(counts).map((session) => ({
+    id: session.id,
+    createdAtMs: session.createdAtMs!,
+    isTrigger: session.id === scenario.trigger?.id,
+  }));
   const { trigger } = scenario;
   if (trigger !== undefined && 'incoming' in trigger) {
     counted.push({ id: trigger.id ?? '', createdAtMs: Number.POSITIVE_INFINITY, isTrigger: true });
@@ -146,7 +165,8 @@ describe('selectSessionsToEvict in evict-oldest mode, for any sessions, trigger 
         const removed = counted.filter((session) => decision.remove.includes(session.id));
         const kept = counted.filter((session) => !decision.remove.includes(session.id));
         for (const gone of removed) {
-          for (const stays of kept) expect(isNewer(stays, gone), `kept ${stays.id} but removed newer ${gone.id}`).toBe(true);
+          for (const stays of kept)
+            expect(isNewer(stays, gone), `kept ${stays.id} but removed newer ${gone.id}`).toBe(true);
         }
       }),
       RUNS,
@@ -161,7 +181,10 @@ describe('selectSessionsToEvict in evict-oldest mode, for any sessions, trigger 
         const trigger = triggerOf(counted);
         const triggerId = scenario.trigger?.id;
         if (triggerId === undefined) return;
-        const newer = trigger === undefined ? 0 : counted.filter((session) => session !== trigger && isNewer(session, trigger)).length;
+        const newer =
+          trigger === undefined
+            ? 0
+            : counted.filter((session) => session !== trigger && isNewer(session, trigger)).length;
         const shouldGo = trigger !== undefined && newer >= scenario.limit;
         expect(decision.remove.includes(triggerId)).toBe(shouldGo);
       }),
@@ -173,7 +196,10 @@ describe('selectSessionsToEvict in evict-oldest mode, for any sessions, trigger 
     fc.assert(
       fc.property(
         scenarioArb(anyUser).chain((scenario) =>
-          fc.tuple(fc.constant(scenario), fc.shuffledSubarray([...scenario.listed], { minLength: scenario.listed.length })),
+          fc.tuple(
+            fc.constant(scenario),
+            fc.shuffledSubarray([...scenario.listed], { minLength: scenario.listed.length }),
+          ),
         ),
         ([scenario, shuffled]) => {
           const a = decide(scenario, 'evict-oldest');

@@ -58,7 +58,8 @@ export function nextZitadelId(): string {
 }
 
 function sessionJson(session: FakeSession) {
-  const verified = (name: string) => (session.factors.includes(name) ? { verifiedAt: session.creationDate.toISOString() } : undefined);
+  const verified = (name: string) =>
+    session.factors.includes(name) ? { verifiedAt: session.creationDate.toISOString() } : undefined;
   return {
     id: session.id,
     creationDate: session.creationDate.toISOString(),
@@ -73,13 +74,19 @@ function sessionJson(session: FakeSession) {
         organizationId: 'org-1',
       },
       password: verified('password'),
-      webAuthN: session.factors.includes('webAuthN') ? { verifiedAt: session.creationDate.toISOString(), userVerified: true } : undefined,
+      webAuthN: session.factors.includes('webAuthN')
+        ? { verifiedAt: session.creationDate.toISOString(), userVerified: true }
+        : undefined,
       intent: verified('intent'),
       totp: verified('totp'),
       otpSms: verified('otpSms'),
       otpEmail: verified('otpEmail'),
     },
-    userAgent: { fingerprintId: `fp-${session.id.slice(-4)}`, ip: '127.0.0.1', description: 'Firefox on Linux' },
+    userAgent: {
+      fingerprintId: `fp-${session.id.slice(-4)}`,
+      ip: '127.0.0.1',
+      description: 'Firefox on Linux',
+    },
     ...(session.expirationDate === undefined ? {} : { expirationDate: session.expirationDate.toISOString() }),
   };
 }
@@ -87,7 +94,9 @@ function sessionJson(session: FakeSession) {
 export class FakeZitadel {
   readonly sessions = new Map<string, FakeSession>();
   readonly seen: SeenRequest[] = [];
-  options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes'>> & { faults: FaultPlan | undefined };
+  options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes'>> & {
+    faults: FaultPlan | undefined;
+  };
   readonly #publicRoutes: FakeZitadelOptions['publicRoutes'];
   readonly #protectedRoutes: FakeZitadelOptions['protectedRoutes'];
   #server: Server | undefined;
@@ -169,8 +178,14 @@ export class FakeZitadel {
     this.#inFlight += 1;
     this.peakInFlight = Math.max(this.peakInFlight, this.#inFlight);
     res.on('close', () => (this.#inFlight -= 1));
-    this.seen.push({ method: req.method, path: req.path, body: req.body as unknown, authorization: req.headers.authorization });
-    if (this.options.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    this.seen.push({
+      method: req.method,
+      path: req.path,
+      body: req.body as unknown,
+      authorization: req.headers.authorization,
+    });
+    if (this.options.latencyMs > 0)
+      await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
     const fault = this.queuedFaults.shift() ?? this.#randomFault();
     if (fault === 'reset') {
       req.socket.destroy();
@@ -211,7 +226,9 @@ export class FakeZitadel {
     const nowMs = Date.now();
     // Like ZITADEL's gateway, an unknown (misspelt) filter is dropped, not refused.
     const userId = body.queries?.find((q) => q.userIdQuery !== undefined)?.userIdQuery?.id;
-    let rows = [...this.sessions.values()].filter((s) => this.#visibleInSearch(s, nowMs) && (userId === undefined || s.userId === userId));
+    let rows = [...this.sessions.values()].filter(
+      (s) => this.#visibleInSearch(s, nowMs) && (userId === undefined || s.userId === userId),
+    );
     if (body.sortingColumn === 'SESSION_FIELD_NAME_CREATION_DATE') {
       const direction = body.query?.asc === true ? 1 : -1;
       rows.sort((a, b) => direction * (a.creationDate.getTime() - b.creationDate.getTime()));
@@ -241,7 +258,9 @@ export class FakeZitadel {
     }
     // Terminating a terminated session is a no-op that still answers 200, as ZITADEL does.
     session.terminatedAt ??= new Date();
-    res.json({ details: { sequence: '2', changeDate: new Date().toISOString(), resourceOwner: 'instance-1' } });
+    res.json({
+      details: { sequence: '2', changeDate: new Date().toISOString(), resourceOwner: 'instance-1' },
+    });
   }
 
   #users(req: Request, res: Response): void {
@@ -249,8 +268,12 @@ export class FakeZitadel {
     const loginName = body.queries?.find((q) => q.loginNameQuery !== undefined)?.loginNameQuery?.loginName;
     const users = new Map<string, string>();
     for (const session of this.sessions.values()) users.set(session.loginName, session.userId);
-    const matches = loginName === undefined ? [...users.values()] : users.has(loginName) ? [users.get(loginName)!] : [];
-    res.json({ details: { totalResult: String(matches.length) }, result: matches.map((userId) => ({ userId })) });
+    const matches =
+      loginName === undefined ? [...users.values()] : users.has(loginName) ? [users.get(loginName)!] : [];
+    res.json({
+      details: { totalResult: String(matches.length) },
+      result: matches.map((userId) => ({ userId })),
+    });
   }
 }
 

@@ -25,8 +25,18 @@ export interface HarnessOptions {
 }
 
 /** Builds the real app against `instanceUrl` (nock or a fake ZITADEL) with fast retries for tests. */
-export function buildHarness(env: Record<string, string> = {}, instanceUrl = 'https://zitadel.test', options: HarnessOptions = {}): Harness {
-  const config = loadConfig({ INSTANCE_URL: instanceUrl, PAT: TEST_PAT, SIGNING_KEY: TEST_SIGNING_KEY, LOG_LEVEL: 'debug', ...env });
+export function buildHarness(
+  env: Record<string, string> = {},
+  instanceUrl = 'https://zitadel.test',
+  options: HarnessOptions = {},
+): Harness {
+  const config = loadConfig({
+    INSTANCE_URL: instanceUrl,
+    PAT: TEST_PAT,
+    SIGNING_KEY: TEST_SIGNING_KEY,
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
   const logLines: string[] = [];
   const sink = (line: string) => logLines.push(line);
   const logger = createLogger(config.logLevel, sink);
@@ -40,7 +50,11 @@ export function buildHarness(env: Record<string, string> = {}, instanceUrl = 'ht
     retryPolicy: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
     observer: observeZitadelCalls(metrics, logger),
   });
-  return { app: createApp({ config, zitadel, logger, metrics, accessLogSink: sink, auditSink: sink, ...clock }), config, logLines };
+  return {
+    app: createApp({ config, zitadel, logger, metrics, accessLogSink: sink, auditSink: sink, ...clock }),
+    config,
+    logLines,
+  };
 }
 
 /** POSTs a body to the webhook route signed with the test key (or as told). */
@@ -52,7 +66,10 @@ export function postWebhook(
   const req = request(app)
     .post('/session/manage')
     .set('Content-Type', options.contentType ?? 'application/json');
-  const header = options.header === undefined ? signatureHeader(body, options.key ?? TEST_SIGNING_KEY, options.timestampSeconds) : options.header;
+  const header =
+    options.header === undefined
+      ? signatureHeader(body, options.key ?? TEST_SIGNING_KEY, options.timestampSeconds)
+      : options.header;
   if (header !== null) void req.set('ZITADEL-Signature', header);
   return req.send(body);
 }

@@ -21,7 +21,13 @@ function spawnLimiter(env: Record<string, string>) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const collect = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+  const collect = (chunk: Buffer) =>
+    output.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== ''),
+    );
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -60,7 +66,9 @@ export async function startLimiter(env: Record<string, string>): Promise<Limiter
 }
 
 /** Runs `src/main.ts` expecting it to refuse to start; resolves with its exit code and output. */
-export async function runLimiterExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export async function runLimiterExpectingFailure(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const { child, output, exited } = spawnLimiter(env);
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const code = await exited;

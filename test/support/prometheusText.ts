@@ -23,7 +23,11 @@ export function parsePrometheusText(text: string): Sample[] {
 }
 
 /** The value of the sample with exactly these labels (0 when there is none: a counter never incremented). */
-export function sampleValue(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+export function sampleValue(
+  samples: readonly Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   const wanted = Object.entries(labels);
   const found = samples.find(
     (sample) =>

@@ -5,8 +5,15 @@ import type { FakeSession } from './fakeZitadel.js';
  * Builds and signs webhook bodies the way ZITADEL does. Used only by tests; the known-answer vectors from
  * ZITADEL's own code (shared/zitadel/signature-vectors.json) keep this signer and our verifier honest.
  */
-export function signatureHeader(body: string | Buffer, key: string, timestampSeconds = Math.floor(Date.now() / 1000)): string {
-  const mac = createHmac('sha256', Buffer.from(key, 'utf8')).update(`${timestampSeconds}.`).update(body).digest('hex');
+export function signatureHeader(
+  body: string | Buffer,
+  key: string,
+  timestampSeconds = Math.floor(Date.now() / 1000),
+): string {
+  const mac = createHmac('sha256', Buffer.from(key, 'utf8'))
+    .update(`${timestampSeconds}.`)
+    .update(body)
+    .digest('hex');
   return `t=${timestampSeconds},v1=${mac}`;
 }
 
@@ -18,7 +25,10 @@ export function goJson(value: unknown): string {
 }
 
 /** Response condition on CreateSession by user id with a password check: the fast path. */
-export function createSessionResponse(session: Pick<FakeSession, 'id' | 'userId' | 'creationDate'>, checks: Record<string, unknown> = { password: { password: 'S3cret!<pw>' } }): string {
+export function createSessionResponse(
+  session: Pick<FakeSession, 'id' | 'userId' | 'creationDate'>,
+  checks: Record<string, unknown> = { password: { password: 'S3cret!<pw>' } },
+): string {
   return goJson({
     fullMethod: `${SESSION_SERVICE}/CreateSession`,
     instanceID: 'instance-1',
@@ -36,7 +46,9 @@ export function createSessionResponse(session: Pick<FakeSession, 'id' | 'userId'
 }
 
 /** Response condition on CreateSession with only a user check: somebody typed a username. */
-export function usernameStepResponse(session: Pick<FakeSession, 'id' | 'loginName' | 'creationDate'>): string {
+export function usernameStepResponse(
+  session: Pick<FakeSession, 'id' | 'loginName' | 'creationDate'>,
+): string {
   return goJson({
     fullMethod: `${SESSION_SERVICE}/CreateSession`,
     instanceID: 'instance-1',
@@ -57,7 +69,10 @@ export function setSessionResponse(sessionId: string): string {
     instanceID: 'instance-1',
     userID: 'login-client-service-account',
     request: { sessionId, checks: { password: { password: 'S3cret!<pw>' } } },
-    response: { details: { sequence: '2', changeDate: new Date().toISOString(), resourceOwner: 'instance-1' }, sessionToken: 'tok_do_not_log_me' },
+    response: {
+      details: { sequence: '2', changeDate: new Date().toISOString(), resourceOwner: 'instance-1' },
+      sessionToken: 'tok_do_not_log_me',
+    },
   });
 }
 

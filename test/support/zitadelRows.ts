@@ -21,7 +21,10 @@ export function sessionRow(
 
 /** What ZITADEL answers a session search: protojson omits an empty `sessions`. */
 export function searchAnswer(sessions: unknown[]) {
-  return { details: { totalResult: String(sessions.length) }, ...(sessions.length === 0 ? {} : { sessions }) };
+  return {
+    details: { totalResult: String(sessions.length) },
+    ...(sessions.length === 0 ? {} : { sessions }),
+  };
 }
 
 export const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();

@@ -3,7 +3,13 @@ import { RecentSessions } from '../../src/enforcement/recentSessions.js';
 import type { SessionRecord } from '../../src/policy/sessionRecord.js';
 
 const T0 = Date.UTC(2026, 0, 1);
-const record = (id: string): SessionRecord => ({ id, userId: 'u1', createdAtMs: T0, expiresAtMs: undefined, authenticated: true });
+const record = (id: string): SessionRecord => ({
+  id,
+  userId: 'u1',
+  createdAtMs: T0,
+  expiresAtMs: undefined,
+  authenticated: true,
+});
 
 describe('RecentSessions', () => {
   it('remembers a deletion until its time to live has passed', () => {

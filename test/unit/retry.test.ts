@@ -205,9 +205,12 @@ describe('ZitadelError', () => {
 });
 
 describe('parseRetryAfter refuses what only a lenient date parser would read', () => {
-  it.each(['1.5', '-5', '5s', 'Tomorrow', '10 seconds', '99999999999'])('treats %j as unreadable', (value) => {
-    expect(parseRetryAfter(value, Date.UTC(2026, 0, 1))).toBeUndefined();
-  });
+  it.each(['1.5', '-5', '5s', 'Tomorrow', '10 seconds', '99999999999'])(
+    'treats %j as unreadable',
+    (value) => {
+      expect(parseRetryAfter(value, Date.UTC(2026, 0, 1))).toBeUndefined();
+    },
+  );
 
   it('reads an IMF-fixdate relative to now', () => {
     const now = Date.UTC(2026, 0, 1, 8, 0, 0);

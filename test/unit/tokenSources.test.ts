@@ -297,7 +297,9 @@ describe('OAuth token sources against a fake token endpoint over HTTP', () => {
 
   it('reports every token request to the observer, as fetch_token with its status', async () => {
     const seen: string[] = [];
-    const observer = { callFinished: (operation: string, outcome: string) => seen.push(`${operation} ${outcome}`) };
+    const observer = {
+      callFinished: (operation: string, outcome: string) => seen.push(`${operation} ${outcome}`),
+    };
     await clientCredentials(CLIENT.clientSecret, { observer }).getAccessToken(noSignal());
     await rejectionOf(clientCredentials('wrong secret', { observer }).getAccessToken(noSignal()));
     expect(seen).toEqual(['fetch_token 200', 'fetch_token 401']);
