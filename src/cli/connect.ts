@@ -1,4 +1,4 @@
-import { ConfigError, loadConnectionConfig, type ConnectionConfig } from '../config.js';
+import { loadConnectionConfig, type ConnectionConfig } from '../config.js';
 import { accessTokenSourceFor } from '../service.js';
 import { createZitadelClient, type ZitadelClient } from '../zitadel/client.js';
 import type { RetryPolicy } from '../zitadel/retry.js';
@@ -14,23 +14,14 @@ export interface Connection {
 
 /**
  * The same connection the service builds: INSTANCE_URL and one credential read by the shared config code, the
- * shared token sources and ZITADEL client. Throws a ConfigError naming what is missing.
+ * shared token sources and ZITADEL client. Throws a ConfigError naming what is missing or unusable.
  */
 export function connect(env: NodeJS.ProcessEnv): Connection {
   const config = loadConnectionConfig(env);
-  let tokens;
-  try {
-    tokens = accessTokenSourceFor(config);
-  } catch {
-    // A credential kind this build cannot use is a configuration problem, not a crash. The error itself is not
-    // shown: it was built from the credential.
-    throw new ConfigError([
-      `the configured credential (${config.credential.kind}) cannot be used by this build`,
-    ]);
-  }
   const zitadel = createZitadelClient({
     instanceUrl: config.instanceUrl,
-    tokens,
+    // Throws a ConfigError (exit 3) for an unusable key, naming the variable and never the key.
+    tokens: accessTokenSourceFor(config),
     callTimeoutMs: config.zitadelTimeoutMs,
     retryPolicy: CLI_RETRY_POLICY,
   });

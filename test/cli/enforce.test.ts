@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeZitadel, type FakeSession } from '../support/fakeZitadel.js';
 import { jsonOf, runCli } from './cliProcess.js';
@@ -138,5 +139,16 @@ describe('enforce', () => {
     const config = await runCli(['enforce', '1001'], env({ LIMIT_STRATEGY: 'random' }));
     expect(config.code).toBe(3);
     expect(config.stderr).toContain('LIMIT_STRATEGY');
+  });
+
+  it('exits with 3 and names the variable, never the key, when the key file holds no RSA key', async () => {
+    const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const keyJson = JSON.stringify({ type: 'serviceaccount', keyId: 'k1', key: ecKey, userId: 'u1' });
+    const run = await runCli(['enforce', '1001'], { INSTANCE_URL: zitadel.url, ZITADEL_KEY_JSON: keyJson });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('ZITADEL_KEY_FILE / ZITADEL_KEY_JSON');
+    expect(run.stderr).not.toContain(ecKey.split('\n')[1]!);
   });
 });
