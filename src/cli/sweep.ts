@@ -74,15 +74,8 @@ async function census(
         otherOrganisations += 1;
         continue;
       }
-      // The decision's own rule for "does this session count"; it reads only userId and nowMs of its input.
-      const reason = exclusionReason(toSessionRecord(row), {
-        userId,
-        listed: [],
-        trigger: undefined,
-        limit: 1,
-        strategy: 'evict-oldest',
-        nowMs,
-      });
+      // The decision's own rule for "does this session count".
+      const reason = exclusionReason(toSessionRecord(row), { userId, nowMs });
       counted.set(userId, (counted.get(userId) ?? 0) + (reason === undefined ? 1 : 0));
     }
     offset += page.sessions.length;

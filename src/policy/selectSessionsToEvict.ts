@@ -58,8 +58,11 @@ interface CountedSession {
   readonly isTrigger: boolean;
 }
 
-/** Why a session does not count toward `input.userId`'s limit, or undefined when it counts. Reads only userId and nowMs. */
-export function exclusionReason(session: SessionRecord, input: EvictionInput): ExclusionReason | undefined {
+/** Why a session does not count toward `input.userId`'s limit at `input.nowMs`, or undefined when it counts. */
+export function exclusionReason(
+  session: SessionRecord,
+  input: Pick<EvictionInput, 'userId' | 'nowMs'>,
+): ExclusionReason | undefined {
   // Checked first and on every row: a misspelt search filter is silently dropped by ZITADEL and would otherwise
   // hand us every user's sessions.
   if (session.userId !== input.userId) return 'other_user';
