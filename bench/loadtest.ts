@@ -18,6 +18,7 @@
  *
  * Knobs: LOADTEST_SECONDS (60), LOADTEST_RATE (50 webhooks/s), LOADTEST_USERS (300), LOADTEST_FAULT_RATE (0.2).
  */
+import { DEFAULT_RETRY_POLICY } from '../src/zitadel/retry.js';
 import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
 import { createSessionResponse, setSessionResponse, signatureHeader } from '../test/support/webhooks.js';
 import {
@@ -290,7 +291,7 @@ async function main(): Promise<void> {
       ],
     ),
     '',
-    '502 is the limiter saying "ZITADEL kept failing through all my retries (4 attempts per call) or my deadline";',
+    `502 is the limiter saying "ZITADEL kept failing through all my retries (${DEFAULT_RETRY_POLICY.maxAttempts} attempts per call) or my deadline";`,
     'ZITADEL does not retry a restWebhook, so those logins keep their surplus until the next enforcement (here: the',
     're-send, standing in for the next login of that user or an operator sweep).',
   ].join('\n');
