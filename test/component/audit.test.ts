@@ -2,11 +2,11 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 import {
-  createSessionResponse,
   setSessionRequest,
   setSessionResponse,
   signatureHeader,
   usernameStepResponse,
+  loginWebhook,
 } from '../support/webhooks.js';
 import { minutesAgo, searchAnswer, sessionRow, TEST_USER } from '../support/zitadelRows.js';
 import { useNockForZitadel } from '../support/nockZitadel.js';
@@ -17,7 +17,6 @@ const OTHER_USER = '284021120958309999';
 type LogLine = Record<string, unknown>;
 const parse = (lines: string[]): LogLine[] => lines.map((line) => JSON.parse(line) as LogLine);
 const auditRecords = (lines: string[]) => parse(lines).filter((line) => line.log === 'audit');
-const login = (id = 's-new') => createSessionResponse({ id, userId: TEST_USER, creationDate: new Date() });
 
 useNockForZitadel();
 
@@ -39,7 +38,7 @@ describe('the audit record', () => {
       .delete('/v2/sessions/s-1')
       .reply(200, {});
 
-    const res = await postWebhook(app, login());
+    const res = await postWebhook(app, loginWebhook());
 
     const records = auditRecords(logLines);
     expect(records).toHaveLength(1);
@@ -71,7 +70,7 @@ describe('the audit record', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]));
-    await postWebhook(app, login());
+    await postWebhook(app, loginWebhook());
     expect(auditRecords(logLines)).toEqual([
       expect.objectContaining({ outcome: 'enforced', dryRun: true, deleted: ['s-1'], kept: ['s-new'] }),
     ]);
@@ -101,7 +100,7 @@ describe('the audit record', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(403, { code: 7, message: 'No matching permissions found' });
-    expect((await postWebhook(app, login())).status).toBe(502);
+    expect((await postWebhook(app, loginWebhook())).status).toBe(502);
     expect(auditRecords(logLines)).toEqual([
       expect.objectContaining({ level: 'warn', outcome: 'failed', reason: 'zitadel_rejected' }),
     ]);
@@ -109,7 +108,7 @@ describe('the audit record', () => {
 
   it('is not written for a refused webhook (an unsigned flood must not fill the audit trail)', async () => {
     const { app, logLines } = buildHarness();
-    await postWebhook(app, login(), { key: 'forged' });
+    await postWebhook(app, loginWebhook(), { key: 'forged' });
     expect(auditRecords(logLines)).toEqual([]);
     expect(logLines.some((line) => line.includes('"log":"access"'))).toBe(true);
   });
@@ -170,8 +169,8 @@ describe('one webhook, one request id', () => {
     nock(ZITADEL).post('/v2/sessions/search').times(2).delay(20).reply(200, searchAnswer([]));
 
     await Promise.all([
-      postWebhook(app, login('s-a')).set('X-Request-Id', 'req-a'),
-      postWebhook(app, login('s-b')).set('X-Request-Id', 'req-b'),
+      postWebhook(app, loginWebhook('s-a')).set('X-Request-Id', 'req-a'),
+      postWebhook(app, loginWebhook('s-b')).set('X-Request-Id', 'req-b'),
     ]);
 
     const lines = parse(logLines);
@@ -195,7 +194,7 @@ describe('secrets', () => {
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
       .reply(200, {});
-    const body = login();
+    const body = loginWebhook();
     const header = signatureHeader(body, TEST_SIGNING_KEY);
 
     await postWebhook(app, body, { header });

@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 import { parsePrometheusText, sampleValue, type Sample } from '../support/prometheusText.js';
-import { createSessionResponse, setSessionRequest, usernameStepResponse } from '../support/webhooks.js';
+import { setSessionRequest, usernameStepResponse, loginWebhook } from '../support/webhooks.js';
 import { minutesAgo, searchAnswer, sessionRow, TEST_USER } from '../support/zitadelRows.js';
 import { useNockForZitadel } from '../support/nockZitadel.js';
 
@@ -17,8 +17,6 @@ async function scrape(app: Express): Promise<{ text: string; samples: Sample[] }
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return { text: res.text, samples: parsePrometheusText(res.text) };
 }
-
-const login = (id = 's-new') => createSessionResponse({ id, userId: TEST_USER, creationDate: new Date() });
 
 useNockForZitadel();
 
@@ -54,7 +52,7 @@ describe('GET /metrics', () => {
       .delete('/v2/sessions/s-1')
       .reply(200, {});
 
-    expect((await postWebhook(app, login())).status).toBe(200);
+    expect((await postWebhook(app, loginWebhook())).status).toBe(200);
     const { samples } = await scrape(app);
 
     expect(sampleValue(samples, `${P}webhooks_total`, { outcome: 'enforced' })).toBe(1);
@@ -90,7 +88,7 @@ describe('GET /metrics', () => {
   it('counts within-limit, ignored (by reason), denied and dry-run decisions apart', async () => {
     const within = buildHarness({ CONCURRENT_SESSIONS: '2' });
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
-    await postWebhook(within.app, login());
+    await postWebhook(within.app, loginWebhook());
     await postWebhook(
       within.app,
       usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }),
@@ -114,7 +112,7 @@ describe('GET /metrics', () => {
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-new')
       .reply(200, {});
-    await postWebhook(deny.app, login());
+    await postWebhook(deny.app, loginWebhook());
     const denySamples = (await scrape(deny.app)).samples;
     expect(sampleValue(denySamples, `${P}webhooks_total`, { outcome: 'denied' })).toBe(1);
     expect(sampleValue(denySamples, `${P}sessions_deleted_total`, { strategy: 'deny-new' })).toBe(1);
@@ -123,7 +121,7 @@ describe('GET /metrics', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]));
-    await postWebhook(dryRun.app, login());
+    await postWebhook(dryRun.app, loginWebhook());
     const drySamples = (await scrape(dryRun.app)).samples;
     expect(sampleValue(drySamples, `${P}webhooks_total`, { outcome: 'enforced' })).toBe(1);
     expect(sampleValue(drySamples, `${P}dry_run_evictions_total`)).toBe(1);
@@ -132,12 +130,12 @@ describe('GET /metrics', () => {
 
   it('counts refused webhooks as rejected by reason, without calling ZITADEL', async () => {
     const { app } = buildHarness({ MAX_BODY_BYTES: '2048' });
-    await postWebhook(app, login(), { key: 'forged' });
-    await postWebhook(app, login(), { header: null });
+    await postWebhook(app, loginWebhook(), { key: 'forged' });
+    await postWebhook(app, loginWebhook(), { header: null });
     await postWebhook(app, '{"fullMethod":');
     await postWebhook(app, JSON.stringify({ hello: 'world' }));
     await postWebhook(app, JSON.stringify({ pad: 'a'.repeat(4096) }));
-    await postWebhook(app, login(), { contentType: 'text/plain' });
+    await postWebhook(app, loginWebhook(), { contentType: 'text/plain' });
 
     const { samples } = await scrape(app);
     for (const reason of [
@@ -155,13 +153,13 @@ describe('GET /metrics', () => {
   it('counts a webhook ZITADEL refused as failed, and its deletions that did not go through', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
     nock(ZITADEL).post('/v2/sessions/search').reply(401, { code: 16, message: 'Errors.Token.Invalid' });
-    expect((await postWebhook(app, login())).status).toBe(502);
+    expect((await postWebhook(app, loginWebhook())).status).toBe(502);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
       .reply(403, { code: 7, message: 'No matching permissions found' });
-    expect((await postWebhook(app, login('s-other'))).status).toBe(502);
+    expect((await postWebhook(app, loginWebhook('s-other'))).status).toBe(502);
 
     const { samples } = await scrape(app);
     expect(
@@ -198,8 +196,8 @@ describe('GET /metrics', () => {
       .reply(200, searchAnswer([sessionRow('s-victim-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-victim-1')
       .reply(200, {});
-    await postWebhook(app, login('s-trigger-1'));
-    await postWebhook(app, login('s-trigger-2'), { key: 'forged-key' });
+    await postWebhook(app, loginWebhook('s-trigger-1'));
+    await postWebhook(app, loginWebhook('s-trigger-2'), { key: 'forged-key' });
 
     const { text, samples } = await scrape(app);
     for (const secret of [

@@ -2,8 +2,8 @@ import nock from 'nock';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT } from '../support/harness.js';
-import { createSessionResponse } from '../support/webhooks.js';
-import { searchAnswer, TEST_USER } from '../support/zitadelRows.js';
+import { loginWebhook } from '../support/webhooks.js';
+import { searchAnswer } from '../support/zitadelRows.js';
 import { useNockForZitadel } from '../support/nockZitadel.js';
 
 const ZITADEL = 'https://zitadel.test';
@@ -133,14 +133,7 @@ describe('GET /readyz', () => {
   it('counts a webhook’s successful ZITADEL call as ZITADEL having answered: no extra call', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '5' });
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
-    expect(
-      (
-        await postWebhook(
-          app,
-          createSessionResponse({ id: 's-new', userId: TEST_USER, creationDate: new Date() }),
-        )
-      ).status,
-    ).toBe(200);
+    expect((await postWebhook(app, loginWebhook())).status).toBe(200);
 
     // nock has nothing left to answer with: a ZITADEL call now would fail the check.
     const res = await request(app).get('/readyz');
@@ -162,10 +155,7 @@ describe('GET /readyz', () => {
 
     clock.advance(1_000);
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
-    await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: TEST_USER, creationDate: new Date() }),
-    );
+    await postWebhook(app, loginWebhook());
 
     expect((await request(app).get('/readyz')).status).toBe(200);
   });

@@ -2,11 +2,11 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 import {
-  createSessionResponse,
   sessionCheckedEvent,
   setSessionRequest,
   setSessionResponse,
   usernameStepResponse,
+  loginWebhook,
 } from '../support/webhooks.js';
 import { useNockForZitadel } from '../support/nockZitadel.js';
 import {
@@ -45,10 +45,7 @@ describe('a verified login (CreateSession response by user id with a password)',
       .delete('/v2/sessions/s-1')
       .reply(200, {});
 
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
 
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -74,10 +71,7 @@ describe('a verified login (CreateSession response by user id with a password)',
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(5))]));
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ outcome: 'within_limit', counted: 2, deleted: [] });
   });
@@ -96,10 +90,7 @@ describe('a verified login (CreateSession response by user id with a password)',
       )
       .delete('/v2/sessions/s-1')
       .reply(200, {});
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'enforced', deleted: ['s-1'], kept: ['s-new'] });
     expect(
       logLines.some((line) => line.includes('sessions of other users') && line.includes('"foreignRows":2')),
@@ -118,10 +109,7 @@ describe('a verified login (CreateSession response by user id with a password)',
           row('s-1', minutesAgo(20)),
         ]),
       );
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'within_limit', counted: 2, deleted: [] });
   });
 
@@ -132,10 +120,7 @@ describe('a verified login (CreateSession response by user id with a password)',
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
       .reply(404, { code: 5, message: 'Errors.Session.NotFound' });
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ deleted: ['s-1'], failed: [] });
   });
@@ -159,10 +144,7 @@ describe('a verified login (CreateSession response by user id with a password)',
       .reply(200, {})
       .delete('/v2/sessions/p1-999')
       .reply(200, {});
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(offsets).toEqual(['0', '1000']);
     expect(res.body).toMatchObject({ counted: 1002 });
     expect([...(res.body as { deleted: string[] }).deleted].sort()).toEqual(['p1-999', 'p2-0']);
@@ -266,10 +248,7 @@ describe('deny-new', () => {
       .reply(200, searchReturns([row('s-2', minutesAgo(5)), row('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-new')
       .reply(200, {});
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       forwardedStatusCode: 403,
@@ -285,10 +264,7 @@ describe('deny-new', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'within_limit' });
     expect(res.body).not.toHaveProperty('forwardedStatusCode');
   });
@@ -300,10 +276,7 @@ describe('dry run', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'enforced', dryRun: true, deleted: ['s-1'] });
   });
 
@@ -312,10 +285,7 @@ describe('dry run', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'denied', dryRun: true, deleted: ['s-new'] });
     expect(res.body).not.toHaveProperty('forwardedStatusCode');
   });
@@ -365,10 +335,7 @@ describe('when ZITADEL struggles', () => {
       .replyWithError('socket hang up')
       .delete('/v2/sessions/s-1')
       .reply(200, {});
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ deleted: ['s-1'] });
   });
@@ -376,10 +343,7 @@ describe('when ZITADEL struggles', () => {
   it('answers 502 zitadel_unavailable, within the deadline, when ZITADEL does not answer', async () => {
     const { app } = buildHarness({ ZITADEL_TIMEOUT_MS: '100', ENFORCEMENT_DEADLINE_MS: '600' });
     nock(ZITADEL).post('/v2/sessions/search').times(10).delay(5_000).reply(200, searchReturns([]));
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(502);
     expect(res.body).toEqual({ error: 'zitadel_unavailable' });
     nock.cleanAll();
@@ -391,10 +355,7 @@ describe('when ZITADEL struggles', () => {
       .post('/v2/sessions/search')
       .once()
       .reply(401, { code: 16, message: 'Errors.Token.Invalid' });
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(502);
     expect(res.body).toEqual({ error: 'zitadel_rejected' });
     expect(
@@ -411,17 +372,14 @@ describe('when ZITADEL struggles', () => {
       .reply(200, {})
       .delete('/v2/sessions/s-1')
       .reply(403, { code: 7, message: 'No matching permissions found' });
-    const res = await postWebhook(
-      app,
-      createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() }),
-    );
+    const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ error: 'zitadel_unavailable', deleted: ['s-2'], failed: ['s-1'] });
   });
 });
 
 describe('refused input never reaches ZITADEL', () => {
-  const body = createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() });
+  const body = loginWebhook();
   const now = Math.floor(Date.now() / 1000);
 
   it.each([
@@ -511,7 +469,7 @@ describe('logs', () => {
       .get('/v2/sessions/s-x')
       .times(3)
       .reply(401, { code: 16, message: 'bad token' });
-    const body = createSessionResponse({ id: 's-new', userId: USER, creationDate: new Date() });
+    const body = loginWebhook();
     const header = (await import('../support/webhooks.js')).signatureHeader(body, TEST_SIGNING_KEY);
     await postWebhook(app, body, { header });
     await postWebhook(app, body, { key: 'forged' });

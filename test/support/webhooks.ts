@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { FakeSession } from './fakeZitadel.js';
+import { TEST_USER } from './zitadelRows.js';
 
 /**
  * Builds and signs webhook bodies the way ZITADEL does. Used only by tests; the known-answer vectors from
@@ -43,6 +44,11 @@ export function createSessionResponse(
     },
     headers: { 'X-Forwarded-For': ['203.0.113.7'] },
   });
+}
+
+/** The verified login most tests send: the fast path for TEST_USER's new session `id`, created just now. */
+export function loginWebhook(id = 's-new'): string {
+  return createSessionResponse({ id, userId: TEST_USER, creationDate: new Date() });
 }
 
 /** Response condition on CreateSession with only a user check: somebody typed a username. */
