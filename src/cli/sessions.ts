@@ -21,6 +21,7 @@ const REASON_TEXT: Record<ExclusionReason, string> = {
   other_user: 'no: another user',
   expired: 'no: expired',
   not_authenticated: 'no: not authenticated (username only)',
+  not_signed_in: 'no: sign-in not finished (second factor missing)',
   no_creation_date: 'no: no creation date',
 };
 

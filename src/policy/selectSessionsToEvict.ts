@@ -1,8 +1,21 @@
 import type { LimitStrategy } from '../config.js';
+import {
+  deviceKeyOf,
+  devicesFirstComeFirst,
+  devicesMostRecentFirst,
+  groupDevices,
+  mostRecentFirst,
+  type CountBy,
+  type Device,
+  type EvictionOrder,
+  type RankedSession,
+} from './devices.js';
 import type { SessionRecord } from './sessionRecord.js';
+import { ANY_FACTOR, isSignedIn, type SignInRequirement } from './signInRequirement.js';
 
 /** Why a listed session does not count toward the limit. */
-export type ExclusionReason = 'other_user' | 'expired' | 'not_authenticated' | 'no_creation_date';
+export type ExclusionReason =
+  'other_user' | 'expired' | 'not_authenticated' | 'not_signed_in' | 'no_creation_date';
 
 export interface EvictionInput {
   readonly userId: string;
@@ -13,9 +26,16 @@ export interface EvictionInput {
    * for the same id (the listing lags). Undefined for sweeps, where no session is new.
    */
   readonly trigger: SessionRecord | IncomingSession | undefined;
+  /** How many devices (or sessions) may stay; `Number.POSITIVE_INFINITY` for a user without a limit. */
   readonly limit: number;
   readonly strategy: LimitStrategy;
   readonly nowMs: number;
+  /** Default `session` (every session its own device), so a caller that says nothing gets the old rule. */
+  readonly countBy?: CountBy | undefined;
+  /** Default `created`. */
+  readonly order?: EvictionOrder | undefined;
+  /** What makes a session count. Default: any verified factor. */
+  readonly signIn?: SignInRequirement | undefined;
 }
 
 /**
@@ -25,65 +45,70 @@ export interface EvictionInput {
 export interface IncomingSession {
   readonly incoming: true;
   readonly id: string | undefined;
+  /** The browser's fingerprint from the request, if any: the login then joins that device. */
+  readonly fingerprintId?: string | undefined;
 }
 
 export interface EvictionDecision {
-  /** `deny`: the trigger is refused (deny-new). `evict`: older sessions go. `within_limit`: nothing to do. */
+  /** `deny`: the trigger is refused (deny-new). `evict`: older devices go. `within_limit`: nothing to do. */
   readonly outcome: 'within_limit' | 'evict' | 'deny';
   /** How many sessions counted toward the limit, the trigger included. */
   readonly counted: number;
-  /** Counted sessions that stay, newest first. */
+  /** How many devices those sessions are on (equal to `counted` with COUNT_BY=session). */
+  readonly devices: number;
+  /** Counted sessions that stay, most recent first. */
   readonly keep: readonly string[];
   /** Sessions to delete. Always a subset of the counted sessions, never another user's. */
   readonly remove: readonly string[];
+  /** How many devices lose all their sessions (deny: the trigger's login, counted as one). */
+  readonly removedDevices: number;
   readonly excluded: readonly { readonly id: string; readonly reason: ExclusionReason }[];
-}
-
-// ZITADEL ids are decimal snowflakes that grow over time; compare them as numbers when they look like numbers.
-function compareIds(a: string, b: string): number {
-  if (/^[0-9]+$/.test(a) && /^[0-9]+$/.test(b)) {
-    return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Newest first: by creation date, ties broken by id so every replica of the decision agrees. */
-function newestFirst(a: CountedSession, b: CountedSession): number {
-  return b.createdAtMs - a.createdAtMs || compareIds(b.id, a.id);
-}
-
-interface CountedSession {
-  readonly id: string;
-  readonly createdAtMs: number;
-  readonly isTrigger: boolean;
 }
 
 /** Why a session does not count toward `input.userId`'s limit at `input.nowMs`, or undefined when it counts. */
 export function exclusionReason(
   session: SessionRecord,
-  input: Pick<EvictionInput, 'userId' | 'nowMs'>,
+  input: Pick<EvictionInput, 'userId' | 'nowMs'> & { readonly signIn?: SignInRequirement | undefined },
 ): ExclusionReason | undefined {
   // Checked first and on every row: a misspelt search filter is silently dropped by ZITADEL and would otherwise
   // hand us every user's sessions.
   if (session.userId !== input.userId) return 'other_user';
   if (session.expiresAtMs !== undefined && session.expiresAtMs <= input.nowMs) return 'expired';
   if (!session.authenticated) return 'not_authenticated';
+  // Half-way through its login (a password but not yet the second factor): it proves nothing about who is there.
+  if (!isSignedIn(session, input.signIn ?? ANY_FACTOR)) return 'not_signed_in';
   if (session.createdAtMs === undefined) return 'no_creation_date';
   return undefined;
 }
 
 const INCOMING_ID = '';
 
+/** The time a counted session is ranked by. */
+function rankOf(session: SessionRecord, order: EvictionOrder): number {
+  const created = session.createdAtMs ?? 0;
+  if (order === 'created') return created;
+  return session.signedInAtMs ?? created;
+}
+
+interface Counted extends RankedSession {
+  readonly isTrigger: boolean;
+}
+
 /**
  * Decides which of a user's sessions go. Pure: same input, same answer.
  *
- * evict-oldest keeps the newest `limit` counted sessions and removes the rest; a webhook that arrives late for an
- * old login therefore removes that old session rather than a newer one. deny-new removes the trigger when the
- * user already holds `limit` other counted sessions, and touches nothing else. Without a trigger (a sweep),
- * deny-new keeps the oldest `limit`, as it would have had every login been seen in time.
+ * Sessions of one user with the same browser fingerprint are one device (COUNT_BY=device); a device is as recent
+ * as its most recent session. evict-oldest keeps the `limit` most recent devices and removes every session of the
+ * others; a webhook that arrives late for an old sign-in therefore removes that old session rather than a newer
+ * one. deny-new removes the trigger when the user already holds `limit` other devices and the trigger's device is
+ * not one of them, and touches nothing else. Without a trigger (a sweep), deny-new keeps the devices that came
+ * first, as it would have had every login been seen in time. A trigger that is not fully signed in (a password
+ * without the second factor the user owes) changes nothing at all.
  */
 export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   const { trigger } = input;
+  const countBy = input.countBy ?? 'session';
+  const order = input.order ?? 'created';
   const byId = new Map<string, SessionRecord>();
   for (const session of input.listed) byId.set(session.id, session);
   const triggerId = trigger === undefined ? undefined : (trigger.id ?? INCOMING_ID);
@@ -93,7 +118,7 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
     byId.set(trigger.id, trigger);
   }
 
-  const counted: CountedSession[] = [];
+  const counted: Counted[] = [];
   const excluded: { id: string; reason: ExclusionReason }[] = [];
   for (const session of byId.values()) {
     const reason = exclusionReason(session, input);
@@ -101,46 +126,75 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
     else
       counted.push({
         id: session.id,
-        createdAtMs: session.createdAtMs ?? 0,
+        fingerprintId: session.fingerprintId,
+        rankMs: rankOf(session, order),
         isTrigger: session.id === triggerId,
       });
   }
   // A session being authenticated right now is the newest there is.
   if (trigger !== undefined && 'incoming' in trigger) {
-    counted.push({ id: triggerId ?? INCOMING_ID, createdAtMs: Number.POSITIVE_INFINITY, isTrigger: true });
+    counted.push({
+      id: triggerId ?? INCOMING_ID,
+      fingerprintId: trigger.fingerprintId,
+      rankMs: Number.POSITIVE_INFINITY,
+      isTrigger: true,
+    });
   }
-  counted.sort(newestFirst);
+  counted.sort(mostRecentFirst);
+  const devices = groupDevices(counted, countBy);
 
-  const ids = (sessions: readonly CountedSession[]) =>
+  const ids = (sessions: readonly RankedSession[]) =>
     sessions.filter((s) => s.id !== INCOMING_ID).map((s) => s.id);
+  const sessionsOf = (group: readonly Device[]) =>
+    counted.filter((session) => group.some((device) => device.key === deviceKeyOf(session, countBy)));
+  const withinLimit = (): EvictionDecision => ({
+    outcome: 'within_limit',
+    counted: counted.length,
+    devices: devices.length,
+    keep: ids(counted),
+    remove: [],
+    removedDevices: 0,
+    excluded,
+  });
+
+  // Only a fully signed-in session triggers: a half-finished login must not evict anyone (nor lock anyone out).
+  if (excluded.some((row) => row.id === triggerId && row.reason === 'not_signed_in')) return withinLimit();
 
   // A trigger that does not count (another user's, expired, unauthenticated) takes no place and is never removed.
-  const triggerCounts = counted.some((session) => session.isTrigger);
+  const triggerSession = counted.find((session) => session.isTrigger);
   if (input.strategy === 'deny-new' && triggerId !== undefined) {
+    if (triggerSession === undefined) return withinLimit();
     const others = counted.filter((session) => !session.isTrigger);
-    if (!triggerCounts)
-      return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
-    if (others.length < input.limit)
-      return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
+    // The places the other sessions' devices hold, in the order they took them.
+    const places = devicesFirstComeFirst(groupDevices(others, countBy)).slice(0, input.limit);
+    const triggerDevice = deviceKeyOf(triggerSession, countBy);
+    // A sign-in from a device that already holds a place is never refused: it is the same browser again.
+    if (places.length < input.limit || places.some((device) => device.key === triggerDevice))
+      return withinLimit();
     return {
       outcome: 'deny',
       counted: counted.length,
+      devices: devices.length,
       keep: ids(others),
       remove: triggerId === INCOMING_ID ? [] : [triggerId],
+      removedDevices: 1,
       excluded,
     };
   }
 
-  if (counted.length <= input.limit)
-    return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
-  // Sweeps under deny-new keep the first logins; everything else keeps the latest.
-  const ordered = input.strategy === 'deny-new' ? [...counted].reverse() : counted;
-  const kept = new Set(ordered.slice(0, input.limit));
+  if (devices.length <= input.limit) return withinLimit();
+  // Sweeps under deny-new keep the devices that came first; everything else keeps the most recent.
+  const ordered =
+    input.strategy === 'deny-new' ? devicesFirstComeFirst(devices) : devicesMostRecentFirst(devices);
+  const kept = ordered.slice(0, input.limit);
+  const gone = ordered.slice(input.limit);
   return {
     outcome: 'evict',
     counted: counted.length,
-    keep: ids(counted.filter((session) => kept.has(session))),
-    remove: ids(counted.filter((session) => !kept.has(session))),
+    devices: devices.length,
+    keep: ids(sessionsOf(kept)),
+    remove: ids(sessionsOf(gone)),
+    removedDevices: gone.length,
     excluded,
   };
 }

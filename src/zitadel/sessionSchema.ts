@@ -52,7 +52,7 @@ export const AUTHENTICATION_FACTORS = [
   'recoveryCode',
 ] as const;
 
-export function verifiedFactorsOf(row: SessionRow): string[] {
+export function verifiedFactorsOf(row: SessionRow): (typeof AUTHENTICATION_FACTORS)[number][] {
   const factors = row.factors;
   if (factors === undefined) return [];
   return AUTHENTICATION_FACTORS.filter((name) => factors[name]?.verifiedAt !== undefined);

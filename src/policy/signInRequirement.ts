@@ -1,0 +1,62 @@
+import type { FactorName, SessionRecord } from './sessionRecord.js';
+
+/**
+ * What makes a session "signed in" for one user: the factors ZITADEL's login will demand of them before it
+ * hands out tokens. `any-factor` is the old rule (any one verified factor), also the fallback when the user's
+ * authentication methods or the login policy cannot be read in time.
+ */
+export type SignInRequirement =
+  | { readonly kind: 'any-factor' }
+  | {
+      readonly kind: 'signed-in';
+      /** The user has a second factor set up (TOTP, U2F, OTP SMS or email): Login V2 always asks for it. */
+      readonly userHasSecondFactor: boolean;
+      /** Login policy `forceMfa`: every login needs a second factor. */
+      readonly forceMfa: boolean;
+      /** Login policy `forceMfaLocalOnly`: logins with a password need one, IdP logins do not. */
+      readonly forceMfaLocalOnly: boolean;
+    };
+
+export const ANY_FACTOR: SignInRequirement = Object.freeze({ kind: 'any-factor' });
+
+/** ZITADEL's AuthenticationMethodType names that Login V2 treats as a second factor (see its mfa-helper). */
+export const SECOND_FACTOR_METHODS: ReadonlySet<string> = new Set([
+  'AUTHENTICATION_METHOD_TYPE_TOTP',
+  'AUTHENTICATION_METHOD_TYPE_U2F',
+  'AUTHENTICATION_METHOD_TYPE_OTP_SMS',
+  'AUTHENTICATION_METHOD_TYPE_OTP_EMAIL',
+]);
+
+/** Builds the requirement from the user's configured methods and the organisation's login policy. */
+export function signInRequirementFrom(
+  authMethodTypes: readonly string[],
+  loginPolicy: { readonly forceMfa: boolean; readonly forceMfaLocalOnly: boolean },
+): SignInRequirement {
+  return {
+    kind: 'signed-in',
+    userHasSecondFactor: authMethodTypes.some((type) => SECOND_FACTOR_METHODS.has(type)),
+    forceMfa: loginPolicy.forceMfa,
+    forceMfaLocalOnly: loginPolicy.forceMfaLocalOnly,
+  };
+}
+
+/**
+ * Whether the session holds every factor the login demands of its user. A passkey verified with user
+ * verification is enough on its own (ZITADEL: "a verified passkey authentication will not require a second
+ * factor"). Otherwise a first factor (password or IdP) and, when MFA is due, a second factor (TOTP, OTP SMS or
+ * email, U2F, recovery code). A session whose factors are unknown falls back to "any verified factor".
+ */
+export function isSignedIn(session: SessionRecord, requirement: SignInRequirement): boolean {
+  if (!session.authenticated) return false;
+  if (requirement.kind === 'any-factor' || session.factors === undefined) return true;
+  if (session.passkeyVerified === true) return true;
+  const has = (name: FactorName) => session.factors?.includes(name) === true;
+  const first = has('password') || has('intent');
+  // webAuthN without user verification is a security key (U2F): a second factor.
+  const second = has('totp') || has('otpSms') || has('otpEmail') || has('recoveryCode') || has('webAuthN');
+  const idpLogin = has('intent') && !has('password');
+  const mfaDue =
+    requirement.userHasSecondFactor || requirement.forceMfa || (requirement.forceMfaLocalOnly && !idpLogin);
+  if (!mfaDue) return first || second;
+  return first && second;
+}
