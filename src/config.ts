@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { CountBy, EvictionOrder } from './policy/devices.js';
+import { parseSessionLimit, type SessionLimit } from './policy/sessionLimit.js';
 
 /** The limiter's whole configuration, parsed once from the environment at start-up and frozen. */
 export interface Config extends ConnectionConfig {
@@ -15,7 +17,18 @@ export interface Config extends ConnectionConfig {
   readonly enforcementDeadlineMs: number;
   readonly deleteConcurrency: number;
   readonly maxBodyBytes: number;
+  readonly countBy: CountBy;
+  readonly evictionOrder: EvictionOrder;
+  readonly countWhen: CountWhen;
+  /** The user metadata key holding a per-user limit; undefined when per-user limits are off. */
+  readonly limitMetadataKey: string | undefined;
+  readonly limitMetadataTtlMs: number;
+  /** Limits per organisation id, from ORG_LIMITS. */
+  readonly orgLimits: ReadonlyMap<string, SessionLimit>;
 }
+
+/** Which sessions count: fully signed-in ones (every factor the login demands) or any with a verified factor. */
+export type CountWhen = 'signed-in' | 'any-factor';
 
 export type LimitStrategy = 'evict-oldest' | 'deny-new';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -112,6 +125,34 @@ const signingKeys = requiredSecret("the target's signing key from ZITADEL").tran
 });
 
 const optionalSecret = z.string().trim().min(1).optional();
+
+/** ORG_LIMITS: `orgId=limit,orgId=limit`, a limit being a whole number of at least 1 or `unlimited`. */
+const orgLimits = z.string().transform((value, ctx) => {
+  const limits = new Map<string, SessionLimit>();
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const [index, entry] of entries.entries()) {
+    const position = `entry ${index + 1}`;
+    const [orgId, limitText, ...rest] = entry.split('=').map((part) => part.trim());
+    if (entry === '' || rest.length > 0 || orgId === undefined || orgId === '' || limitText === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${position} is not orgId=limit (e.g. 123456789=2)` });
+      continue;
+    }
+    const limit = parseSessionLimit(limitText);
+    if (limit === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${position} has a limit that is not a whole number of at least 1 or "unlimited"`,
+      });
+      continue;
+    }
+    if (limits.has(orgId)) {
+      ctx.addIssue({ code: 'custom', message: `${position} names an organisation a second time` });
+      continue;
+    }
+    limits.set(orgId, limit);
+  }
+  return limits;
+});
 
 const connectionSchema = z.object({
   INSTANCE_URL: instanceUrl,
@@ -235,7 +276,40 @@ const environmentSchema = z.object({
   ENFORCEMENT_DEADLINE_MS: integer(500, 260_000).default(8000),
   DELETE_CONCURRENCY: integer(1, 100).default(20),
   MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024).default(256 * 1024),
+  COUNT_BY: z.enum(['device', 'session'], { error: 'must be device or session' }).default('device'),
+  EVICTION_ORDER: z
+    .enum(['last-authenticated', 'created'], { error: 'must be last-authenticated or created' })
+    .default('last-authenticated'),
+  COUNT_WHEN: z
+    .enum(['signed-in', 'any-factor'], { error: 'must be signed-in or any-factor' })
+    .default('signed-in'),
+  LIMIT_METADATA_KEY: z
+    .string()
+    .trim()
+    .max(200, { error: 'must be at most 200 characters (a ZITADEL metadata key)' })
+    .optional(),
+  LIMIT_METADATA_TTL_SECONDS: integer(0, 86_400).default(60),
+  ORG_LIMITS: orgLimits.optional(),
 });
+
+/** The variables that shape the decision itself, shared by the service and the operator CLI. */
+function decisionSettings(values: {
+  COUNT_BY: CountBy;
+  EVICTION_ORDER: EvictionOrder;
+  COUNT_WHEN: CountWhen;
+  LIMIT_METADATA_KEY?: string | undefined;
+  LIMIT_METADATA_TTL_SECONDS: number;
+  ORG_LIMITS?: Map<string, SessionLimit> | undefined;
+}) {
+  return {
+    countBy: values.COUNT_BY,
+    evictionOrder: values.EVICTION_ORDER,
+    countWhen: values.COUNT_WHEN,
+    limitMetadataKey: values.LIMIT_METADATA_KEY,
+    limitMetadataTtlMs: values.LIMIT_METADATA_TTL_SECONDS * 1000,
+    orgLimits: values.ORG_LIMITS ?? new Map<string, SessionLimit>(),
+  };
+}
 
 /** Blank variables (`FOO=` in a .env file) mean "not set", so defaults apply instead of a confusing error. */
 function withoutBlanks(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -304,17 +378,29 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     enforcementDeadlineMs: values.ENFORCEMENT_DEADLINE_MS,
     deleteConcurrency: values.DELETE_CONCURRENCY,
     maxBodyBytes: values.MAX_BODY_BYTES,
+    ...decisionSettings(values),
   } satisfies Config);
 }
 
 /** How the limit is applied, without the webhook's own settings: what the operator CLI needs besides the connection. */
 export type LimitSettings = Pick<
   Config,
-  'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency' | 'enforcementDeadlineMs'
+  | 'concurrentSessions'
+  | 'limitStrategy'
+  | 'dryRun'
+  | 'deleteConcurrency'
+  | 'enforcementDeadlineMs'
+  | 'countBy'
+  | 'evictionOrder'
+  | 'countWhen'
+  | 'limitMetadataKey'
+  | 'limitMetadataTtlMs'
+  | 'orgLimits'
 >;
 
 /**
- * Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY, DRY_RUN, DELETE_CONCURRENCY and ENFORCEMENT_DEADLINE_MS with the
+ * Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY, DRY_RUN, DELETE_CONCURRENCY, ENFORCEMENT_DEADLINE_MS and the
+ * decision's variables (COUNT_BY, EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS, …) with the
  * service's own rules and defaults, so the CLI (`sessions`, `enforce`, `sweep`) decides exactly as the webhook
  * does without needing SIGNING_KEY or PORT. Throws a ConfigError naming the bad variables.
  */
@@ -326,6 +412,12 @@ export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
       DRY_RUN: true,
       DELETE_CONCURRENCY: true,
       ENFORCEMENT_DEADLINE_MS: true,
+      COUNT_BY: true,
+      EVICTION_ORDER: true,
+      COUNT_WHEN: true,
+      LIMIT_METADATA_KEY: true,
+      LIMIT_METADATA_TTL_SECONDS: true,
+      ORG_LIMITS: true,
     })
     .safeParse(withoutBlanks(env));
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error));
@@ -335,5 +427,6 @@ export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
     dryRun: parsed.data.DRY_RUN,
     deleteConcurrency: parsed.data.DELETE_CONCURRENCY,
     enforcementDeadlineMs: parsed.data.ENFORCEMENT_DEADLINE_MS,
+    ...decisionSettings(parsed.data),
   } satisfies LimitSettings);
 }
