@@ -28,15 +28,18 @@ export type MetadataLimit =
 
 export interface LimitChoice {
   readonly limit: SessionLimit;
-  readonly source: 'metadata' | 'organization' | 'default';
-  /** Set when the metadata could not be used and the next rule applied: worth a warning and a metric. */
+  /** `held_back`: the user's metadata could not be read, so no limit is applied this time (see chooseLimit). */
+  readonly source: 'metadata' | 'organization' | 'default' | 'held_back';
+  /** Set when the metadata could not be used: worth a warning and a metric. */
   readonly metadataProblem?: 'invalid' | 'unreadable' | undefined;
 }
 
 /**
  * The limit that applies to one user. Precedence: the user's metadata, then their organisation's entry in
- * ORG_LIMITS, then CONCURRENT_SESSIONS. A metadata value that is not a limit, or a read that failed, is skipped
- * (and reported), never fatal: the limiter is never the reason a login fails.
+ * ORG_LIMITS, then CONCURRENT_SESSIONS. A metadata value that is not a limit is skipped (and reported), never
+ * fatal. A metadata read that failed is different: the user may hold a bigger plan than the next rule, and
+ * applying the smaller limit would sign a paying user out (or, in deny-new, refuse their login). So nothing is
+ * enforced for that user until the read succeeds again; the next sign-in catches up.
  */
 export function chooseLimit(input: {
   readonly metadata: MetadataLimit;
@@ -50,7 +53,7 @@ export function chooseLimit(input: {
     if (limit !== undefined) return { limit, source: 'metadata' };
     metadataProblem = 'invalid';
   } else if (input.metadata.kind === 'unreadable') {
-    metadataProblem = 'unreadable';
+    return { limit: 'unlimited', source: 'held_back', metadataProblem: 'unreadable' };
   }
   const orgLimit = input.organizationId === undefined ? undefined : input.orgLimits.get(input.organizationId);
   if (orgLimit !== undefined) return { limit: orgLimit, source: 'organization', metadataProblem };

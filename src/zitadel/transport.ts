@@ -6,6 +6,7 @@ import type { AccessTokenSource } from './accessToken.js';
 import type { Deadline } from './deadline.js';
 import { ZitadelError, isRetryableStatus, parseRetryAfter } from './errors.js';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
+import type { ZitadelUserOperation } from './userApi.js';
 
 export type ZitadelOperation =
   | 'list_sessions'
@@ -14,6 +15,7 @@ export type ZitadelOperation =
   | 'find_user'
   | 'fetch_token'
   | 'check_access'
+  | ZitadelUserOperation
   | ZitadelOperatorOperation;
 
 /** The operator CLI's calls: the instance-wide session listing (`sweep`) and the Action Service (`setup`). */

@@ -18,6 +18,22 @@ export interface FakeSession {
   /** Verified factors besides the user, e.g. ['password']. Empty: only a username was typed. */
   factors: string[];
   terminatedAt: Date | undefined;
+  /** Login V2's browser fingerprint; undefined: a made-up one per session; null: none (a custom login UI). */
+  fingerprintId?: string | null | undefined;
+  /** When the factors were verified (the sign-in time); the creation date unless given. */
+  signedInAt?: Date | undefined;
+  /** `factors.user.organizationId`; 'org-1' unless given. */
+  organizationId?: string | undefined;
+  /** Whether a webAuthN factor was verified with user verification (a passkey); true unless given. */
+  userVerified?: boolean | undefined;
+  /** The browser/OS description the login UI sent. */
+  userAgentDescription?: string | undefined;
+}
+
+/** A login policy as the fake's Settings Service answers it. */
+export interface FakeLoginPolicy {
+  forceMfa: boolean;
+  forceMfaLocalOnly: boolean;
 }
 
 export interface SeenRequest {
@@ -58,8 +74,10 @@ export function nextZitadelId(): string {
 }
 
 function sessionJson(session: FakeSession) {
-  const verified = (name: string) =>
-    session.factors.includes(name) ? { verifiedAt: session.creationDate.toISOString() } : undefined;
+  const verifiedAt = (session.signedInAt ?? session.creationDate).toISOString();
+  const verified = (name: string) => (session.factors.includes(name) ? { verifiedAt } : undefined);
+  const fingerprintId =
+    session.fingerprintId === null ? undefined : (session.fingerprintId ?? `fp-${session.id.slice(-4)}`);
   return {
     id: session.id,
     creationDate: session.creationDate.toISOString(),
@@ -71,21 +89,22 @@ function sessionJson(session: FakeSession) {
         id: session.userId,
         loginName: session.loginName,
         displayName: session.loginName,
-        organizationId: 'org-1',
+        organizationId: session.organizationId ?? 'org-1',
       },
       password: verified('password'),
       webAuthN: session.factors.includes('webAuthN')
-        ? { verifiedAt: session.creationDate.toISOString(), userVerified: true }
+        ? { verifiedAt, userVerified: session.userVerified ?? true }
         : undefined,
       intent: verified('intent'),
       totp: verified('totp'),
       otpSms: verified('otpSms'),
       otpEmail: verified('otpEmail'),
+      recoveryCode: verified('recoveryCode'),
     },
     userAgent: {
-      fingerprintId: `fp-${session.id.slice(-4)}`,
+      ...(fingerprintId === undefined ? {} : { fingerprintId }),
       ip: '127.0.0.1',
-      description: 'Firefox on Linux',
+      description: session.userAgentDescription ?? 'Firefox on Linux',
     },
     ...(session.expirationDate === undefined ? {} : { expirationDate: session.expirationDate.toISOString() }),
   };
@@ -93,6 +112,12 @@ function sessionJson(session: FakeSession) {
 
 export class FakeZitadel {
   readonly sessions = new Map<string, FakeSession>();
+  /** User metadata (User Service v2): user id → key → value, as text (served base64-encoded, as ZITADEL does). */
+  readonly userMetadata = new Map<string, Map<string, string>>();
+  /** A user's authentication methods (AUTHENTICATION_METHOD_TYPE_…); a password only unless set. */
+  readonly authMethods = new Map<string, string[]>();
+  /** Login policies per organisation id; no MFA forced unless set. */
+  readonly loginPolicies = new Map<string, FakeLoginPolicy>();
   readonly seen: SeenRequest[] = [];
   options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes'>> & {
     faults: FaultPlan | undefined;
@@ -133,9 +158,21 @@ export class FakeZitadel {
       expirationDate: init.expirationDate,
       factors: init.factors ?? ['password'],
       terminatedAt: init.terminatedAt,
+      fingerprintId: init.fingerprintId,
+      signedInAt: init.signedInAt,
+      organizationId: init.organizationId,
+      userVerified: init.userVerified,
+      userAgentDescription: init.userAgentDescription,
     };
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  /** Sets a user's metadata value (what SetUserMetadata does). */
+  setUserMetadata(userId: string, key: string, value: string): void {
+    const values = this.userMetadata.get(userId) ?? new Map<string, string>();
+    values.set(key, value);
+    this.userMetadata.set(userId, values);
   }
 
   /** Sessions of a user that exist right now (the truth, not the lagging search). */
@@ -159,6 +196,10 @@ export class FakeZitadel {
     app.get('/v2/sessions/:id', (req, res) => this.#get(req, res));
     app.delete('/v2/sessions/:id', (req, res) => this.#delete(req, res));
     app.post('/v2/users', (req, res) => this.#users(req, res));
+    app.post('/v2/users/:id/metadata', (req, res) => this.#setMetadata(req, res));
+    app.post('/v2/users/:id/metadata/search', (req, res) => this.#searchMetadata(req, res));
+    app.get('/v2/users/:id/authentication_methods', (req, res) => this.#authMethods(req, res));
+    app.get('/v2/settings/login', (req, res) => this.#loginSettings(req, res));
     app.use((_req, res) => res.status(404).json({ code: 5, message: 'Not Found' }));
     await new Promise<void>((resolve) => {
       this.#server = app.listen(port, '127.0.0.1', () => resolve());
@@ -273,6 +314,51 @@ export class FakeZitadel {
     res.json({
       details: { totalResult: String(matches.length) },
       result: matches.map((userId) => ({ userId })),
+    });
+  }
+
+  #setMetadata(req: Request, res: Response): void {
+    const body = (req.body ?? {}) as { metadata?: { key?: string; value?: string }[] };
+    for (const entry of body.metadata ?? []) {
+      if (entry.key === undefined || entry.value === undefined) continue;
+      this.setUserMetadata(
+        String(req.params.id),
+        entry.key,
+        Buffer.from(entry.value, 'base64').toString('utf8'),
+      );
+    }
+    res.json({ setDate: new Date().toISOString() });
+  }
+
+  #searchMetadata(req: Request, res: Response): void {
+    const body = (req.body ?? {}) as { filters?: { keyFilter?: { key?: string } }[] };
+    // Like ZITADEL's gateway, a misspelt filter is dropped: every key comes back.
+    const key = body.filters?.find((f) => f.keyFilter !== undefined)?.keyFilter?.key;
+    const values = this.userMetadata.get(String(req.params.id)) ?? new Map<string, string>();
+    const rows = [...values]
+      .filter(([name]) => key === undefined || name === key)
+      .map(([name, value]) => ({ key: name, value: Buffer.from(value, 'utf8').toString('base64') }));
+    res.json({
+      pagination: { totalResult: String(rows.length) },
+      ...(rows.length === 0 ? {} : { metadata: rows }),
+    });
+  }
+
+  #authMethods(req: Request, res: Response): void {
+    const types = this.authMethods.get(String(req.params.id)) ?? ['AUTHENTICATION_METHOD_TYPE_PASSWORD'];
+    res.json({ details: { totalResult: String(types.length) }, authMethodTypes: types });
+  }
+
+  #loginSettings(req: Request, res: Response): void {
+    const orgId = typeof req.query['ctx.orgId'] === 'string' ? req.query['ctx.orgId'] : '';
+    const policy = this.loginPolicies.get(orgId) ?? { forceMfa: false, forceMfaLocalOnly: false };
+    // protojson omits false booleans.
+    res.json({
+      settings: {
+        allowUsernamePassword: true,
+        ...(policy.forceMfa ? { forceMfa: true } : {}),
+        ...(policy.forceMfaLocalOnly ? { forceMfaLocalOnly: true } : {}),
+      },
     });
   }
 }

@@ -85,10 +85,10 @@ describe('chooseLimit: user metadata, then organisation, then CONCURRENT_SESSION
       { limit: 2, source: 'default', metadataProblem: 'invalid' },
     ],
     [
-      'an unreadable value falls through',
+      'an unreadable value holds the limit back rather than apply a smaller one',
       { kind: 'unreadable' },
-      'org-vip',
-      { limit: 'unlimited', source: 'organization', metadataProblem: 'unreadable' },
+      'org-basic',
+      { limit: 'unlimited', source: 'held_back', metadataProblem: 'unreadable' },
     ],
   ])('%s', (_name, metadata, org, expected) => {
     expect(choose(metadata, org)).toEqual(expected);
