@@ -15,6 +15,8 @@ export interface Config extends ConnectionConfig {
   readonly enforcementDeadlineMs: number;
   readonly deleteConcurrency: number;
   readonly maxBodyBytes: number;
+  /** When set, webhooks whose `instanceID` differs are refused (403) before any ZITADEL call. */
+  readonly instanceId: string | undefined;
 }
 
 export type LimitStrategy = 'evict-oldest' | 'deny-new';
@@ -235,6 +237,11 @@ const environmentSchema = z.object({
   ENFORCEMENT_DEADLINE_MS: integer(500, 260_000).default(8000),
   DELETE_CONCURRENCY: integer(1, 100).default(20),
   MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024).default(256 * 1024),
+  ZITADEL_INSTANCE_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'must be an instance id as ZITADEL shows it (digits)' })
+    .optional(),
 });
 
 /** Blank variables (`FOO=` in a .env file) mean "not set", so defaults apply instead of a confusing error. */
@@ -304,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     enforcementDeadlineMs: values.ENFORCEMENT_DEADLINE_MS,
     deleteConcurrency: values.DELETE_CONCURRENCY,
     maxBodyBytes: values.MAX_BODY_BYTES,
+    instanceId: values.ZITADEL_INSTANCE_ID,
   } satisfies Config);
 }
 

@@ -78,9 +78,10 @@ const INCOMING_ID = '';
  * Decides which of a user's sessions go. Pure: same input, same answer.
  *
  * evict-oldest keeps the newest `limit` counted sessions and removes the rest; a webhook that arrives late for an
- * old login therefore removes that old session rather than a newer one. deny-new removes the trigger when the
- * user already holds `limit` other counted sessions, and touches nothing else. Without a trigger (a sweep),
- * deny-new keeps the oldest `limit`, as it would have had every login been seen in time.
+ * old login therefore removes that old session rather than a newer one. deny-new keeps the oldest `limit` (the
+ * first to sign in hold the places) and removes the rest: the trigger is refused when it is not among them. Both
+ * rules keep the first N of one fixed order, which is what makes decisions taken on partial listings (replicas,
+ * a lagging search) agree with the decision on the whole listing; see enforceUserLimit.
  */
 export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   const { trigger } = input;
@@ -114,30 +115,21 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   const ids = (sessions: readonly CountedSession[]) =>
     sessions.filter((s) => s.id !== INCOMING_ID).map((s) => s.id);
 
-  // A trigger that does not count (another user's, expired, unauthenticated) takes no place and is never removed.
+  // A trigger that does not count (another user's, expired, unauthenticated) takes no place and is never removed;
+  // under deny-new it refuses nobody, so it changes nothing.
   const triggerCounts = counted.some((session) => session.isTrigger);
-  if (input.strategy === 'deny-new' && triggerId !== undefined) {
-    const others = counted.filter((session) => !session.isTrigger);
-    if (!triggerCounts)
-      return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
-    if (others.length < input.limit)
-      return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
-    return {
-      outcome: 'deny',
-      counted: counted.length,
-      keep: ids(others),
-      remove: triggerId === INCOMING_ID ? [] : [triggerId],
-      excluded,
-    };
-  }
-
+  if (input.strategy === 'deny-new' && triggerId !== undefined && !triggerCounts)
+    return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
   if (counted.length <= input.limit)
     return { outcome: 'within_limit', counted: counted.length, keep: ids(counted), remove: [], excluded };
-  // Sweeps under deny-new keep the first logins; everything else keeps the latest.
+  // evict-oldest keeps the newest N. deny-new keeps the first N: the newcomer is refused, and sessions that got in
+  // beyond the first N (two logins that committed at the same moment on two replicas, each unseen by the other's
+  // decision) go too, so the excess never outlives the next decision.
   const ordered = input.strategy === 'deny-new' ? [...counted].reverse() : counted;
   const kept = new Set(ordered.slice(0, input.limit));
+  const triggerRefused = input.strategy === 'deny-new' && counted.some((s) => s.isTrigger && !kept.has(s));
   return {
-    outcome: 'evict',
+    outcome: triggerRefused ? 'deny' : 'evict',
     counted: counted.length,
     keep: ids(counted.filter((session) => kept.has(session))),
     remove: ids(counted.filter((session) => !kept.has(session))),
