@@ -59,7 +59,7 @@ const recorder = callRecorder();
 const fake = new FakeZitadel({
   acceptedTokens: [PAT],
   latencyMs: LATENCY_MS,
-  searchLagMs: SEARCH_LAG_MS,
+  nudgeAfterWriteMs: SEARCH_LAG_MS,
   faults: { rate: FAULT_RATE, kinds: [503, 429, 'reset'] },
   publicRoutes: (app) => recorder.mount(app),
 });

@@ -25,6 +25,8 @@ export interface Config extends ConnectionConfig {
   readonly limitMetadataTtlMs: number;
   /** Limits per organisation id, from ORG_LIMITS. */
   readonly orgLimits: ReadonlyMap<string, SessionLimit>;
+  /** When set, webhooks whose `instanceID` differs are refused (403) before any ZITADEL call. */
+  readonly instanceId: string | undefined;
 }
 
 /** Which sessions count: fully signed-in ones (every factor the login demands) or any with a verified factor. */
@@ -290,6 +292,11 @@ const environmentSchema = z.object({
     .optional(),
   LIMIT_METADATA_TTL_SECONDS: integer(0, 86_400).default(60),
   ORG_LIMITS: orgLimits.optional(),
+  ZITADEL_INSTANCE_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'must be an instance id as ZITADEL shows it (digits)' })
+    .optional(),
 });
 
 /** The variables that shape the decision itself, shared by the service and the operator CLI. */
@@ -379,6 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     deleteConcurrency: values.DELETE_CONCURRENCY,
     maxBodyBytes: values.MAX_BODY_BYTES,
     ...decisionSettings(values),
+    instanceId: values.ZITADEL_INSTANCE_ID,
   } satisfies Config);
 }
 

@@ -38,7 +38,7 @@ export async function runSessions(context: CommandContext, args: readonly string
     ? undefined
     : await zitadel.findUserIdByLoginName({ loginName: subject }, deadline);
   const userId = resolved ?? subject;
-  const rows = await zitadel.listUserSessions({ userId }, deadline);
+  const { sessions: rows } = await zitadel.listUserSessions({ userId }, deadline);
   const nowMs = context.io.now();
   const records = rows.map(toSessionRecord);
   // The decision itself, as a sweep would run it: its exclusions are the "why not", its removals the "over".

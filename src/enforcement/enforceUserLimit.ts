@@ -6,7 +6,6 @@ import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
 import type { ZitadelSessionApi } from '../zitadel/client.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import type { EnforcementReport } from './outcome.js';
-import type { RecentSessions } from './recentSessions.js';
 
 export type EnforcementSettings = Pick<
   Config,
@@ -16,28 +15,62 @@ export type EnforcementSettings = Pick<
 export interface EnforceUserLimitInput {
   readonly userId: string;
   readonly trigger: SessionRecord | IncomingSession | undefined;
+  /**
+   * When ZITADEL wrote the trigger (see confirmTrigger). A listing whose projection is older than this is searched
+   * once more. Undefined for sweeps and CLI runs, which have no trigger to wait for.
+   */
+  readonly triggerWrittenAtMs?: number | undefined;
   readonly settings: EnforcementSettings;
   readonly zitadel: ZitadelSessionApi;
   readonly deadline: Deadline;
   readonly nowMs: number;
   readonly logger: Logger;
-  /** What this process deleted and admitted lately, which the lagging search does not show yet. */
-  readonly recentSessions?: RecentSessions;
 }
 
 /**
- * Brings one user back to the limit: one search (all pages), the pure decision, then the deletions in parallel.
- * Shared by the webhook and the operator's CLI, so both always decide alike.
+ * The user's sessions, as of at least the trigger's write. The caller's GetSession has already brought the
+ * projection up to date, so one search normally suffices; its `details.timestamp` says whether it did (several
+ * ZITADEL nodes, or a projection that another node holds locked, can still leave it behind), and one more search
+ * is the most the deadline can afford. A trigger still missing after that is added from its confirmed row.
+ */
+async function listUpTo(
+  input: EnforceUserLimitInput,
+): Promise<{ readonly listed: SessionRecord[]; readonly searches: number }> {
+  const { zitadel, userId, deadline, triggerWrittenAtMs } = input;
+  let listing = await zitadel.listUserSessions({ userId }, deadline);
+  let searches = 1;
+  const behind = (upToMs: number | undefined) =>
+    triggerWrittenAtMs !== undefined && upToMs !== undefined && upToMs < triggerWrittenAtMs;
+  if (behind(listing.projectedUpToMs)) {
+    listing = await zitadel.listUserSessions({ userId }, deadline);
+    searches += 1;
+    if (behind(listing.projectedUpToMs))
+      input.logger.warn('the session search is still behind the login; deciding on what it shows', {
+        userId,
+        lagMs: (triggerWrittenAtMs ?? 0) - (listing.projectedUpToMs ?? 0),
+      });
+  }
+  return { listed: listing.sessions.map(toSessionRecord), searches };
+}
+
+/**
+ * Brings one user back to the limit: the search (all pages), the pure decision, then one wave of deletions in
+ * parallel. Shared by the webhook and the operator's CLI, so both always decide alike. Holds no memory between
+ * calls: what it knows comes from ZITADEL, so any number of replicas or cold starts decide as one process would.
  */
 export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<EnforcementReport> {
-  const { userId, trigger, settings, zitadel, deadline, logger, recentSessions, nowMs } = input;
-  const listed = (await zitadel.listUserSessions({ userId }, deadline))
-    .map(toSessionRecord)
-    .filter((session) => recentSessions?.wasDeleted(session.id, nowMs) !== true);
-  const listedIds = new Set(listed.map((session) => session.id));
-  for (const admitted of recentSessions?.admittedFor(userId, nowMs) ?? []) {
-    if (!listedIds.has(admitted.id)) listed.push(admitted);
-  }
+  const { userId, trigger, settings, zitadel, deadline, logger, nowMs } = input;
+  const { listed, searches } = await listUpTo(input);
+
+  // Why this converges with no shared state, across replicas: each login's webhook reaches us after its write
+  // committed, and our GetSession of it began later still, so the search that follows sees that login and every
+  // one committed before it. Of two logins, the one whose write commits later therefore sees the other. The
+  // decision keeps the first N of a fixed order (newest N for evict-oldest, oldest N for deny-new) among what it
+  // sees; a session that is not among the first N of a subset is not among the first N of the whole, so an earlier
+  // (partial) decision never deletes what the later (complete) one keeps, and the later one finishes the job:
+  // a burst ends at exactly N. Ghosts — sessions already ended but still listed because they ended after our
+  // GetSession began — are ordered like any other session, and deleting one again is a no-op (DeleteSession is
+  // idempotent). In deny-new, the login that commits later is the one that sees the other and is refused.
   const decision = selectSessionsToEvict({
     userId,
     listed,
@@ -56,19 +89,9 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
   }
 
   const toDelete = settings.dryRun ? [] : decision.remove;
-  const results = await mapWithConcurrency(toDelete, settings.deleteConcurrency, async (sessionId) => {
-    const result = await zitadel.deleteSession({ sessionId }, deadline);
-    recentSessions?.markDeleted(sessionId, nowMs);
-    return result;
-  });
-  if (
-    !settings.dryRun &&
-    trigger !== undefined &&
-    !('incoming' in trigger) &&
-    decision.keep.includes(trigger.id)
-  ) {
-    recentSessions?.markAdmitted(userId, trigger, nowMs);
-  }
+  const results = await mapWithConcurrency(toDelete, settings.deleteConcurrency, (sessionId) =>
+    zitadel.deleteSession({ sessionId }, deadline),
+  );
   const failed = toDelete.filter((_, index) => results[index]?.status === 'rejected');
   const deleted = settings.dryRun
     ? decision.remove
@@ -87,5 +110,6 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     deleted,
     failed,
     foreignRows,
+    searches,
   };
 }

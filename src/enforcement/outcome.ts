@@ -8,7 +8,11 @@ export type IgnoreReason =
   | 'session_has_no_user'
   | 'not_authenticated'
   | 'session_expired'
-  | 'user_not_found';
+  | 'user_not_found'
+  /** The payload names another user than the session (read from ZITADEL) belongs to. */
+  | 'user_mismatch'
+  /** A CreateSession request condition under evict-oldest: no session to read back, so nothing is deleted. */
+  | 'unconfirmable_trigger';
 
 /** What enforcing the limit for one user did. Ids and counts only: safe to log and to answer with. */
 export interface EnforcementReport {
@@ -27,6 +31,8 @@ export interface EnforcementReport {
   readonly failed: readonly string[];
   /** Rows of other users in the listing: a sign that ZITADEL dropped the user filter. Never touched. */
   readonly foreignRows: number;
+  /** Session searches made: 1, or 2 when the first was still behind the trigger's write. */
+  readonly searches: number;
 }
 
 export type WebhookOutcome =

@@ -4,11 +4,9 @@ import { withRequestLogger } from '../logging/requestScope.js';
 import type { SessionWebhook } from '../webhook/parseSessionWebhook.js';
 import type { ZitadelSessionApi } from '../zitadel/client.js';
 import { deadlineIn } from '../zitadel/deadline.js';
+import { confirmTrigger } from './confirmTrigger.js';
 import { enforceUserLimit } from './enforceUserLimit.js';
-import { KeyedSerializer } from './keyedSerializer.js';
-import { RecentSessions } from './recentSessions.js';
 import type { WebhookOutcome } from './outcome.js';
-import { resolveTrigger } from './resolveTrigger.js';
 
 export interface WebhookProcessorDeps {
   readonly config: Config;
@@ -18,21 +16,21 @@ export interface WebhookProcessorDeps {
 
 export type WebhookProcessor = (
   webhook: SessionWebhook,
-  context: { readonly sentAtMs: number; readonly logger: Logger },
+  context: { readonly logger: Logger },
 ) => Promise<WebhookOutcome>;
 
 /**
- * The limiter's use case: from a verified, parsed webhook to what was kept and deleted. All ZITADEL work for one
- * webhook shares one deadline that fits inside ZITADEL's target timeout, and webhooks of one user run one at a time.
+ * The limiter's use case: from a verified, parsed webhook to what was kept and deleted — confirm the trigger with
+ * ZITADEL, list the user's sessions, decide, delete. All ZITADEL work for one webhook shares one deadline that fits
+ * inside ZITADEL's target timeout. Nothing is remembered between webhooks: correctness comes from ZITADEL's own
+ * consistency (see enforceUserLimit), so replicas and cold starts need no shared store.
  * Every line logged on its behalf, down to the ZITADEL client's, goes through the webhook's own logger (request id).
  */
 export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProcessor {
   const { config, zitadel, now } = deps;
-  const userLocks = new KeyedSerializer();
-  const recentSessions = new RecentSessions();
   let requestConditionHintGiven = false;
 
-  const processInScope: WebhookProcessor = async (webhook, { sentAtMs, logger }) => {
+  const processInScope: WebhookProcessor = async (webhook, { logger }) => {
     if (webhook.kind === 'ignored') return { outcome: 'ignored', reason: webhook.reason };
 
     if (webhook.source === 'request' && !config.enforceOnRequest && !requestConditionHintGiven) {
@@ -46,28 +44,27 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
     }
 
     const deadline = deadlineIn(config.enforcementDeadlineMs, now());
-    const resolved = await resolveTrigger(webhook, {
+    const confirmed = await confirmTrigger(webhook, {
       zitadel,
       deadline,
       nowMs: now(),
-      sentAtMs,
       enforceOnRequest: config.enforceOnRequest,
+      strategy: config.limitStrategy,
+      logger,
     });
-    if (resolved.kind === 'ignored')
-      return { outcome: 'ignored', reason: resolved.reason, sessionId: webhook.sessionId };
+    if (confirmed.kind === 'ignored')
+      return { outcome: 'ignored', reason: confirmed.reason, sessionId: webhook.sessionId };
 
-    return userLocks.run(resolved.userId, () =>
-      enforceUserLimit({
-        userId: resolved.userId,
-        trigger: resolved.trigger,
-        settings: config,
-        zitadel,
-        deadline,
-        nowMs: now(),
-        logger,
-        recentSessions,
-      }),
-    );
+    return enforceUserLimit({
+      userId: confirmed.userId,
+      trigger: confirmed.trigger,
+      triggerWrittenAtMs: confirmed.writtenAtMs,
+      settings: config,
+      zitadel,
+      deadline,
+      nowMs: now(),
+      logger,
+    });
   };
   return (webhook, context) => withRequestLogger(context.logger, () => processInScope(webhook, context));
 }

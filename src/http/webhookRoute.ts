@@ -117,16 +117,11 @@ export function webhookRoute(
   const readRawBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false });
 
   /** Runs the use case and records its result (metrics, audit) whether it decided or failed. */
-  async function decide(
-    webhook: SessionWebhook,
-    sentAtMs: number,
-    res: Response,
-    logger: Logger,
-  ): Promise<WebhookOutcome> {
+  async function decide(webhook: SessionWebhook, res: Response, logger: Logger): Promise<WebhookOutcome> {
     const requestId = res.locals.requestId as string | undefined;
     const receivedAtMs = (res.locals.receivedAtMs as number | undefined) ?? now();
     try {
-      const outcome = await processWebhook(webhook, { sentAtMs, logger });
+      const outcome = await processWebhook(webhook, { logger });
       const durationMs = now() - receivedAtMs;
       metrics.webhookDecided(outcome, durationMs);
       audit?.decision(requestId, outcome, durationMs);
@@ -156,8 +151,13 @@ export function webhookRoute(
     }
 
     const webhook = parseSessionWebhook(parseJson(rawBody));
+    if (config.instanceId !== undefined && webhook.instanceId !== config.instanceId) {
+      // Signed with our key but sent for another instance: a target shared by mistake, or a forgery.
+      logger.warn('webhook refused', { reason: 'instance_mismatch' });
+      throw new HttpProblem(403, 'instance_mismatch');
+    }
     // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
-    const outcome = await decide(webhook, verification.timestampSeconds * 1000, res, logger);
+    const outcome = await decide(webhook, res, logger);
     answer(res, outcome, config.denyMessage);
   };
 

@@ -97,13 +97,15 @@ interface Counted extends RankedSession {
 /**
  * Decides which of a user's sessions go. Pure: same input, same answer.
  *
- * Sessions of one user with the same browser fingerprint are one device (COUNT_BY=device); a device is as recent
- * as its most recent session. evict-oldest keeps the `limit` most recent devices and removes every session of the
- * others; a webhook that arrives late for an old sign-in therefore removes that old session rather than a newer
- * one. deny-new removes the trigger when the user already holds `limit` other devices and the trigger's device is
- * not one of them, and touches nothing else. Without a trigger (a sweep), deny-new keeps the devices that came
- * first, as it would have had every login been seen in time. A trigger that is not fully signed in (a password
- * without the second factor the user owes) changes nothing at all.
+ * Sessions of one user with the same browser fingerprint are one device (COUNT_BY=device); sessions are ranked by
+ * their last sign-in (EVICTION_ORDER). Both strategies keep the first `limit` devices of one fixed order and remove
+ * every session of the others: evict-oldest orders devices by their most recent sign-in, newest first, so a
+ * webhook that arrives late for an old sign-in removes that old session rather than a newer device; deny-new
+ * orders them by when they first took a place, so the first devices keep their places, a sign-in from one of them
+ * (the same browser again) is never refused, and the trigger is refused when its device is not among them. One
+ * fixed order is what makes decisions taken on partial listings (replicas, a lagging search) agree with the
+ * decision on the whole listing; see enforceUserLimit. A trigger that is not fully signed in (a password without
+ * the second factor the user owes) changes nothing at all.
  */
 export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   const { trigger } = input;
@@ -160,36 +162,25 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   // Only a fully signed-in session triggers: a half-finished login must not evict anyone (nor lock anyone out).
   if (excluded.some((row) => row.id === triggerId && row.reason === 'not_signed_in')) return withinLimit();
 
-  // A trigger that does not count (another user's, expired, unauthenticated) takes no place and is never removed.
+  // A trigger that does not count (another user's, expired, unauthenticated) takes no place and is never removed;
+  // under deny-new it refuses nobody, so it changes nothing.
   const triggerSession = counted.find((session) => session.isTrigger);
-  if (input.strategy === 'deny-new' && triggerId !== undefined) {
-    if (triggerSession === undefined) return withinLimit();
-    const others = counted.filter((session) => !session.isTrigger);
-    // The places the other sessions' devices hold, in the order they took them.
-    const places = devicesFirstComeFirst(groupDevices(others, countBy)).slice(0, input.limit);
-    const triggerDevice = deviceKeyOf(triggerSession, countBy);
-    // A sign-in from a device that already holds a place is never refused: it is the same browser again.
-    if (places.length < input.limit || places.some((device) => device.key === triggerDevice))
-      return withinLimit();
-    return {
-      outcome: 'deny',
-      counted: counted.length,
-      devices: devices.length,
-      keep: ids(others),
-      remove: triggerId === INCOMING_ID ? [] : [triggerId],
-      removedDevices: 1,
-      excluded,
-    };
-  }
-
+  if (input.strategy === 'deny-new' && triggerId !== undefined && triggerSession === undefined)
+    return withinLimit();
   if (devices.length <= input.limit) return withinLimit();
-  // Sweeps under deny-new keep the devices that came first; everything else keeps the most recent.
+  // evict-oldest keeps the most recent N devices. deny-new keeps the first N: the newcomer's device is refused,
+  // and devices that got in beyond the first N (two logins that committed at the same moment on two replicas,
+  // each unseen by the other's decision) go too, so the excess never outlives the next decision.
   const ordered =
     input.strategy === 'deny-new' ? devicesFirstComeFirst(devices) : devicesMostRecentFirst(devices);
   const kept = ordered.slice(0, input.limit);
   const gone = ordered.slice(input.limit);
+  const triggerRefused =
+    input.strategy === 'deny-new' &&
+    triggerSession !== undefined &&
+    gone.some((device) => device.key === deviceKeyOf(triggerSession, countBy));
   return {
-    outcome: 'evict',
+    outcome: triggerRefused ? 'deny' : 'evict',
     counted: counted.length,
     devices: devices.length,
     keep: ids(sessionsOf(kept)),

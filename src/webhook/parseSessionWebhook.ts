@@ -5,12 +5,19 @@ import { z } from 'zod';
  * ZITADEL fills it with the *caller* (for Login V2, the login UI's service account), not the user logging in.
  */
 export type SessionWebhook =
-  | { readonly kind: 'ignored'; readonly reason: 'other_method' | 'other_event'; readonly name: string }
+  | {
+      readonly kind: 'ignored';
+      readonly reason: 'other_method' | 'other_event';
+      readonly name: string;
+      readonly instanceId: string | undefined;
+    }
   | SessionTrigger;
 
 /** A webhook about one of the session calls we enforce on. */
 export interface SessionTrigger {
   readonly kind: 'session';
+  /** The ZITADEL instance that sent it (`instanceID`), checked against ZITADEL_INSTANCE_ID when that is set. */
+  readonly instanceId: string | undefined;
   /** Response conditions run after ZITADEL accepted the call; request conditions run before it checked anything. */
   readonly source: 'response' | 'request' | 'event';
   /** `/zitadel.session.v2.SessionService/CreateSession`, or the event type for event executions. */
@@ -69,7 +76,7 @@ const sessionRequestSchema = z.object({
 
 const methodEnvelopeSchema = z.object({
   fullMethod: z.string().min(1).max(300),
-  instanceID: z.string().optional(),
+  instanceID: z.string().max(200).optional(),
   request: z.unknown().optional(),
   // Its presence alone makes a webhook a response condition (and a SetSession's is not read further), so it must
   // at least be the JSON object ZITADEL always sends: `"response": 0` or `null` is not a response.
@@ -84,6 +91,7 @@ const createSessionResponseSchema = z.object({
 const eventEnvelopeSchema = z.object({
   aggregateID: id,
   aggregateType: z.string(),
+  instanceID: z.string().max(200).optional(),
   event_type: z.string().min(1).max(200),
   created_at: z.string().optional(),
 });
@@ -102,7 +110,9 @@ function userHintOf(checks: z.infer<typeof checksSchema> | undefined): UserHint 
 
 function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): SessionWebhook {
   const match = SESSION_METHOD.exec(envelope.fullMethod);
-  if (match === null) return { kind: 'ignored', reason: 'other_method', name: envelope.fullMethod };
+  const instanceId = envelope.instanceID;
+  if (match === null)
+    return { kind: 'ignored', reason: 'other_method', name: envelope.fullMethod, instanceId };
   const isCreate = match[1] === 'CreateSession';
   const request = sessionRequestSchema.safeParse(envelope.request ?? {});
   if (!request.success) throw new InvalidPayloadError('invalid_payload');
@@ -125,6 +135,7 @@ function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): Se
 
   return {
     kind: 'session',
+    instanceId,
     source,
     name: isCreate ? CREATE_SESSION : SET_SESSION,
     sessionId,
@@ -138,9 +149,12 @@ function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): Se
 function parseEventEnvelope(envelope: z.infer<typeof eventEnvelopeSchema>): SessionWebhook {
   const isSessionCheck =
     envelope.aggregateType === 'session' && /^session\.[A-Za-z.]+\.checked$/.test(envelope.event_type);
-  if (!isSessionCheck) return { kind: 'ignored', reason: 'other_event', name: envelope.event_type };
+  const instanceId = envelope.instanceID;
+  if (!isSessionCheck)
+    return { kind: 'ignored', reason: 'other_event', name: envelope.event_type, instanceId };
   return {
     kind: 'session',
+    instanceId,
     source: 'event',
     name: envelope.event_type,
     sessionId: envelope.aggregateID,

@@ -7,12 +7,31 @@ import {
   type SessionRow,
 } from './sessionSchema.js';
 import { isNotFound, readAllPages, type ZitadelCall } from './transport.js';
+import { parseTimestamp } from '../policy/sessionRecord.js';
+
+/** What a session search answered: the rows, and how far ZITADEL's sessions projection had got. */
+export interface SessionListing {
+  readonly sessions: SessionRow[];
+  /**
+   * The projection's `details.timestamp` in epoch ms (the oldest over the pages read): every write up to then is
+   * reflected in the rows. Undefined when ZITADEL did not say (older releases).
+   */
+  readonly projectedUpToMs: number | undefined;
+}
 
 /** The Session Service v2 calls the limiter makes, with named arguments and a shared deadline. */
 export interface ZitadelSessionApi {
-  /** Every session ZITADEL lists for the user, newest first, all pages. Rows may belong to others: check them. */
-  listUserSessions(args: { userId: string }, deadline: Deadline): Promise<SessionRow[]>;
-  /** The session, read through ZITADEL's up-to-date path; undefined when it does not exist (any more). */
+  /**
+   * Every session ZITADEL lists for the user, newest first, all pages. Rows may belong to others: check them.
+   * The search reads a projection that can lag writes (internal/query/session.go searchSessions does not
+   * trigger it): call getSession first when the listing must include recent writes.
+   */
+  listUserSessions(args: { userId: string }, deadline: Deadline): Promise<SessionListing>;
+  /**
+   * The session, read through ZITADEL's up-to-date path; undefined when it does not exist (any more). ZITADEL
+   * brings the whole sessions projection up to date before it answers (sessionByID triggers it and waits), so a
+   * search started after this returned sees every write committed before this began.
+   */
   getSession(args: { sessionId: string }, deadline: Deadline): Promise<SessionRow | undefined>;
   /** Terminates the session. Idempotent: a session that is already gone counts as done. */
   deleteSession(args: { sessionId: string }, deadline: Deadline): Promise<'deleted' | 'already_gone'>;
@@ -36,8 +55,10 @@ const ACCESS_CHECK_USER_ID = 'zitadel-session-limiter-access-check';
 
 export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
   return {
-    listUserSessions: ({ userId }, deadline) =>
-      readAllPages(
+    async listUserSessions({ userId }, deadline) {
+      let projectedUpToMs: number | undefined;
+      let everyPageSaid = true;
+      const sessions = await readAllPages(
         async (offset) => {
           const page = await call(
             'list_sessions',
@@ -54,11 +75,16 @@ export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
             listSessionsResponseSchema,
             deadline,
           );
+          const pageUpToMs = parseTimestamp(page.details?.timestamp);
+          if (pageUpToMs === undefined) everyPageSaid = false;
+          else projectedUpToMs = Math.min(projectedUpToMs ?? pageUpToMs, pageUpToMs);
           return { items: page.sessions ?? [], total: page.details?.totalResult };
         },
         SESSION_PAGE_SIZE,
         MAX_SESSION_PAGES,
-      ),
+      );
+      return { sessions, projectedUpToMs: everyPageSaid ? projectedUpToMs : undefined };
+    },
 
     async getSession({ sessionId }, deadline) {
       try {

@@ -59,7 +59,8 @@ export function verifiedFactorsOf(row: SessionRow): (typeof AUTHENTICATION_FACTO
 }
 
 export const listSessionsResponseSchema = z.object({
-  details: z.object({ totalResult: z.string().optional() }).optional(),
+  // `timestamp`: how far the sessions projection had got when it answered (v4; "now" on relational storage).
+  details: z.object({ totalResult: z.string().optional(), timestamp: z.string().optional() }).optional(),
   sessions: z.array(sessionRowSchema).optional(),
 });
 

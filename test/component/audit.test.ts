@@ -9,7 +9,7 @@ import {
   loginWebhook,
 } from '../support/webhooks.js';
 import { minutesAgo, searchAnswer, sessionRow, TEST_USER } from '../support/zitadelRows.js';
-import { useNockForZitadel } from '../support/nockZitadel.js';
+import { nockConfirmedSession, useNockForZitadel } from '../support/nockZitadel.js';
 
 const ZITADEL = 'https://zitadel.test';
 const OTHER_USER = '284021120958309999';
@@ -38,6 +38,7 @@ describe('the audit record', () => {
       .delete('/v2/sessions/s-1')
       .reply(200, {});
 
+    nockConfirmedSession(ZITADEL);
     const res = await postWebhook(app, loginWebhook());
 
     const records = auditRecords(logLines);
@@ -70,6 +71,7 @@ describe('the audit record', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]));
+    nockConfirmedSession(ZITADEL);
     await postWebhook(app, loginWebhook());
     expect(auditRecords(logLines)).toEqual([
       expect.objectContaining({ outcome: 'enforced', dryRun: true, deleted: ['s-1'], kept: ['s-new'] }),
@@ -100,6 +102,7 @@ describe('the audit record', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(403, { code: 7, message: 'No matching permissions found' });
+    nockConfirmedSession(ZITADEL);
     expect((await postWebhook(app, loginWebhook())).status).toBe(502);
     expect(auditRecords(logLines)).toEqual([
       expect.objectContaining({ level: 'warn', outcome: 'failed', reason: 'zitadel_rejected' }),
@@ -166,6 +169,8 @@ describe('one webhook, one request id', () => {
 
   it('keeps the ids apart when two webhooks of the same user run at once', async () => {
     const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '5', LOG_LEVEL: 'debug' });
+    nockConfirmedSession(ZITADEL, 's-a');
+    nockConfirmedSession(ZITADEL, 's-b');
     nock(ZITADEL).post('/v2/sessions/search').times(2).delay(20).reply(200, searchAnswer([]));
 
     await Promise.all([
@@ -179,7 +184,8 @@ describe('one webhook, one request id', () => {
       ['req-b', 's-b'],
     ] as const) {
       const own = lines.filter((line) => line.requestId === requestId);
-      expect(own.filter((line) => line.msg === 'ZITADEL call finished')).toHaveLength(1);
+      // GetSession of its own trigger, then its search.
+      expect(own.filter((line) => line.msg === 'ZITADEL call finished')).toHaveLength(2);
       expect(own.filter((line) => line.log === 'audit')).toEqual([expect.objectContaining({ sessionId })]);
     }
     expect(lines.every((line) => line.requestId === 'req-a' || line.requestId === 'req-b')).toBe(true);
@@ -194,6 +200,7 @@ describe('secrets', () => {
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
       .reply(200, {});
+    nockConfirmedSession(ZITADEL);
     const body = loginWebhook();
     const header = signatureHeader(body, TEST_SIGNING_KEY);
 

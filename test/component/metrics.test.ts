@@ -6,7 +6,7 @@ import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../suppor
 import { parsePrometheusText, sampleValue, type Sample } from '../support/prometheusText.js';
 import { setSessionRequest, usernameStepResponse, loginWebhook } from '../support/webhooks.js';
 import { minutesAgo, searchAnswer, sessionRow, TEST_USER } from '../support/zitadelRows.js';
-import { useNockForZitadel } from '../support/nockZitadel.js';
+import { nockConfirmedSession, useNockForZitadel } from '../support/nockZitadel.js';
 
 const ZITADEL = 'https://zitadel.test';
 const P = 'zitadel_session_limiter_';
@@ -52,6 +52,7 @@ describe('GET /metrics', () => {
       .delete('/v2/sessions/s-1')
       .reply(200, {});
 
+    nockConfirmedSession(ZITADEL);
     expect((await postWebhook(app, loginWebhook())).status).toBe(200);
     const { samples } = await scrape(app);
 
@@ -88,6 +89,7 @@ describe('GET /metrics', () => {
   it('counts within-limit, ignored (by reason), denied and dry-run decisions apart', async () => {
     const within = buildHarness({ CONCURRENT_SESSIONS: '2' });
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
+    nockConfirmedSession(ZITADEL);
     await postWebhook(within.app, loginWebhook());
     await postWebhook(
       within.app,
@@ -112,6 +114,7 @@ describe('GET /metrics', () => {
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-new')
       .reply(200, {});
+    nockConfirmedSession(ZITADEL);
     await postWebhook(deny.app, loginWebhook());
     const denySamples = (await scrape(deny.app)).samples;
     expect(sampleValue(denySamples, `${P}webhooks_total`, { outcome: 'denied' })).toBe(1);
@@ -121,6 +124,7 @@ describe('GET /metrics', () => {
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]));
+    nockConfirmedSession(ZITADEL);
     await postWebhook(dryRun.app, loginWebhook());
     const drySamples = (await scrape(dryRun.app)).samples;
     expect(sampleValue(drySamples, `${P}webhooks_total`, { outcome: 'enforced' })).toBe(1);
@@ -153,12 +157,14 @@ describe('GET /metrics', () => {
   it('counts a webhook ZITADEL refused as failed, and its deletions that did not go through', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
     nock(ZITADEL).post('/v2/sessions/search').reply(401, { code: 16, message: 'Errors.Token.Invalid' });
+    nockConfirmedSession(ZITADEL);
     expect((await postWebhook(app, loginWebhook())).status).toBe(502);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
       .reply(403, { code: 7, message: 'No matching permissions found' });
+    nockConfirmedSession(ZITADEL, 's-other');
     expect((await postWebhook(app, loginWebhook('s-other'))).status).toBe(502);
 
     const { samples } = await scrape(app);
@@ -196,6 +202,7 @@ describe('GET /metrics', () => {
       .reply(200, searchAnswer([sessionRow('s-victim-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-victim-1')
       .reply(200, {});
+    nockConfirmedSession(ZITADEL, 's-trigger-1');
     await postWebhook(app, loginWebhook('s-trigger-1'));
     await postWebhook(app, loginWebhook('s-trigger-2'), { key: 'forged-key' });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT } from '../support/harness.js';
 import { loginWebhook } from '../support/webhooks.js';
 import { searchAnswer } from '../support/zitadelRows.js';
-import { useNockForZitadel } from '../support/nockZitadel.js';
+import { nockConfirmedSession, useNockForZitadel } from '../support/nockZitadel.js';
 
 const ZITADEL = 'https://zitadel.test';
 
@@ -133,6 +133,7 @@ describe('GET /readyz', () => {
   it('counts a webhook’s successful ZITADEL call as ZITADEL having answered: no extra call', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '5' });
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
+    nockConfirmedSession(ZITADEL);
     expect((await postWebhook(app, loginWebhook())).status).toBe(200);
 
     // nock has nothing left to answer with: a ZITADEL call now would fail the check.
@@ -155,6 +156,7 @@ describe('GET /readyz', () => {
 
     clock.advance(1_000);
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchAnswer([]));
+    nockConfirmedSession(ZITADEL);
     await postWebhook(app, loginWebhook());
 
     expect((await request(app).get('/readyz')).status).toBe(200);

@@ -7,8 +7,10 @@ import {
   setSessionResponse,
   usernameStepResponse,
   loginWebhook,
+  createSessionResponse,
+  goJson,
 } from '../support/webhooks.js';
-import { useNockForZitadel } from '../support/nockZitadel.js';
+import { nockConfirmedSession, useNockForZitadel } from '../support/nockZitadel.js';
 import {
   minutesAgo,
   searchAnswer as searchReturns,
@@ -23,8 +25,9 @@ const OTHER_USER = '284021120958309999';
 useNockForZitadel();
 
 describe('a verified login (CreateSession response by user id with a password)', () => {
-  it('deletes all but the newest N with one search and parallel deletes, and never calls GetSession', async () => {
+  it('confirms the login with GetSession, then deletes all but the newest N with one search and parallel deletes', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '2' });
+    nockConfirmedSession(ZITADEL);
     let searchBody: unknown;
     let authorization: string | undefined;
     const zitadel = nock(ZITADEL)
@@ -68,6 +71,7 @@ describe('a verified login (CreateSession response by user id with a password)',
 
   it('answers within_limit and deletes nothing when the user is at the limit', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '2' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(5))]));
@@ -78,6 +82,7 @@ describe('a verified login (CreateSession response by user id with a password)',
 
   it('never deletes rows of another user, even if the search filter was dropped', async () => {
     const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(
@@ -99,6 +104,7 @@ describe('a verified login (CreateSession response by user id with a password)',
 
   it('skips expired and unauthenticated sessions when counting', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '2' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(
@@ -115,6 +121,7 @@ describe('a verified login (CreateSession response by user id with a password)',
 
   it('treats an already deleted session (404) as deleted', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]))
@@ -127,6 +134,7 @@ describe('a verified login (CreateSession response by user id with a password)',
 
   it('pages through a long listing', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1000' });
+    nockConfirmedSession(ZITADEL);
     const firstPage = Array.from({ length: 1000 }, (_, i) => row(`p1-${i}`, minutesAgo(10 + i)));
     const offsets: string[] = [];
     nock(ZITADEL)
@@ -178,6 +186,100 @@ describe('steps that authenticate nothing', () => {
     const res = await postWebhook(app, body);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ outcome: 'ignored', reason: 'other_method' });
+  });
+});
+
+describe('a payload never decides alone', () => {
+  it('ignores a login whose payload names another user than the session belongs to (a forged payload)', async () => {
+    const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    // Signed with the real key, but the session is somebody else's: only GetSession is answered.
+    nockConfirmedSession(ZITADEL, 's-theirs', row('s-theirs', minutesAgo(0), { userId: OTHER_USER }));
+    const forged = createSessionResponse({ id: 's-theirs', userId: USER, creationDate: new Date() });
+    const res = await postWebhook(app, forged);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'user_mismatch' });
+    expect(logLines.some((line) => line.includes('names another user'))).toBe(true);
+  });
+
+  it('in deny-new, never deletes a session named as the trigger that ZITADEL does not confirm', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', LIMIT_STRATEGY: 'deny-new' });
+    nock(ZITADEL).get('/v2/sessions/s-victim').reply(404, { code: 5, message: 'Errors.Session.NotFound' });
+    const res = await postWebhook(
+      app,
+      createSessionResponse({ id: 's-victim', userId: USER, creationDate: new Date() }),
+    );
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'session_not_found' });
+  });
+
+  it('takes the creation date and factors from ZITADEL, not from the payload', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    // The payload claims a brand-new session; ZITADEL says it was created an hour ago, before s-1.
+    nockConfirmedSession(ZITADEL, 's-new', row('s-new', minutesAgo(60)));
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(20)), row('s-new', minutesAgo(60))]))
+      .delete('/v2/sessions/s-new')
+      .reply(200, {});
+    const res = await postWebhook(app, loginWebhook());
+    expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-1'], deleted: ['s-new'] });
+  });
+
+  it('searches once more when the first answer is behind the login, and no more', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    const written = new Date();
+    nockConfirmedSession(ZITADEL, 's-new', row('s-new', written.toISOString()));
+    const before = new Date(written.getTime() - 5_000).toISOString();
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, { details: { totalResult: '0', timestamp: before } })
+      .post('/v2/sessions/search')
+      .reply(200, {
+        details: { totalResult: '1', timestamp: written.toISOString() },
+        sessions: [row('s-1', minutesAgo(1))],
+      })
+      .delete('/v2/sessions/s-1')
+      .reply(200, {});
+    const res = await postWebhook(app, loginWebhook());
+    expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-new'], deleted: ['s-1'] });
+  });
+
+  it('decides on the second answer, the trigger included, when the search is still behind', async () => {
+    const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    const written = new Date();
+    nockConfirmedSession(ZITADEL, 's-new', row('s-new', written.toISOString()));
+    const behind = {
+      details: { totalResult: '1', timestamp: new Date(written.getTime() - 5_000).toISOString() },
+    };
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .times(2)
+      .reply(200, { ...behind, sessions: [row('s-1', minutesAgo(1))] })
+      .delete('/v2/sessions/s-1')
+      .reply(200, {});
+    const res = await postWebhook(app, loginWebhook());
+    expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-new'], deleted: ['s-1'] });
+    expect(logLines.some((line) => line.includes('still behind the login'))).toBe(true);
+  });
+
+  it('with ZITADEL_INSTANCE_ID, refuses a webhook of another instance with 403 and no ZITADEL call', async () => {
+    const { app } = buildHarness({ ZITADEL_INSTANCE_ID: '111222333' });
+    const res = await postWebhook(app, loginWebhook());
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ error: 'instance_mismatch' });
+  });
+
+  it('with ZITADEL_INSTANCE_ID, refuses a webhook that names no instance', async () => {
+    const { app } = buildHarness({ ZITADEL_INSTANCE_ID: 'instance-1' });
+    const body = goJson({ fullMethod: '/zitadel.user.v2.UserService/AddHumanUser', request: {} });
+    expect((await postWebhook(app, body)).status).toBe(403);
+  });
+
+  it('with ZITADEL_INSTANCE_ID, acts on a webhook of that instance', async () => {
+    const { app } = buildHarness({ ZITADEL_INSTANCE_ID: 'instance-1', CONCURRENT_SESSIONS: '2' });
+    nockConfirmedSession(ZITADEL);
+    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([]));
+    const res = await postWebhook(app, loginWebhook());
+    expect(res.body).toMatchObject({ outcome: 'within_limit' });
   });
 });
 
@@ -243,6 +345,7 @@ describe('deny-new', () => {
       LIMIT_STRATEGY: 'deny-new',
       DENY_MESSAGE: 'Two devices at most.',
     });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-2', minutesAgo(5)), row('s-1', minutesAgo(20))]))
@@ -261,6 +364,7 @@ describe('deny-new', () => {
 
   it('lets the newcomer in while there is room', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', LIMIT_STRATEGY: 'deny-new' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
@@ -273,6 +377,7 @@ describe('deny-new', () => {
 describe('dry run', () => {
   it('reports what it would delete and deletes nothing', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', DRY_RUN: 'true' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
@@ -282,6 +387,7 @@ describe('dry run', () => {
 
   it('does not fail a login in deny-new mode', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', DRY_RUN: 'true', LIMIT_STRATEGY: 'deny-new' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
@@ -292,6 +398,40 @@ describe('dry run', () => {
 });
 
 describe('request conditions', () => {
+  it('with ENFORCE_ON_REQUEST under evict-oldest, a CreateSession request deletes nothing: it cannot be confirmed', async () => {
+    const { app } = buildHarness({ ENFORCE_ON_REQUEST: 'true', CONCURRENT_SESSIONS: '1' });
+    const body = goJson({
+      fullMethod: '/zitadel.session.v2.SessionService/CreateSession',
+      instanceID: 'instance-1',
+      request: { checks: { user: { userId: USER }, password: { password: 'x' } } },
+    });
+    const res = await postWebhook(app, body);
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'unconfirmable_trigger' });
+  });
+
+  it('with ENFORCE_ON_REQUEST under deny-new, a CreateSession request may refuse the login, deleting nothing', async () => {
+    const { app } = buildHarness({
+      ENFORCE_ON_REQUEST: 'true',
+      CONCURRENT_SESSIONS: '1',
+      LIMIT_STRATEGY: 'deny-new',
+    });
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchReturns([row('s-1', minutesAgo(20))]));
+    const body = goJson({
+      fullMethod: '/zitadel.session.v2.SessionService/CreateSession',
+      instanceID: 'instance-1',
+      request: { checks: { user: { userId: USER }, password: { password: 'x' } } },
+    });
+    const res = await postWebhook(app, body);
+    expect(res.body).toMatchObject({
+      forwardedStatusCode: 403,
+      outcome: 'denied',
+      deleted: [],
+      kept: ['s-1'],
+    });
+  });
+
   it('are ignored by default, with one hint in the log on how to register a response execution', async () => {
     const { app, logLines } = buildHarness();
     const first = await postWebhook(app, setSessionRequest('s-new'));
@@ -324,6 +464,7 @@ describe('request conditions', () => {
 describe('when ZITADEL struggles', () => {
   it('retries 503 and 429 (honouring Retry-After) and then succeeds', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(503, { code: 14, message: 'unavailable' })
@@ -351,6 +492,7 @@ describe('when ZITADEL struggles', () => {
 
   it('answers 502 zitadel_rejected when the PAT is refused, without retrying', async () => {
     const { app, logLines } = buildHarness();
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .once()
@@ -365,6 +507,7 @@ describe('when ZITADEL struggles', () => {
 
   it('answers 502 with what was deleted when some deletions fail', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-2', minutesAgo(10)), row('s-1', minutesAgo(20))]))
@@ -432,6 +575,7 @@ describe('refused input never reaches ZITADEL', () => {
 
   it('accepts any of several signing keys (rotation)', async () => {
     const { app } = buildHarness({ SIGNING_KEY: `old-key, ${TEST_SIGNING_KEY}` });
+    nockConfirmedSession(ZITADEL);
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([]));
     const res = await postWebhook(app, body, { key: 'old-key' });
     expect(res.status).toBe(200);

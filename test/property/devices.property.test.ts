@@ -151,17 +151,45 @@ describe('selectSessionsToEvict by device, for any sessions, fingerprints, trigg
     );
   });
 
-  it('deny-new never refuses a sign-in from a device that holds a place, and refuses only the trigger', () => {
+  it('deny-new keeps the first N devices to sign in, whole, and never refuses a sign-in from one of them', () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
         const decision = decide(scenario, 'deny-new');
         const trigger = scenario.trigger;
-        if (trigger === undefined) return;
-        expect(decision.remove.every((id) => id === trigger.id)).toBe(true);
-        const others = devices({ ...scenario, listed: scenario.listed.filter((s) => s.id !== trigger.id) });
-        if (others.size <= scenario.limit && others.has(deviceOf(trigger)))
-          expect(decision.outcome).not.toBe('deny');
-        if (others.size < scenario.limit) expect(decision.outcome).not.toBe('deny');
+        // A trigger that does not count changes nothing under deny-new.
+        if (trigger !== undefined && !counts(trigger, scenario)) {
+          expect(decision.remove).toEqual([]);
+          return;
+        }
+        const counted = scenario.listed.filter((row) => counts(row, scenario));
+        const firstOf = new Map<string, { first: number; oldestId: bigint; ids: string[] }>();
+        for (const session of counted) {
+          const entry = firstOf.get(deviceOf(session)) ?? {
+            first: Infinity,
+            oldestId: BigInt(10 ** 6),
+            ids: [],
+          };
+          entry.ids.push(session.id);
+          if (
+            rank(session) < entry.first ||
+            (rank(session) === entry.first && BigInt(session.id) < entry.oldestId)
+          ) {
+            entry.first = rank(session);
+            entry.oldestId = BigInt(session.id);
+          }
+          firstOf.set(deviceOf(session), entry);
+        }
+        const order = [...firstOf].sort(
+          ([, a], [, b]) =>
+            a.first - b.first || (a.oldestId < b.oldestId ? -1 : a.oldestId > b.oldestId ? 1 : 0),
+        );
+        const places = order.slice(0, scenario.limit);
+        const expectedRemoved = order.slice(scenario.limit).flatMap(([, device]) => device.ids);
+        expect([...decision.remove].sort()).toEqual([...expectedRemoved].sort());
+        if (trigger !== undefined) {
+          const holdsPlace = places.some(([key]) => key === deviceOf(trigger));
+          expect(decision.outcome === 'deny').toBe(!holdsPlace);
+        }
       }),
       RUNS,
     );

@@ -216,30 +216,47 @@ describe('selectSessionsToEvict in evict-oldest mode, for any sessions, trigger 
 describe('selectSessionsToEvict in deny-new mode, for any sessions, trigger and limit', () => {
   const withTrigger = scenarioArb(anyUser).filter((scenario) => scenario.trigger !== undefined);
 
-  it('never removes anything but the trigger, and only when the trigger counts', () => {
+  it('removes nothing when the trigger does not count, and otherwise only counted sessions of the user', () => {
     fc.assert(
       fc.property(withTrigger, (scenario) => {
         const decision = decide(scenario, 'deny-new');
-        expect(decision.remove.every((id) => id === scenario.trigger?.id)).toBe(true);
-        if (decision.remove.length > 0) {
-          const row = effectiveRows(scenario).get(decision.remove[0]!);
-          // An incoming trigger is not a listed row, but always counts: it is being authenticated right now.
-          if (row !== undefined) expect(counts(row)).toBe(true);
-        }
+        const counted = countedSessions(scenario);
+        if (triggerOf(counted) === undefined) expect(decision.remove).toEqual([]);
+        const countedIds = new Set(counted.map((session) => session.id));
+        for (const id of decision.remove) expect(countedIds.has(id)).toBe(true);
       }),
       RUNS,
     );
   });
 
-  it('refuses the trigger exactly when it counts and N other counted sessions exist', () => {
+  it('keeps the first N to sign in and removes every later one, the trigger included', () => {
+    fc.assert(
+      fc.property(withTrigger, (scenario) => {
+        const decision = decide(scenario, 'deny-new');
+        const counted = countedSessions(scenario);
+        if (triggerOf(counted) === undefined) return;
+        const removed = counted.filter((session) => decision.remove.includes(session.id));
+        const kept = counted.filter((session) => !decision.remove.includes(session.id));
+        // The placeholder of a session with no id yet is never "removed": it is refused by the answer alone.
+        const refusedWithoutId =
+          counted.some((s) => s.isTrigger && s.id === '') && decision.outcome === 'deny';
+        expect(kept.length - (refusedWithoutId ? 1 : 0)).toBe(Math.min(scenario.limit, counted.length));
+        for (const gone of removed)
+          for (const stays of kept) if (stays.id !== '') expect(isNewer(gone, stays)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('refuses the trigger exactly when it counts and N counted sessions signed in before it', () => {
     fc.assert(
       fc.property(withTrigger, (scenario) => {
         const decision = decide(scenario, 'deny-new');
         const counted = countedSessions(scenario);
         const trigger = triggerOf(counted);
-        const others = counted.filter((session) => !session.isTrigger).length;
-        expect(decision.outcome === 'deny').toBe(trigger !== undefined && others >= scenario.limit);
-        expect(decision.outcome === 'evict').toBe(false);
+        const earlier = trigger === undefined ? 0 : counted.filter((s) => isNewer(trigger, s)).length;
+        expect(decision.outcome === 'deny').toBe(trigger !== undefined && earlier >= scenario.limit);
+        if (decision.outcome !== 'deny') expect(decision.remove).not.toContain(scenario.trigger?.id);
       }),
       RUNS,
     );

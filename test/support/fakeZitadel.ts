@@ -7,6 +7,13 @@ import express, { type Express, type Request, type Response } from 'express';
  * A small stand-in for ZITADEL's Session Service v2 (and the user search) over real HTTP, for end-to-end tests,
  * benchmarks and the demo. It imitates the behaviours the limiter must survive: a search that lags behind,
  * idempotent deletes, 404 with gRPC code 5, silently dropped unknown filters, injected latency and faults.
+ *
+ * The search reads a projection, as ZITADEL's does (internal/query/session.go): every write (a login, a factor
+ * check, a sign-out or delete) lands in `sessions` at once but reaches the projection only when it is caught up —
+ * by a GetSession, which brings the whole projection up to date before it answers (sessionByID triggers it and
+ * waits), by the best-effort nudge after a write (`nudgeAfterWriteMs`; off in the tests that prove correctness,
+ * which is ZITADEL's worst case), or by the schedule (`catchUpEveryMs`, ZITADEL's Projections.RequeueEvery).
+ * The search answer's `details.timestamp` is the time of the last write the projection has processed.
  */
 
 export interface FakeSession {
@@ -14,14 +21,14 @@ export interface FakeSession {
   userId: string;
   loginName: string;
   creationDate: Date;
+  /** The last write to the session (creation, a factor check); its factors' verifiedAt. */
+  changeDate: Date;
   expirationDate: Date | undefined;
   /** Verified factors besides the user, e.g. ['password']. Empty: only a username was typed. */
   factors: string[];
   terminatedAt: Date | undefined;
   /** Login V2's browser fingerprint; undefined: a made-up one per session; null: none (a custom login UI). */
   fingerprintId?: string | null | undefined;
-  /** When the factors were verified (the sign-in time); the creation date unless given. */
-  signedInAt?: Date | undefined;
   /** `factors.user.organizationId`; 'org-1' unless given. */
   organizationId?: string | undefined;
   /** Whether a webAuthN factor was verified with user verification (a passkey); true unless given. */
@@ -53,8 +60,13 @@ export interface FaultPlan {
 export interface FakeZitadelOptions {
   /** Bearer tokens accepted; defaults to ['test-pat']. Mutable: a fake token endpoint adds what it issues. */
   acceptedTokens?: string[];
-  /** Sessions created less than this long ago are missing from the search; deleted ones linger as long. */
-  searchLagMs?: number;
+  /**
+   * How long after a write the projection is nudged up to date (ZITADEL v4 does this best-effort, usually within
+   * milliseconds). 0 (default): at once. `false`: never — only a GetSession or the schedule catches it up.
+   */
+  nudgeAfterWriteMs?: number | false;
+  /** The schedule that catches the projection up regardless (ZITADEL's Projections.RequeueEvery: 60 s). */
+  catchUpEveryMs?: number;
   /** Added to every answer. */
   latencyMs?: number;
   faults?: FaultPlan;
@@ -74,14 +86,15 @@ export function nextZitadelId(): string {
 }
 
 function sessionJson(session: FakeSession) {
-  const verifiedAt = (session.signedInAt ?? session.creationDate).toISOString();
+  // The factors were verified at the last write (CreateSession, or the SetSession that added one): the sign-in time.
+  const verifiedAt = session.changeDate.toISOString();
   const verified = (name: string) => (session.factors.includes(name) ? { verifiedAt } : undefined);
   const fingerprintId =
     session.fingerprintId === null ? undefined : (session.fingerprintId ?? `fp-${session.id.slice(-4)}`);
   return {
     id: session.id,
     creationDate: session.creationDate.toISOString(),
-    changeDate: session.creationDate.toISOString(),
+    changeDate: verifiedAt,
     sequence: '1',
     factors: {
       user: {
@@ -111,6 +124,7 @@ function sessionJson(session: FakeSession) {
 }
 
 export class FakeZitadel {
+  /** The truth: every write lands here at once. The search reads the lagging projection instead. */
   readonly sessions = new Map<string, FakeSession>();
   /** User metadata (User Service v2): user id → key → value, as text (served base64-encoded, as ZITADEL does). */
   readonly userMetadata = new Map<string, Map<string, string>>();
@@ -122,6 +136,14 @@ export class FakeZitadel {
   options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes'>> & {
     faults: FaultPlan | undefined;
   };
+  /** The sessions projection as of `#projectedUpTo`: copies, so later writes do not show through. */
+  #projection = new Map<string, FakeSession>();
+  #projectedUpTo = new Date();
+  #lastWriteAt = new Date();
+  #nudge: NodeJS.Timeout | undefined;
+  #schedule: NodeJS.Timeout | undefined;
+  /** How many times something (a GetSession, a nudge, the schedule, a test) caught the projection up. */
+  catchUps = 0;
   readonly #publicRoutes: FakeZitadelOptions['publicRoutes'];
   readonly #protectedRoutes: FakeZitadelOptions['protectedRoutes'];
   #server: Server | undefined;
@@ -134,7 +156,8 @@ export class FakeZitadel {
   constructor(options: FakeZitadelOptions = {}) {
     this.options = {
       acceptedTokens: options.acceptedTokens ?? ['test-pat'],
-      searchLagMs: options.searchLagMs ?? 0,
+      nudgeAfterWriteMs: options.nudgeAfterWriteMs ?? 0,
+      catchUpEveryMs: options.catchUpEveryMs ?? 60_000,
       latencyMs: options.latencyMs ?? 0,
       faults: options.faults,
       random: options.random ?? Math.random,
@@ -149,22 +172,25 @@ export class FakeZitadel {
     return `http://127.0.0.1:${address.port}`;
   }
 
+  /** A write: CreateSession (by default with a verified password). Seen by the search once projected. */
   addSession(init: Partial<FakeSession> & { userId: string }): FakeSession {
+    const creationDate = init.creationDate ?? new Date();
     const session: FakeSession = {
       id: init.id ?? nextZitadelId(),
       userId: init.userId,
       loginName: init.loginName ?? `${init.userId}@example.com`,
-      creationDate: init.creationDate ?? new Date(),
+      creationDate,
+      changeDate: init.changeDate ?? creationDate,
       expirationDate: init.expirationDate,
       factors: init.factors ?? ['password'],
       terminatedAt: init.terminatedAt,
       fingerprintId: init.fingerprintId,
-      signedInAt: init.signedInAt,
       organizationId: init.organizationId,
       userVerified: init.userVerified,
       userAgentDescription: init.userAgentDescription,
     };
     this.sessions.set(session.id, session);
+    this.#written(session.changeDate);
     return session;
   }
 
@@ -173,6 +199,52 @@ export class FakeZitadel {
     const values = this.userMetadata.get(userId) ?? new Map<string, string>();
     values.set(key, value);
     this.userMetadata.set(userId, values);
+  }
+
+  /** A write: SetSession verified more factors of an existing session (Login V2's password or OTP step). */
+  checkFactors(sessionId: string, factors: readonly string[], at = new Date()): FakeSession {
+    const session = this.#existing(sessionId);
+    session.factors = [...new Set([...session.factors, ...factors])];
+    session.changeDate = at;
+    this.#written(at);
+    return session;
+  }
+
+  /** A write: the user signed out, or somebody deleted the session. */
+  terminateSession(sessionId: string, at = new Date()): void {
+    const session = this.#existing(sessionId);
+    session.terminatedAt ??= at;
+    this.#written(at);
+  }
+
+  /** Brings the search's projection up to date with every write so far, as time passing would. */
+  catchUpProjection(): void {
+    clearTimeout(this.#nudge);
+    this.#nudge = undefined;
+    this.#projection = new Map([...this.sessions].map(([id, session]) => [id, structuredClone(session)]));
+    this.#projectedUpTo = this.#lastWriteAt;
+    this.catchUps += 1;
+  }
+
+  /** Whether the search shows every write yet. */
+  get projectionIsCurrent(): boolean {
+    return this.#projectedUpTo.getTime() >= this.#lastWriteAt.getTime();
+  }
+
+  #existing(sessionId: string): FakeSession {
+    const session = this.sessions.get(sessionId);
+    if (session === undefined) throw new Error(`fake ZITADEL has no session ${sessionId}`);
+    return session;
+  }
+
+  #written(at: Date): void {
+    // Event times only move forward, as the eventstore's do.
+    const latest = Math.max(this.#lastWriteAt.getTime() + 1, at.getTime(), Date.now());
+    this.#lastWriteAt = new Date(latest);
+    const nudge = this.options.nudgeAfterWriteMs;
+    if (nudge === false) return;
+    if (nudge === 0) this.catchUpProjection();
+    else this.#nudge ??= setTimeout(() => this.catchUpProjection(), nudge).unref();
   }
 
   /** Sessions of a user that exist right now (the truth, not the lagging search). */
@@ -204,10 +276,13 @@ export class FakeZitadel {
     await new Promise<void>((resolve) => {
       this.#server = app.listen(port, '127.0.0.1', () => resolve());
     });
+    this.#schedule = setInterval(() => this.catchUpProjection(), this.options.catchUpEveryMs).unref();
     return this;
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#nudge);
+    clearInterval(this.#schedule);
     const server = this.#server;
     if (server === undefined) return;
     server.closeAllConnections();
@@ -251,24 +326,17 @@ export class FakeZitadel {
     return plan.kinds[Math.floor(this.options.random() * plan.kinds.length)];
   }
 
-  /** What the eventually consistent projection shows now: new sessions appear and deleted ones vanish late. */
-  #visibleInSearch(session: FakeSession, nowMs: number): boolean {
-    const lag = this.options.searchLagMs;
-    if (nowMs - session.creationDate.getTime() < lag) return false;
-    return session.terminatedAt === undefined || nowMs - session.terminatedAt.getTime() < lag;
-  }
-
   #search(req: Request, res: Response): void {
     const body = (req.body ?? {}) as {
       query?: { offset?: string; limit?: number; asc?: boolean };
       queries?: { userIdQuery?: { id?: string } }[];
       sortingColumn?: string;
     };
-    const nowMs = Date.now();
     // Like ZITADEL's gateway, an unknown (misspelt) filter is dropped, not refused.
     const userId = body.queries?.find((q) => q.userIdQuery !== undefined)?.userIdQuery?.id;
-    let rows = [...this.sessions.values()].filter(
-      (s) => this.#visibleInSearch(s, nowMs) && (userId === undefined || s.userId === userId),
+    // The projection, not the truth: writes it has not processed yet are invisible.
+    let rows = [...this.#projection.values()].filter(
+      (s) => s.terminatedAt === undefined && (userId === undefined || s.userId === userId),
     );
     if (body.sortingColumn === 'SESSION_FIELD_NAME_CREATION_DATE') {
       const direction = body.query?.asc === true ? 1 : -1;
@@ -278,11 +346,13 @@ export class FakeZitadel {
     const offset = Number(body.query?.offset ?? '0');
     const limit = body.query?.limit ?? 0;
     rows = rows.slice(offset, limit === 0 ? undefined : offset + limit);
-    const details = { totalResult: String(total), timestamp: new Date().toISOString() };
+    const details = { totalResult: String(total), timestamp: this.#projectedUpTo.toISOString() };
     res.json(rows.length === 0 ? { details } : { details, sessions: rows.map(sessionJson) });
   }
 
   #get(req: Request, res: Response): void {
+    // sessionByID triggers the sessions projection and waits for it before reading.
+    this.catchUpProjection();
     const session = this.sessions.get(String(req.params.id));
     if (session === undefined || session.terminatedAt !== undefined) {
       res.status(404).json({ code: 5, message: 'Errors.Session.NotFound (QUERY-SJ2s3)' });
@@ -298,7 +368,7 @@ export class FakeZitadel {
       return;
     }
     // Terminating a terminated session is a no-op that still answers 200, as ZITADEL does.
-    session.terminatedAt ??= new Date();
+    if (session.terminatedAt === undefined) this.terminateSession(session.id);
     res.json({
       details: { sequence: '2', changeDate: new Date().toISOString(), resourceOwner: 'instance-1' },
     });

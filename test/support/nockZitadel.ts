@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { sessionRow } from './zitadelRows.js';
 
 /**
  * For suites where nock stands in for ZITADEL: no real network but loopback (supertest's own server), a clean
@@ -14,4 +15,17 @@ export function useNockForZitadel(): void {
   afterEach(() => {
     expect(nock.pendingMocks()).toEqual([]);
   });
+}
+
+/**
+ * Stands in for ZITADEL confirming the login `loginWebhook(id)` announces: GetSession answers the session, created
+ * just now for TEST_USER with a verified password (or as `row` says). Every trigger is read back before anything is
+ * decided, so every enforcing test needs this first.
+ */
+export function nockConfirmedSession(
+  baseUrl: string,
+  id = 's-new',
+  row: Record<string, unknown> = sessionRow(id, new Date().toISOString()),
+): nock.Scope {
+  return nock(baseUrl).get(`/v2/sessions/${id}`).reply(200, { session: row });
 }

@@ -192,12 +192,12 @@ const cases: Case[] = [
     expected: { outcome: 'deny', keep: ['101', '100'], remove: ['103'], removedDevices: 1 },
   },
   {
-    name: 'deny-new: a device beyond the places (limit lowered) is refused even with an old session',
+    name: 'deny-new: a device beyond the places (limit lowered) is refused, and loses its older session too',
     listed: [s('1', 0, 1, 'a'), s('2', 10, 11, 'b'), s('3', 20, 21, 'b')],
     trigger: s('3', 20, 21, 'b'),
     limit: 1,
     strategy: 'deny-new',
-    expected: { outcome: 'deny', remove: ['3'] },
+    expected: { outcome: 'deny', keep: ['1'], remove: ['3', '2'], removedDevices: 1 },
   },
   {
     name: 'deny-new sweep keeps the devices that came first, whole',

@@ -43,6 +43,7 @@ describe('parseSessionWebhook: CreateSession', () => {
     );
     expect(webhook).toEqual({
       kind: 'session',
+      instanceId: '9',
       source: 'response',
       name: CREATE,
       sessionId: '77',
@@ -149,6 +150,7 @@ describe('parseSessionWebhook: SetSession', () => {
     });
     expect(webhook).toEqual({
       kind: 'session',
+      instanceId: undefined,
       source: 'response',
       name: SET,
       sessionId: '3',
@@ -195,6 +197,7 @@ describe('parseSessionWebhook: events', () => {
   it('reads session.password.checked with the aggregate id as the session id', () => {
     expect(parseSessionWebhook(sessionEvent('session.password.checked'))).toEqual({
       kind: 'session',
+      instanceId: '9',
       source: 'event',
       name: 'session.password.checked',
       sessionId: '300',
@@ -230,6 +233,7 @@ describe('parseSessionWebhook: events', () => {
   it.each(['session.added', 'session.terminated'])('ignores %s as other_event', (eventType) => {
     expect(parseSessionWebhook(sessionEvent(eventType))).toEqual({
       kind: 'ignored',
+      instanceId: '9',
       reason: 'other_event',
       name: eventType,
     });
@@ -238,6 +242,7 @@ describe('parseSessionWebhook: events', () => {
   it('ignores a user event as other_event', () => {
     expect(parseSessionWebhook(sessionEvent('user.human.added', { aggregateType: 'user' }))).toEqual({
       kind: 'ignored',
+      instanceId: '9',
       reason: 'other_event',
       name: 'user.human.added',
     });
@@ -264,6 +269,7 @@ describe('parseSessionWebhook: other bodies', () => {
     const name = '/zitadel.user.v2.UserService/AddHumanUser';
     expect(parseSessionWebhook({ fullMethod: name, request: { username: 'x' }, response: {} })).toEqual({
       kind: 'ignored',
+      instanceId: undefined,
       reason: 'other_method',
       name,
     });

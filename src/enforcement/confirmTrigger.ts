@@ -1,0 +1,103 @@
+import type { LimitStrategy } from '../config.js';
+import type { Logger } from '../logging/logger.js';
+import type { IncomingSession } from '../policy/selectSessionsToEvict.js';
+import { parseTimestamp, toSessionRecord, type SessionRecord } from '../policy/sessionRecord.js';
+import type { SessionTrigger } from '../webhook/parseSessionWebhook.js';
+import type { ZitadelSessionApi } from '../zitadel/client.js';
+import type { Deadline } from '../zitadel/deadline.js';
+import type { IgnoreReason } from './outcome.js';
+
+export type ConfirmedTrigger =
+  | {
+      readonly kind: 'confirmed';
+      /** The session's user as ZITADEL reports it: never the payload's word alone. */
+      readonly userId: string;
+      readonly trigger: SessionRecord | IncomingSession;
+      /**
+       * When ZITADEL last wrote the trigger session (its row's changeDate, epoch ms): a session search whose
+       * projection has not got this far does not reflect the trigger's write yet.
+       */
+      readonly writtenAtMs: number | undefined;
+    }
+  | { readonly kind: 'ignored'; readonly reason: IgnoreReason };
+
+export interface ConfirmContext {
+  readonly zitadel: ZitadelSessionApi;
+  readonly deadline: Deadline;
+  readonly nowMs: number;
+  readonly enforceOnRequest: boolean;
+  readonly strategy: LimitStrategy;
+  readonly logger: Logger;
+}
+
+const ignored = (reason: IgnoreReason): ConfirmedTrigger => ({ kind: 'ignored', reason });
+
+/**
+ * Works out, with ZITADEL rather than from the payload, whose session the webhook is about and whether it is really
+ * authenticated. Every trigger that has a session id is read with GetSession, which also brings ZITADEL's sessions
+ * projection up to date, so the search that follows sees every session created, signed out or deleted before it.
+ * The payload only says which session to look at: a validly signed but forged payload (anyone who can read the
+ * target's signing key can sign one) can name no user whose sessions the real session does not belong to.
+ * Never uses the envelope's `userID` (the caller).
+ */
+export async function confirmTrigger(
+  webhook: SessionTrigger,
+  context: ConfirmContext,
+): Promise<ConfirmedTrigger> {
+  if (webhook.source === 'request' && !context.enforceOnRequest) return ignored('request_condition');
+  // A username step (user check only), a SetSession that only adds metadata or asks for a challenge: nothing
+  // was authenticated, so nothing may be evicted.
+  if (!webhook.requestHasAuthenticationCheck) return ignored('no_authentication_check');
+
+  const { zitadel, deadline } = context;
+  if (webhook.sessionId === undefined) return confirmIncomingUser(webhook, context);
+
+  const row = await zitadel.getSession({ sessionId: webhook.sessionId }, deadline);
+  if (row === undefined) return ignored('session_not_found');
+  const record = toSessionRecord(row);
+  if (record.userId === undefined) return ignored('session_has_no_user');
+  const hint = webhook.userHint;
+  if (hint !== undefined && 'userId' in hint && hint.userId !== record.userId) {
+    // ZITADEL never sends this: either the payload was forged with a leaked signing key or something in
+    // between rewrote it. Acting for either user would be acting on a lie.
+    context.logger.warn('the webhook names another user than the session belongs to; ignored', {
+      sessionId: record.id,
+      sessionUserId: record.userId,
+    });
+    return ignored('user_mismatch');
+  }
+  const writtenAtMs = parseTimestamp(row.changeDate) ?? record.createdAtMs;
+  if (webhook.source === 'request') {
+    // Before ZITADEL checked the factor: the session takes a place as the one being authenticated right now.
+    return {
+      kind: 'confirmed',
+      userId: record.userId,
+      trigger: { incoming: true, id: record.id },
+      writtenAtMs,
+    };
+  }
+  if (!record.authenticated) return ignored('not_authenticated');
+  if (record.expiresAtMs !== undefined && record.expiresAtMs <= context.nowMs)
+    return ignored('session_expired');
+  return { kind: 'confirmed', userId: record.userId, trigger: record, writtenAtMs };
+}
+
+/**
+ * A CreateSession request condition (ENFORCE_ON_REQUEST): the session does not exist yet, so nothing can be read
+ * back and the user is only the payload's claim. Such a trigger may refuse the login (deny-new: the refusal deletes
+ * nothing), but never delete anybody's sessions: under evict-oldest the response webhook of the same login acts.
+ */
+async function confirmIncomingUser(
+  webhook: SessionTrigger,
+  context: ConfirmContext,
+): Promise<ConfirmedTrigger> {
+  if (context.strategy !== 'deny-new') return ignored('unconfirmable_trigger');
+  const hint = webhook.userHint;
+  if (hint === undefined) return ignored('user_not_found');
+  const userId =
+    'userId' in hint
+      ? hint.userId
+      : await context.zitadel.findUserIdByLoginName({ loginName: hint.loginName }, context.deadline);
+  if (userId === undefined) return ignored('user_not_found');
+  return { kind: 'confirmed', userId, trigger: { incoming: true, id: undefined }, writtenAtMs: undefined };
+}
