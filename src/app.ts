@@ -11,11 +11,11 @@ import { requestContext } from './http/requestContext.js';
 import { WEBHOOK_PATH, webhookRoute } from './http/webhookRoute.js';
 import type { Logger, LogSink } from './logging/logger.js';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics/limiterMetrics.js';
-import type { ZitadelSessionApi } from './zitadel/client.js';
+import type { ZitadelLimiterApi } from './zitadel/client.js';
 
 export interface AppDeps {
   readonly config: Config;
-  readonly zitadel: ZitadelSessionApi;
+  readonly zitadel: ZitadelLimiterApi;
   readonly logger: Logger;
   /**
    * The app's metrics. Pass the instance the ZITADEL client's observer feeds (see observeZitadelCalls), so that

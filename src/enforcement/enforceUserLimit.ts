@@ -1,16 +1,19 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logging/logger.js';
 import { selectSessionsToEvict, type IncomingSession } from '../policy/selectSessionsToEvict.js';
+import { limitAsNumber } from '../policy/sessionLimit.js';
 import { toSessionRecord, type SessionRecord } from '../policy/sessionRecord.js';
 import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
-import type { ZitadelSessionApi } from '../zitadel/client.js';
+import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import type { EnforcementReport } from './outcome.js';
+import { createUserPolicyReader, type UserPolicyReader, type UserPolicySettings } from './userPolicy.js';
 
 export type EnforcementSettings = Pick<
   Config,
-  'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency'
->;
+  'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency' | 'countBy' | 'evictionOrder'
+> &
+  UserPolicySettings;
 
 export interface EnforceUserLimitInput {
   readonly userId: string;
@@ -21,10 +24,27 @@ export interface EnforceUserLimitInput {
    */
   readonly triggerWrittenAtMs?: number | undefined;
   readonly settings: EnforcementSettings;
-  readonly zitadel: ZitadelSessionApi;
+  readonly zitadel: ZitadelLimiterApi;
+  /**
+   * Reads each user's limit (metadata) and what makes a session count, with caches that outlive one call. Build
+   * one per process (or CLI run) and pass it in; without one, a reader is built for this call alone.
+   */
+  readonly policies?: UserPolicyReader | undefined;
   readonly deadline: Deadline;
   readonly nowMs: number;
   readonly logger: Logger;
+}
+
+/** The user's organisation: the confirmed trigger's, else what the user's own listed sessions say. */
+function organizationOf(
+  userId: string,
+  trigger: SessionRecord | IncomingSession | undefined,
+  listed: readonly SessionRecord[],
+): string | undefined {
+  if (trigger !== undefined && !('incoming' in trigger) && trigger.organizationId !== undefined)
+    return trigger.organizationId;
+  return listed.find((session) => session.userId === userId && session.organizationId !== undefined)
+    ?.organizationId;
 }
 
 /**
@@ -60,7 +80,31 @@ async function listUpTo(
  */
 export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<EnforcementReport> {
   const { userId, trigger, settings, zitadel, deadline, logger, nowMs } = input;
-  const { listed, searches } = await listUpTo(input);
+  const policies = input.policies ?? createUserPolicyReader({ api: zitadel, settings, now: Date.now });
+  // The user's limit (metadata), factors and login policy are read alongside the search, not after it: with a
+  // confirmed trigger the organisation is known now; otherwise the login policy waits for the listing to tell it.
+  const triggerOrganization = organizationOf(userId, trigger, []);
+  let organizationFromListing: (orgId: string | undefined) => void = () => undefined;
+  const pendingPolicy = policies.begin({
+    userId,
+    organizationId:
+      triggerOrganization ??
+      new Promise<string | undefined>((resolve) => {
+        organizationFromListing = resolve;
+      }),
+    deadline,
+  });
+  let listing: Awaited<ReturnType<typeof listUpTo>>;
+  try {
+    listing = await listUpTo(input);
+  } catch (error) {
+    organizationFromListing(undefined);
+    throw error;
+  }
+  const { listed, searches } = listing;
+  const organizationId = organizationOf(userId, trigger, listed);
+  organizationFromListing(organizationId);
+  const policy = await pendingPolicy.settle({ organizationId, logger });
 
   // Why this converges with no shared state, across replicas: each login's webhook reaches us after its write
   // committed, and our GetSession of it began later still, so the search that follows sees that login and every
@@ -75,9 +119,12 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     userId,
     listed,
     trigger,
-    limit: settings.concurrentSessions,
+    limit: limitAsNumber(policy.limit.limit),
     strategy: settings.limitStrategy,
     nowMs,
+    countBy: settings.countBy,
+    order: settings.evictionOrder,
+    signIn: policy.signIn,
   });
 
   const foreignRows = decision.excluded.filter((row) => row.reason === 'other_user').length;
@@ -102,14 +149,20 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
       decision.outcome === 'deny' ? 'denied' : decision.outcome === 'evict' ? 'enforced' : 'within_limit',
     userId,
     sessionId: trigger?.id,
-    limit: settings.concurrentSessions,
+    limit: policy.limit.limit,
+    limitSource: policy.limit.source,
     strategy: settings.limitStrategy,
     dryRun: settings.dryRun,
+    countBy: settings.countBy,
     counted: decision.counted,
+    devices: decision.devices,
+    removedDevices: decision.removedDevices,
     kept: decision.keep,
     deleted,
     failed,
     foreignRows,
     searches,
+    fallbacks: policy.fallbacks,
+    notSignedIn: decision.excluded.filter((row) => row.reason === 'not_signed_in').length,
   };
 }

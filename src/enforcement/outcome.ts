@@ -1,3 +1,7 @@
+import type { CountBy } from '../policy/devices.js';
+import type { LimitChoice, SessionLimit } from '../policy/sessionLimit.js';
+import type { PolicyFallback } from './userPolicy.js';
+
 /** Why a webhook changed nothing. Stable codes: they appear in answers, logs and metrics. */
 export type IgnoreReason =
   | 'other_method'
@@ -19,11 +23,19 @@ export interface EnforcementReport {
   readonly outcome: 'within_limit' | 'enforced' | 'denied';
   readonly userId: string;
   readonly sessionId: string | undefined;
-  readonly limit: number;
+  /** The user's limit, in devices (or sessions with COUNT_BY=session). */
+  readonly limit: SessionLimit;
+  /** Where the limit came from: the user's metadata, ORG_LIMITS, CONCURRENT_SESSIONS, or held back (unreadable). */
+  readonly limitSource: LimitChoice['source'];
   readonly strategy: 'evict-oldest' | 'deny-new';
   readonly dryRun: boolean;
+  readonly countBy: CountBy;
   /** Sessions that counted toward the limit, the trigger included. */
   readonly counted: number;
+  /** The devices those sessions are on. */
+  readonly devices: number;
+  /** Devices that lost all their sessions (deny: the refused login's device). */
+  readonly removedDevices: number;
   readonly kept: readonly string[];
   /** Deleted now, or (dry run) that would have been. */
   readonly deleted: readonly string[];
@@ -33,6 +45,10 @@ export interface EnforcementReport {
   readonly foreignRows: number;
   /** Session searches made: 1, or 2 when the first was still behind the trigger's write. */
   readonly searches: number;
+  /** What the decision had to do without (a read that failed or was late, an invalid metadata value). */
+  readonly fallbacks: readonly PolicyFallback[];
+  /** Listed sessions half-way through their sign-in (a second factor missing): they took no place. */
+  readonly notSignedIn: number;
 }
 
 export type WebhookOutcome =
@@ -49,8 +65,13 @@ export function reportSummary(report: EnforcementReport) {
     userId: report.userId,
     sessionId: report.sessionId,
     limit: report.limit,
+    limitSource: report.limitSource,
     strategy: report.strategy,
     dryRun: report.dryRun,
+    countBy: report.countBy,
+    devices: report.devices,
+    keptDevices: report.devices - report.removedDevices,
+    removedDevices: report.removedDevices,
     counted: report.counted,
     kept: report.kept,
     deleted: report.deleted,

@@ -2,15 +2,16 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logging/logger.js';
 import { withRequestLogger } from '../logging/requestScope.js';
 import type { SessionWebhook } from '../webhook/parseSessionWebhook.js';
-import type { ZitadelSessionApi } from '../zitadel/client.js';
+import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { confirmTrigger } from './confirmTrigger.js';
 import { enforceUserLimit } from './enforceUserLimit.js';
 import type { WebhookOutcome } from './outcome.js';
+import { createUserPolicyReader } from './userPolicy.js';
 
 export interface WebhookProcessorDeps {
   readonly config: Config;
-  readonly zitadel: ZitadelSessionApi;
+  readonly zitadel: ZitadelLimiterApi;
   readonly now: () => number;
 }
 
@@ -28,6 +29,8 @@ export type WebhookProcessor = (
  */
 export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProcessor {
   const { config, zitadel, now } = deps;
+  // Per-user limits and "signed in" are read through caches that live as long as the processor.
+  const policies = createUserPolicyReader({ api: zitadel, settings: config, now });
   let requestConditionHintGiven = false;
 
   const processInScope: WebhookProcessor = async (webhook, { logger }) => {
@@ -61,6 +64,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
       triggerWrittenAtMs: confirmed.writtenAtMs,
       settings: config,
       zitadel,
+      policies,
       deadline,
       nowMs: now(),
       logger,

@@ -69,6 +69,24 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
     labelNames: ['strategy'] as const,
     registers,
   });
+  const devicesRemoved = new Counter({
+    name: `${PREFIX}devices_removed_total`,
+    help: 'Devices that lost all their sessions to the limit (deny-new: refused logins), or would have in a dry run.',
+    labelNames: ['strategy'] as const,
+    registers,
+  });
+  const limitSources = new Counter({
+    name: `${PREFIX}limit_source_total`,
+    help: "Enforced decisions by where the user's limit came from: metadata, organization, default, or held_back (metadata unreadable).",
+    labelNames: ['source'] as const,
+    registers,
+  });
+  const policyFallbacks = new Counter({
+    name: `${PREFIX}policy_fallbacks_total`,
+    help: 'Decisions made without something: an invalid or unreadable limit metadata value, or unreadable authentication methods or login policy (then any verified factor counts).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
   const deleteFailures = new Counter({
     name: `${PREFIX}session_delete_failures_total`,
     help: 'Deletions that did not go through before the deadline.',
@@ -123,6 +141,9 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
       else webhooks.inc({ outcome: outcome.outcome });
       enforcementDuration.observe({ outcome: outcome.outcome }, durationMs / 1000);
       if (outcome.outcome === 'ignored') return;
+      limitSources.inc({ source: boundedCode(outcome.limitSource) });
+      for (const reason of outcome.fallbacks) policyFallbacks.inc({ reason: boundedCode(reason) });
+      devicesRemoved.inc({ strategy: outcome.strategy }, outcome.removedDevices);
       if (outcome.dryRun) dryRunEvictions.inc(outcome.deleted.length);
       else sessionsDeleted.inc({ strategy: outcome.strategy }, outcome.deleted.length);
       deleteFailures.inc(outcome.failed.length);
