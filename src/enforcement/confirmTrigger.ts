@@ -72,7 +72,7 @@ export async function confirmTrigger(
     return {
       kind: 'confirmed',
       userId: record.userId,
-      trigger: { incoming: true, id: record.id },
+      trigger: { incoming: true, id: record.id, fingerprintId: record.fingerprintId },
       writtenAtMs,
     };
   }
@@ -99,5 +99,12 @@ async function confirmIncomingUser(
       ? hint.userId
       : await context.zitadel.findUserIdByLoginName({ loginName: hint.loginName }, context.deadline);
   if (userId === undefined) return ignored('user_not_found');
-  return { kind: 'confirmed', userId, trigger: { incoming: true, id: undefined }, writtenAtMs: undefined };
+  // The browser's fingerprint is the payload's word here; it can only keep this login from being refused as a
+  // new device (deny-new deletes nothing for a session that does not exist yet).
+  return {
+    kind: 'confirmed',
+    userId,
+    trigger: { incoming: true, id: undefined, fingerprintId: webhook.fingerprintId },
+    writtenAtMs: undefined,
+  };
 }

@@ -32,6 +32,11 @@ export interface SessionTrigger {
   readonly createdAt: string | undefined;
   /** The lifetime the request asked for (protojson duration, e.g. "86400s"). */
   readonly requestedLifetime: string | undefined;
+  /**
+   * Login V2's browser fingerprint from a CreateSession request (`userAgent.fingerprintId`). Only a hint: the
+   * session's own row (GetSession) is authoritative whenever there is one.
+   */
+  readonly fingerprintId?: string | undefined;
 }
 
 export type UserHint = { readonly userId: string } | { readonly loginName: string };
@@ -72,6 +77,11 @@ const sessionRequestSchema = z.object({
   sessionId: id.optional(),
   checks: checksSchema.optional(),
   lifetime: z.string().max(40).optional(),
+  // A malformed user agent is not worth refusing the webhook over: it only loses the fingerprint hint.
+  userAgent: z
+    .object({ fingerprintId: z.string().min(1).max(200).optional() })
+    .optional()
+    .catch(undefined),
 });
 
 const methodEnvelopeSchema = z.object({
@@ -143,6 +153,7 @@ function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): Se
     requestHasAuthenticationCheck: hasAuthenticationCheck(request.data.checks),
     createdAt,
     requestedLifetime: isCreate ? request.data.lifetime : undefined,
+    fingerprintId: isCreate ? request.data.userAgent?.fingerprintId : undefined,
   };
 }
 

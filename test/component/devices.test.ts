@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook } from '../support/harness.js';
-import { loginWebhook } from '../support/webhooks.js';
+import { goJson, loginWebhook } from '../support/webhooks.js';
 import { nockConfirmedSession, useNockForZitadel } from '../support/nockZitadel.js';
 import { minutesAgo, searchAnswer, TEST_USER } from '../support/zitadelRows.js';
 
@@ -336,4 +336,39 @@ describe('limits per plan (LIMIT_METADATA_KEY) and per organisation (ORG_LIMITS)
     );
     expect(metrics).toMatch(/zitadel_session_limiter_devices_removed_total\{strategy="evict-oldest"\} 1/);
   });
+});
+
+describe("a CreateSession request condition (ENFORCE_ON_REQUEST) carries the browser's fingerprint", () => {
+  const createRequest = (fingerprintId: string) =>
+    goJson({
+      fullMethod: '/zitadel.session.v2.SessionService/CreateSession',
+      instanceID: 'instance-1',
+      userID: 'login-client-service-account',
+      request: {
+        checks: { user: { userId: USER }, password: { password: 'S3cret!' } },
+        userAgent: { fingerprintId, description: 'Firefox on Linux' },
+      },
+    });
+
+  it.each([
+    ['laptop', 200, undefined],
+    ['stranger', 200, 403],
+  ])(
+    'deny-new at N=1 with a laptop signed in: a login from %s is answered %i (forwarded %s)',
+    async (fp, status, forwarded) => {
+      const { app } = buildHarness({
+        CONCURRENT_SESSIONS: '1',
+        LIMIT_STRATEGY: 'deny-new',
+        ENFORCE_ON_REQUEST: 'true',
+      });
+      nock(ZITADEL)
+        .post('/v2/sessions/search')
+        .reply(200, searchAnswer([row('s-1', 60, { fingerprintId: 'laptop' })]));
+
+      const res = await postWebhook(app, createRequest(fp));
+
+      expect(res.status).toBe(status);
+      expect((res.body as { forwardedStatusCode?: number }).forwardedStatusCode).toBe(forwarded);
+    },
+  );
 });
