@@ -28,7 +28,10 @@ export interface Device {
  * Which device a session belongs to. A session without a fingerprint is a device of its own (its id is the key;
  * the prefixes keep a fingerprint that looks like a session id from merging with it).
  */
-export function deviceKeyOf(session: Pick<RankedSession, 'id' | 'fingerprintId'>, countBy: CountBy): string {
+export function deviceKeyOf(
+  session: { readonly id: string; readonly fingerprintId?: string | undefined },
+  countBy: CountBy,
+): string {
   return countBy === 'device' && session.fingerprintId !== undefined
     ? `fingerprint:${session.fingerprintId}`
     : `session:${session.id}`;

@@ -70,7 +70,7 @@ describe('sessions', () => {
     expect(line(sessions.typed!)).toMatch(/user only .* no: not authenticated \(username only\)$/);
     expect(line(sessions.newest!)).toContain('Firefox on Linux @ 127.0.0.1');
     expect(run.stdout).toContain(
-      'User 1001: 3 of 5 sessions count toward the limit of 2 (evict-oldest). `enforce 1001` would delete 1.',
+      'User 1001: 3 of 5 sessions count, on 3 devices, toward the limit of 2 devices (evict-oldest; limit from CONCURRENT_SESSIONS). `enforce 1001` would delete 1 session on 1 device.',
     );
     // Read-only: nothing was deleted.
     expect(zitadel.requests('DELETE', '/v2/sessions')).toHaveLength(0);
@@ -133,6 +133,50 @@ describe('sessions', () => {
     const none = await runCli(['sessions', 'nobody@example.com'], env());
     expect(none.code).toBe(0);
     expect(none.stdout).toContain('no sessions');
+  });
+
+  it("groups one browser's sessions into one device and applies the user's own limit from metadata", async () => {
+    const ago = (minutes: number) => new Date(Date.now() - minutes * MINUTE);
+    const carol = { userId: '3003', loginName: 'carol@example.com' };
+    const laptopOld = zitadel.addSession({
+      ...carol,
+      creationDate: ago(60),
+      fingerprintId: 'fp-laptop',
+      userAgentDescription: 'Chrome on macOS',
+    });
+    const laptopNew = zitadel.addSession({
+      ...carol,
+      creationDate: ago(5),
+      fingerprintId: 'fp-laptop',
+      userAgentDescription: 'Chrome on macOS',
+    });
+    const phone = zitadel.addSession({
+      ...carol,
+      creationDate: ago(30),
+      fingerprintId: 'fp-phone',
+      userAgentDescription: 'Safari on iOS',
+    });
+    zitadel.setUserMetadata('3003', 'session_limit', '1');
+    zitadel.catchUpProjection();
+
+    const run = await runCli(['sessions', '3003'], { ...env(), LIMIT_METADATA_KEY: 'session_limit' });
+
+    expect(run.code).toBe(0);
+    const device = (description: string) =>
+      run.stdout.split('\n').find((row) => row.includes(`${description}  `)) ?? '';
+    expect(device('Chrome on macOS')).toMatch(/^1 +Chrome on macOS +2 +.* counts$/);
+    expect(device('Safari on iOS')).toMatch(/^2 +Safari on iOS +1 +.* over the limit$/);
+    expect(run.stdout).toContain(
+      "User 3003: 3 of 3 sessions count, on 2 devices, toward the limit of 1 device (evict-oldest; limit from the user's metadata). `enforce 3003` would delete 1 session on 1 device.",
+    );
+    const json = jsonOf(
+      await runCli(['sessions', '3003', '--json'], { ...env(), LIMIT_METADATA_KEY: 'session_limit' }),
+    );
+    expect(json).toMatchObject({ limit: 1, limitSource: 'metadata', countBy: 'device', devicesCounted: 2 });
+    expect(json.devices).toEqual([
+      expect.objectContaining({ device: 1, sessions: [laptopNew.id, laptopOld.id], overLimit: false }),
+      expect.objectContaining({ device: 2, sessions: [phone.id], overLimit: true }),
+    ]);
   });
 
   it('exits with 2 without a user, and with 3 on an invalid limit', async () => {
