@@ -1,6 +1,8 @@
 import { loadLimitSettings, type LimitSettings } from '../config.js';
 import { enforceUserLimit } from '../enforcement/enforceUserLimit.js';
 import type { EnforcementReport } from '../enforcement/outcome.js';
+import { createUserPolicyReader, type UserPolicyReader } from '../enforcement/userPolicy.js';
+import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
 import { connect } from './connect.js';
@@ -9,9 +11,11 @@ import { cliLogger, emitJson, note, say, type CommandContext } from './io.js';
 
 export const ENFORCE_HELP = `Usage: zitadel-session-limiter enforce <userId> [--dry-run] [--json]
 
-Brings one user back to the limit now, with the webhook's own decision (no session is new, so under
-evict-oldest the newest N stay; under deny-new the oldest N). Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY and
-DELETE_CONCURRENCY like the service; DRY_RUN=true in the environment also makes it a dry run.
+Brings one user back to their limit now, with the webhook's own decision (no session is new, so under
+evict-oldest the N most recently signed-in devices stay; under deny-new the first N). The user's limit comes
+from their metadata (LIMIT_METADATA_KEY), then ORG_LIMITS, then CONCURRENT_SESSIONS, as for the webhook; reads
+LIMIT_STRATEGY, COUNT_BY, EVICTION_ORDER, COUNT_WHEN and DELETE_CONCURRENCY like the service; DRY_RUN=true in
+the environment also makes it a dry run.
 
 Options:
   --dry-run   show what would be deleted, delete nothing
@@ -29,14 +33,27 @@ export function cliSettings(context: CommandContext, dryRunFlag: boolean): Limit
   return { ...settings, dryRun: settings.dryRun || dryRunFlag };
 }
 
+/** The user-policy reader one CLI run shares across users: no hurry, so every read gets the whole budget. */
+export function cliPolicyReader(
+  context: CommandContext,
+  zitadel: ZitadelLimiterApi,
+  settings: LimitSettings,
+): UserPolicyReader {
+  return createUserPolicyReader({ api: zitadel, settings, now: context.io.now, graceMs: USER_BUDGET_MS });
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
 export function describeReport(report: EnforcementReport): string {
+  const unit = report.countBy === 'device' ? 'device' : 'session';
+  const limit = report.limit === 'unlimited' ? 'no limit' : `the limit of ${plural(report.limit, unit)}`;
   const lines = [
-    `User ${report.userId}: ${report.counted} session${report.counted === 1 ? '' : 's'} count toward the limit of ${report.limit} (${report.strategy}).`,
+    `User ${report.userId}: ${plural(report.counted, 'session')} on ${plural(report.devices, 'device')} count toward ${limit} (${report.strategy}; ${LIMIT_SOURCE[report.limitSource]}).`,
   ];
   if (report.deleted.length === 0 && report.failed.length === 0) lines.push('  Nothing to delete.');
   else
     lines.push(
-      `  ${report.dryRun ? 'Would delete' : 'Deleted'} ${report.deleted.length}: ${report.deleted.join(', ') || '-'}`,
+      `  ${report.dryRun ? 'Would delete' : 'Deleted'} ${report.deleted.length} (${plural(report.removedDevices, 'device')}): ${report.deleted.join(', ') || '-'}`,
     );
   if (report.kept.length > 0) lines.push(`  Kept ${report.kept.length}: ${report.kept.join(', ')}`);
   if (report.failed.length > 0)
@@ -45,8 +62,29 @@ export function describeReport(report: EnforcementReport): string {
     lines.push(
       `  The search also returned ${report.foreignRows} session(s) of other users; they were left alone.`,
     );
+  if (report.notSignedIn > 0)
+    lines.push(
+      `  ${plural(report.notSignedIn, 'session')} half-way through sign-in (second factor missing) took no place.`,
+    );
+  for (const fallback of report.fallbacks) lines.push(`  Warning: ${FALLBACK_TEXT[fallback]}`);
   return lines.join('\n');
 }
+
+const LIMIT_SOURCE = {
+  metadata: "limit from the user's metadata",
+  organization: 'limit from ORG_LIMITS',
+  default: 'limit from CONCURRENT_SESSIONS',
+  held_back: 'metadata unreadable: nothing enforced',
+} as const;
+
+const FALLBACK_TEXT = {
+  limit_metadata_invalid: 'the limit metadata is not a whole number or "unlimited"; the next rule applied.',
+  limit_metadata_unreadable:
+    'the limit metadata could not be read (permission user.read?); nothing enforced.',
+  authentication_methods_unreadable:
+    "the user's authentication methods could not be read; any verified factor counted.",
+  login_settings_unreadable: 'the login policy could not be read; any verified factor counted.',
+} as const;
 
 /** `enforce`: the same use case as the webhook, for one user, without a trigger. */
 export async function runEnforce(context: CommandContext, args: readonly string[]): Promise<number> {
@@ -59,6 +97,7 @@ export async function runEnforce(context: CommandContext, args: readonly string[
     trigger: undefined,
     settings,
     zitadel,
+    policies: cliPolicyReader(context, zitadel, settings),
     deadline: deadlineIn(USER_BUDGET_MS, context.io.now()),
     nowMs: context.io.now(),
     logger: cliLogger(context),

@@ -1,5 +1,7 @@
+import type { LimitSettings } from '../config.js';
 import { enforceUserLimit } from '../enforcement/enforceUserLimit.js';
 import type { EnforcementReport } from '../enforcement/outcome.js';
+import { deviceKeyOf } from '../policy/devices.js';
 import { exclusionReason } from '../policy/selectSessionsToEvict.js';
 import { toSessionRecord } from '../policy/sessionRecord.js';
 import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
@@ -8,16 +10,17 @@ import { deadlineIn } from '../zitadel/deadline.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import { expectPositionals, parseCommandArgs, parseIntegerOption } from './args.js';
 import { connect } from './connect.js';
-import { USER_BUDGET_MS, cliSettings, describeReport } from './enforce.js';
+import { USER_BUDGET_MS, cliPolicyReader, cliSettings, describeReport } from './enforce.js';
 import { EXIT } from './errors.js';
 import { cliLogger, emitJson, note, progress, say, type CommandContext } from './io.js';
 
 export const SWEEP_HELP = `Usage: zitadel-session-limiter sweep [--org <id>] [--dry-run] [--concurrency <k>] [--json]
 
-Brings every user of the instance (or of one organisation) back to the limit: lists all sessions page by page,
-counts each user's sessions by the webhook's rules, then runs \`enforce\` for every user over the limit, k users
-at a time. Running it again changes nothing. Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY and DELETE_CONCURRENCY
-like the service. Needs session.read and session.delete for the whole instance (or the organisation).
+Brings every user of the instance (or of one organisation) back to their limit: lists all sessions page by page,
+counts each user's devices by the webhook's rules, then runs \`enforce\` for every user who may be over their
+limit (with LIMIT_METADATA_KEY set: everyone with two devices or more, since only their metadata tells), k users
+at a time. Running it again changes nothing. Reads the limit variables (CONCURRENT_SESSIONS, LIMIT_STRATEGY,
+COUNT_BY, EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS) and DELETE_CONCURRENCY like the service. Needs session.read and session.delete for the whole instance (or the organisation).
 
 Options:
   --org <id>          only users of this organisation (the session's factors.user.organizationId)
@@ -38,8 +41,8 @@ interface Census {
   readonly listed: number;
   readonly withoutUser: number;
   readonly otherOrganisations: number;
-  /** Counted sessions per user, by the decision's own exclusion rules. */
-  readonly counted: Map<string, number>;
+  /** The devices of each user's counted sessions, by the decision's own exclusion and device rules. */
+  readonly counted: Map<string, Set<string>>;
 }
 
 /** Pages through every session of the instance once, keeping only a count per user (not the rows). */
@@ -47,8 +50,9 @@ async function census(
   context: CommandContext,
   zitadel: ReturnType<typeof connect>['zitadel'],
   org: string | undefined,
+  countBy: LimitSettings['countBy'],
 ): Promise<Census> {
-  const counted = new Map<string, number>();
+  const counted = new Map<string, Set<string>>();
   let listed = 0;
   let withoutUser = 0;
   let otherOrganisations = 0;
@@ -74,9 +78,12 @@ async function census(
         otherOrganisations += 1;
         continue;
       }
-      // The decision's own rule for "does this session count".
-      const reason = exclusionReason(toSessionRecord(row), { userId, nowMs });
-      counted.set(userId, (counted.get(userId) ?? 0) + (reason === undefined ? 1 : 0));
+      // The decision's own rule for "does this session count" (any factor: whether a session is fully signed in
+      // depends on the user's factors, which \`enforce\` reads for the users this census picks).
+      const record = toSessionRecord(row);
+      const devices = counted.get(userId) ?? new Set<string>();
+      if (exclusionReason(record, { userId, nowMs }) === undefined) devices.add(deviceKeyOf(record, countBy));
+      counted.set(userId, devices);
     }
     offset += page.sessions.length;
     indicator.update(`listing sessions: ${listed}${page.total === undefined ? '' : ` of ${page.total}`}`);
@@ -107,10 +114,19 @@ export async function runSweep(context: CommandContext, args: readonly string[])
   const { zitadel } = connect(context.io.env);
   const logger = cliLogger(context);
 
-  const found = await census(context, zitadel, org);
+  const found = await census(context, zitadel, org, settings.countBy);
+  // A user's own limit is only known once their metadata is read, so the census picks everyone who could be over
+  // the smallest limit that may apply to them; \`enforce\` then decides with the real one (and changes nothing
+  // for a user within it).
+  const lowestOrgLimit = Math.min(
+    ...[...settings.orgLimits.values()].map((limit) => (limit === 'unlimited' ? Infinity : limit)),
+  );
+  const candidateAbove =
+    settings.limitMetadataKey !== undefined ? 1 : Math.min(settings.concurrentSessions, lowestOrgLimit);
   const overLimit = [...found.counted]
-    .filter(([, count]) => count > settings.concurrentSessions)
+    .filter(([, devices]) => devices.size > candidateAbove)
     .map(([userId]) => userId);
+  const policies = cliPolicyReader(context, zitadel, settings);
   overLimit.sort();
 
   const indicator = progress(context);
@@ -123,6 +139,7 @@ export async function runSweep(context: CommandContext, args: readonly string[])
         trigger: undefined,
         settings,
         zitadel,
+        policies,
         deadline: deadlineIn(USER_BUDGET_MS, context.io.now()),
         nowMs: context.io.now(),
         logger,
@@ -151,6 +168,11 @@ export async function runSweep(context: CommandContext, args: readonly string[])
     }
   });
   const deleted = reports.reduce((sum, report) => sum + report.deleted.length, 0);
+  const devicesRemoved = reports.reduce((sum, report) => sum + report.removedDevices, 0);
+  // Users the census picked whom \`enforce\` found within their own limit were never over it.
+  const usersOverLimit =
+    overLimit.length - reports.filter((report) => report.outcome === 'within_limit').length;
+  const perUserLimits = settings.limitMetadataKey !== undefined || settings.orgLimits.size > 0;
   const summary = {
     limit: settings.concurrentSessions,
     strategy: settings.limitStrategy,
@@ -160,8 +182,11 @@ export async function runSweep(context: CommandContext, args: readonly string[])
     sessionsWithoutUser: found.withoutUser,
     sessionsOfOtherOrganisations: org === undefined ? undefined : found.otherOrganisations,
     usersSeen: found.counted.size,
-    usersOverLimit: overLimit.length,
+    usersChecked: overLimit.length,
+    usersOverLimit,
+    countBy: settings.countBy,
     sessionsDeleted: deleted,
+    devicesRemoved,
     usersFailed: failedUsers.length,
   };
 
@@ -181,8 +206,11 @@ export async function runSweep(context: CommandContext, args: readonly string[])
     say(
       context,
       `Sweep${settings.dryRun ? ' (dry run)' : ''}: ${found.listed} sessions listed, ${found.counted.size} users` +
-        `${org === undefined ? '' : ` in organisation ${org}`}, ${overLimit.length} over the limit of ${settings.concurrentSessions} (${settings.limitStrategy}); ` +
-        `${deleted} session${deleted === 1 ? '' : 's'} ${settings.dryRun ? 'would be ' : ''}deleted.`,
+        `${org === undefined ? '' : ` in organisation ${org}`}, ${usersOverLimit} over ${perUserLimits ? 'their own limit' : `the limit of ${settings.concurrentSessions}`} (${settings.limitStrategy}); ` +
+        `${deleted} session${deleted === 1 ? '' : 's'} ${settings.dryRun ? 'would be ' : ''}deleted` +
+        (settings.countBy === 'device' && deleted > 0
+          ? ` on ${devicesRemoved} device${devicesRemoved === 1 ? '' : 's'}.`
+          : '.'),
     );
   }
   if (failedUsers.length === 0) return EXIT.ok;

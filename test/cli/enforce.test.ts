@@ -56,8 +56,10 @@ describe('enforce', () => {
         .sort(),
     ).toEqual([`/v2/sessions/${third}`, `/v2/sessions/${fourth}`].sort());
     expect(zitadel.liveSessionsOf('2002')).toHaveLength(1);
-    expect(run.stdout).toContain('User 1001: 4 sessions count toward the limit of 2 (evict-oldest).');
-    expect(run.stdout).toContain(`Deleted 2: ${third}, ${fourth}`);
+    expect(run.stdout).toContain(
+      'User 1001: 4 sessions on 4 devices count toward the limit of 2 devices (evict-oldest; limit from CONCURRENT_SESSIONS).',
+    );
+    expect(run.stdout).toContain(`Deleted 2 (2 devices): ${third}, ${fourth}`);
     expect(run.stdout).toContain(`Kept 2: ${newest}, ${second}`);
   });
 

@@ -93,9 +93,11 @@ describe('sweep', () => {
     const run = await runCli(['sweep'], env());
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('User 1001: 5 sessions count toward the limit of 2 (evict-oldest).');
     expect(run.stdout).toContain(
-      'Sweep: 14 sessions listed, 4 users, 2 over the limit of 2 (evict-oldest); 4 sessions deleted.',
+      'User 1001: 5 sessions on 5 devices count toward the limit of 2 devices (evict-oldest; limit from CONCURRENT_SESSIONS).',
+    );
+    expect(run.stdout).toContain(
+      'Sweep: 14 sessions listed, 4 users, 2 over the limit of 2 (evict-oldest); 4 sessions deleted on 4 devices.',
     );
     expect(run.stderr).not.toContain('\r');
   });
@@ -123,7 +125,7 @@ describe('sweep', () => {
     expect(run.code).toBe(0);
     expect(zitadel.requests('DELETE', '/v2/sessions')).toHaveLength(0);
     expect(run.stdout).toContain(
-      'Sweep (dry run): 14 sessions listed, 4 users, 2 over the limit of 2 (evict-oldest); 4 sessions would be deleted.',
+      'Sweep (dry run): 14 sessions listed, 4 users, 2 over the limit of 2 (evict-oldest); 4 sessions would be deleted on 4 devices.',
     );
   });
 
