@@ -9,11 +9,18 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logging/logger.js';
 import { buildService } from '../src/service.js';
 import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
-import { createSessionResponse, signatureHeader, usernameStepResponse } from '../test/support/webhooks.js';
+import {
+  createSessionResponse,
+  setSessionResponse,
+  signatureHeader,
+  usernameStepResponse,
+} from '../test/support/webhooks.js';
 
 const PAT = 'demo-pat';
 const SIGNING_KEY = 'demo-signing-key';
 const ALICE = '310000000000000001';
+const BOB = '310000000000000002';
+const CAROL = '310000000000000003';
 const LIMIT = 2;
 const DEMO_BUDGET_MS = 30_000;
 
@@ -35,6 +42,7 @@ const config = loadConfig({
   SIGNING_KEY,
   CONCURRENT_SESSIONS: String(LIMIT),
   LIMIT_STRATEGY: 'evict-oldest',
+  LIMIT_METADATA_KEY: 'session_limit',
   LOG_LEVEL: 'silent',
 });
 const server = buildService(config, createLogger('silent')).listen(0, '127.0.0.1');
@@ -57,24 +65,37 @@ async function deliver(
   return { status: res.status, answer: (await res.json()) as Record<string, unknown> };
 }
 
+/** A session on `device`: Login V2 sends the browser's fingerprint cookie, one per device. */
 function login(device: string, init: Partial<FakeSession> = {}): FakeSession {
-  const session = zitadel.addSession({ userId: ALICE, loginName: 'alice@example.com', ...init });
+  const session = zitadel.addSession({
+    userId: ALICE,
+    loginName: 'alice@example.com',
+    fingerprintId: `fp-${device}`,
+    userAgentDescription: device === 'phone' ? 'Safari on iOS' : 'Firefox on Linux',
+    ...init,
+  });
   devices.set(session.id, device);
   return session;
 }
 
-const holds = () =>
-  zitadel
-    .liveSessionsOf(ALICE)
-    .filter((session) => session.factors.length > 0)
-    .sort((a, b) => b.creationDate.getTime() - a.creationDate.getTime())
-    .map((session) => nameOf(session.id))
-    .join(', ');
+/** The devices a user holds a signed-in session on, most recent first (a device with several sessions once). */
+const holds = (userId = ALICE) =>
+  [
+    ...new Set(
+      zitadel
+        .liveSessionsOf(userId)
+        .filter((session) => session.factors.length > 0 && nameOf(session.id) !== 'stranger')
+        .sort((a, b) => b.changeDate.getTime() - a.changeDate.getTime())
+        .map((session) => nameOf(session.id)),
+    ),
+  ].join(', ');
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 try {
-  say(`ZITADEL session limiter demo: at most ${LIMIT} sessions per user (evict-oldest).`);
+  say(
+    `ZITADEL session limiter demo: at most ${LIMIT} devices per user (evict-oldest), more for users whose plan says so.`,
+  );
   say(`Fake ZITADEL on ${zitadel.url}, limiter on ${limiterUrl}/session/manage.`);
   say();
 
@@ -117,6 +138,64 @@ try {
   );
   say();
 
+  say(
+    '5. Alice signs in again on the work PC (the app asked her to log in again): a new session, same browser.',
+  );
+  const again = login('work PC');
+  const relogin = await deliver(createSessionResponse(again));
+  say(
+    `   work PC  signs in  -> ${String(relogin.answer.outcome).padEnd(12)} devices: ${String(relogin.answer.devices)}, deleted: ${names(relogin.answer.deleted)}`,
+  );
+  say(`   Same device, no place taken: the tablet stays. Alice holds: ${holds()}.`);
+  say();
+
+  say(
+    '6. Bob has set up TOTP and is signed in on his laptop and phone. Someone who knows his password signs in',
+  );
+  say('   on a third device, but cannot pass the second factor.');
+  zitadel.authMethods.set(BOB, ['AUTHENTICATION_METHOD_TYPE_PASSWORD', 'AUTHENTICATION_METHOD_TYPE_TOTP']);
+  for (const device of ['laptop', 'phone']) {
+    const session = zitadel.addSession({
+      userId: BOB,
+      loginName: 'bob@example.com',
+      fingerprintId: `fp-bob-${device}`,
+      factors: ['password', 'totp'],
+    });
+    devices.set(session.id, device);
+    await deliver(createSessionResponse(session));
+  }
+  const stranger = zitadel.addSession({
+    userId: BOB,
+    loginName: 'bob@example.com',
+    factors: [],
+    fingerprintId: 'fp-x',
+  });
+  devices.set(stranger.id, 'stranger');
+  zitadel.checkFactors(stranger.id, ['password']);
+  const half = await deliver(setSessionResponse(stranger.id));
+  say(
+    `   stranger password  -> ${String(half.answer.outcome).padEnd(12)} counted: ${String(half.answer.counted)}, deleted: ${names(half.answer.deleted)}`,
+  );
+  say(`   A half-finished sign-in counts for nothing and evicts nobody. Bob holds: ${holds(BOB)}.`);
+  say();
+
+  say('7. Carol is on the premium plan: her metadata says session_limit=4 (one SetUserMetadata call).');
+  zitadel.setUserMetadata(CAROL, 'session_limit', '4');
+  for (const device of ['laptop', 'phone', 'tablet', 'TV']) {
+    const session = zitadel.addSession({
+      userId: CAROL,
+      loginName: 'carol@example.com',
+      fingerprintId: `fp-carol-${device}`,
+    });
+    devices.set(session.id, device);
+    const { answer } = await deliver(createSessionResponse(session));
+    say(
+      `   ${device.padEnd(8)} signs in  -> ${String(answer.outcome).padEnd(12)} limit: ${String(answer.limit)} (${String(answer.limitSource)}), devices: ${String(answer.devices)}`,
+    );
+  }
+  say(`   Carol holds: ${holds(CAROL)}; Alice, on the default plan, keeps ${LIMIT}.`);
+  say();
+
   say('What the operator CLI shows now (zitadel-session-limiter sessions alice@example.com):');
   say();
   const code = await runCli(['sessions', 'alice@example.com'], {
@@ -125,6 +204,7 @@ try {
       PAT,
       CONCURRENT_SESSIONS: String(LIMIT),
       LIMIT_STRATEGY: 'evict-oldest',
+      LIMIT_METADATA_KEY: 'session_limit',
     },
     stdout: process.stdout,
     stderr: process.stderr,
@@ -132,7 +212,10 @@ try {
   });
   if (code !== 0) throw new Error(`the sessions command exited with ${code}`);
   const legend = [...devices]
-    .filter(([id]) => zitadel.sessions.get(id)?.terminatedAt === undefined)
+    .filter(([id]) => {
+      const session = zitadel.sessions.get(id);
+      return session?.userId === ALICE && session.terminatedAt === undefined;
+    })
     .map(([id, device]) => `${id} is the ${device}`);
   say(`(${legend.join('; ')}.)`);
   say();

@@ -34,6 +34,10 @@ describe('npm run demo', () => {
     expect(output).toMatch(/TV +late +-> enforced +kept: work PC, tablet +deleted: TV/);
     expect(output).toContain('HTTP 401 signature_expired');
     expect(output).toContain('no: not authenticated (username only)');
+    expect(output).toMatch(/work PC +signs in +-> within_limit +devices: 2, deleted: -/);
+    expect(output).toMatch(/stranger password +-> within_limit +counted: 2, deleted: -/);
+    expect(output).toContain('evicts nobody. Bob holds: phone, laptop.');
+    expect(output).toMatch(/TV +signs in +-> within_limit +limit: 4 \(metadata\), devices: 4/);
     expect(output).toContain('Done: Alice holds work PC, tablet.');
   }, 60_000);
 });
