@@ -6,7 +6,9 @@
  *       with the ZITADEL round trips that had to happen one after another, from the fake's timestamps;
  *   (b) one user brought from 3,000 sessions to N;
  *   (c) webhooks per second with 64 in flight across many users;
- *   (d) resident memory of each limiter process after (c).
+ *   (d) resident memory of each limiter process after (c);
+ *   (e) what COUNT_WHEN=signed-in and LIMIT_METADATA_KEY cost a webhook: calls, sequential round trips, latency,
+ *       with every per-user cache cold (a user never seen before), against the old reads.
  *
  * Prints the tables and rewrites the "bench" section of BENCHMARKS.md. Loopback only. About two minutes.
  * Knobs: BENCH_LATENCY_MS (20), BENCH_REPEATS (7), BENCH_BIG_USER_SESSIONS (3000), BENCH_THROUGHPUT_SECONDS (8).
@@ -58,6 +60,8 @@ const newUser = (label: string) => `bench-${label}-${++userSequence}`;
 
 /** A user who holds `count` authenticated sessions, created minutes to hours ago. */
 function seedUser(userId: string, count: number): void {
+  // Read only by (e)'s LIMIT_METADATA_KEY run; the limit stays N, so every run decides alike.
+  fake.setUserMetadata(userId, 'session_limit', String(LIMIT));
   for (let i = 0; i < count; i++)
     fake.addSession({ userId, creationDate: new Date(Date.now() - (count - i + 1) * MINUTE) });
 }
@@ -212,6 +216,42 @@ async function benchThroughput(target: Target): Promise<ThroughputResult> {
   };
 }
 
+// ---- (e) ------------------------------------------------------------------------------------------------------
+
+const POLICY_VARIANTS = [
+  {
+    label: 'COUNT_WHEN=any-factor, no LIMIT_METADATA_KEY (the reads before #8)',
+    env: { COUNT_WHEN: 'any-factor' },
+  },
+  { label: 'COUNT_WHEN=signed-in (the default)', env: {} },
+  { label: 'COUNT_WHEN=signed-in and LIMIT_METADATA_KEY', env: { LIMIT_METADATA_KEY: 'session_limit' } },
+] as const;
+
+interface PolicyResult {
+  readonly label: string;
+  readonly webhook: LatencyResult;
+}
+
+/** One limiter per variant, run alone; each login is a new user, so the per-user caches are always cold. */
+async function benchPolicyReads(env: Record<string, string>): Promise<PolicyResult[]> {
+  const results: PolicyResult[] = [];
+  for (const variant of POLICY_VARIANTS) {
+    const target = await startOurs({ ...env, ...variant.env });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const userId = newUser('e-warmup');
+        seedUser(userId, LIMIT + 1);
+        await send(target, login(userId, 'SetSession').body);
+      }
+      results.push({ label: variant.label, webhook: await measureOneWebhook(target, 'SetSession', 1) });
+    } finally {
+      await target.stop();
+    }
+    resetFake();
+  }
+  return results;
+}
+
 // ---- run ---------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -241,12 +281,15 @@ async function main(): Promise<void> {
     const big = { ours: await benchBigUser(ours), naive: await benchBigUser(naive) };
     process.stdout.write(`(c) ${THROUGHPUT_SECONDS} s with ${IN_FLIGHT} webhooks in flight, each…\n`);
     const throughput = { ours: await benchThroughput(ours), naive: await benchThroughput(naive) };
+    process.stdout.write('(e) COUNT_WHEN=signed-in and LIMIT_METADATA_KEY, cold caches…\n');
+    const policy = await benchPolicyReads(env);
 
     const markdown = report({
       latency,
       big,
       throughput,
       idle,
+      policy,
       host,
       seconds: (performance.now() - startedAt) / 1000,
     });
@@ -264,6 +307,7 @@ function report(r: {
   big: { ours: BigUserResult; naive: BigUserResult };
   throughput: { ours: ThroughputResult; naive: ThroughputResult };
   idle: { ours: { rssMb: number }; naive: { rssMb: number } };
+  policy: readonly PolicyResult[];
   host: ReturnType<typeof machine>;
   seconds: number;
 }): string {
@@ -409,6 +453,23 @@ function report(r: {
     ),
     '',
     'Both run from source under tsx (`node --import tsx`), so both carry the same loader overhead.',
+    '',
+    `### (e) Per-user limits and "fully signed in": one SetSession webhook, 1 deletion, median of ${REPEATS}`,
+    '',
+    'Every login is a user never seen before, so the metadata and authentication-methods caches are cold (the',
+    'login policy is cached per organisation after the first). The reads start with the session search, so they add',
+    'calls but no sequential round trip: GetSession, then the search with the reads beside it, then the deletes.',
+    '',
+    markdownTable(
+      ['limiter settings', 'ZITADEL calls', 'sequential round trips', 'ms', 'vs the old reads'],
+      r.policy.map((row) => [
+        row.label,
+        fmt(row.webhook.calls),
+        fmt(row.webhook.trips),
+        fmt(row.webhook.ms),
+        ratio(row.webhook.ms, r.policy[0]?.webhook.ms ?? Number.NaN),
+      ]),
+    ),
   ].join('\n');
 }
 
