@@ -269,3 +269,38 @@ describe('serverless: a fresh process for every webhook', () => {
     expect(liveIds(zitadel, user)).toEqual([logins[0]!.id]);
   }, 60_000);
 });
+
+describe('when GetSession does not bring the search up to date (another ZITADEL node holds the projection)', () => {
+  const zitadel = new FakeZitadel({
+    acceptedTokens: [PAT],
+    nudgeAfterWriteMs: false,
+    getSessionCatchUp: 'after-next-search',
+  });
+  let limiter: LimiterProcess;
+
+  beforeAll(async () => {
+    await zitadel.start();
+    [limiter] = (await startReplicas(1, { CONCURRENT_SESSIONS: '2' }, zitadel.url)) as [LimiterProcess];
+  }, 60_000);
+
+  afterAll(async () => {
+    await limiter.stop();
+    await zitadel.stop();
+  });
+
+  it('searches a second time, once the first answer says it is behind the login, and keeps the newest two', async () => {
+    const user = 'user-behind';
+    const older = zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - 20 * MINUTE) });
+    zitadel.catchUpProjection();
+    // Written after the last catch-up: the first search shows neither, and its timestamp says so.
+    const recent = zitadel.addSession({ userId: user, creationDate: new Date(Date.now() - 10 * MINUTE) });
+    const login = zitadel.addSession({ userId: user });
+    const searchesBefore = zitadel.requests('POST', '/v2/sessions/search').length;
+
+    const answer = await post(limiter, createSessionResponse(login));
+
+    expect(answer.body).toMatchObject({ outcome: 'enforced', deleted: [older.id] });
+    expect(zitadel.requests('POST', '/v2/sessions/search').length - searchesBefore).toBe(2);
+    expect(liveIds(zitadel, user)).toEqual([login.id, recent.id]);
+  });
+});
