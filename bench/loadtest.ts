@@ -1,10 +1,12 @@
 /**
- * `npm run loadtest`: a steady stream of logins against the real limiter process while ZITADEL misbehaves.
+ * `npm run loadtest`: a steady stream of logins against several real limiter processes while ZITADEL misbehaves.
  *
- * The limiter (src/main.ts, started as the end-to-end tests start it) serves a fixed webhook rate (50/s by default)
- * across many users, each logging in again and again, while the local fake ZITADEL answers a share of all calls
- * (20% by default) with 503, 429 or a reset connection, adds 20 ms to every call and shows new sessions in its
- * search only after a lag. Loopback only; bounded in time (a 5 s warm-up, the steady phase, a quiet pass).
+ * Three limiter replicas (src/main.ts, started as the end-to-end tests start it) behind a round-robin front serve a
+ * fixed webhook rate (50/s by default) across many users, each logging in again and again, so one user's logins
+ * land on different replicas. The local fake ZITADEL answers a share of all calls (20% by default) with 503, 429 or
+ * a reset connection, adds 20 ms to every call, and never nudges its search's projection after a write: only a
+ * GetSession (or the 60 s schedule) brings it up to date, ZITADEL's worst case. Loopback only; bounded in time
+ * (a 5 s warm-up, the steady phase, a quiet pass).
  *
  * What "every user ends at N" means here: ZITADEL never retries a restWebhook, so a webhook that still fails after
  * the limiter's own retries (it answers 502 once its deadline is spent) leaves that login's surplus in place until
@@ -16,7 +18,8 @@
  * (a 500, a refused or reset connection); a rate it could not hold; resident memory that grows from the first to
  * the last third of the steady phase; any user not at their N newest sessions after the quiet pass.
  *
- * Knobs: LOADTEST_SECONDS (60), LOADTEST_RATE (50 webhooks/s), LOADTEST_USERS (300), LOADTEST_FAULT_RATE (0.2).
+ * Knobs: LOADTEST_SECONDS (60), LOADTEST_RATE (50 webhooks/s), LOADTEST_USERS (300), LOADTEST_FAULT_RATE (0.2),
+ * LOADTEST_REPLICAS (3).
  */
 import { DEFAULT_RETRY_POLICY } from '../src/zitadel/retry.js';
 import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
@@ -42,9 +45,9 @@ const SECONDS = Number(process.env.LOADTEST_SECONDS ?? '60');
 const RATE = Number(process.env.LOADTEST_RATE ?? '50');
 const USERS = Number(process.env.LOADTEST_USERS ?? '300');
 const FAULT_RATE = Number(process.env.LOADTEST_FAULT_RATE ?? '0.2');
+const REPLICAS = Number(process.env.LOADTEST_REPLICAS ?? '3');
 const WARMUP_SECONDS = 5;
 const LATENCY_MS = 20;
-const SEARCH_LAG_MS = 2_000;
 const LIMIT = 2;
 const SET_SESSION_SHARE = 0.25;
 const MAX_IN_FLIGHT = 500;
@@ -59,7 +62,7 @@ const recorder = callRecorder();
 const fake = new FakeZitadel({
   acceptedTokens: [PAT],
   latencyMs: LATENCY_MS,
-  nudgeAfterWriteMs: SEARCH_LAG_MS,
+  nudgeAfterWriteMs: false,
   faults: { rate: FAULT_RATE, kinds: [503, 429, 'reset'] },
   publicRoutes: (app) => recorder.mount(app),
 });
@@ -90,7 +93,9 @@ function login(phase: Sent['phase']): void {
   inFlight += 1;
   peakInFlight = Math.max(peakInFlight, inFlight);
   if (inFlight > MAX_IN_FLIGHT) overloaded = true;
-  void postWebhook(limiterUrl, body, signatureHeader(body, KEY), 30_000).then((answer) => {
+  // The round-robin front: consecutive webhooks, and so one user's logins, go to different replicas.
+  const url = replicaUrls[sent.length % replicaUrls.length]!;
+  void postWebhook(url, body, signatureHeader(body, KEY), 30_000).then((answer) => {
     record.answer = answer;
     inFlight -= 1;
   });
@@ -134,7 +139,7 @@ function newestIds(sessions: readonly FakeSession[]): string[] {
     .sort();
 }
 
-let limiterUrl = '';
+let replicaUrls: string[] = [];
 
 async function main(): Promise<void> {
   const host = machine();
@@ -148,15 +153,14 @@ async function main(): Promise<void> {
         .push(fake.addSession({ userId, creationDate: new Date(Date.now() - (10 + i) * MINUTE) }));
     }
   }
-  const limiter = await startOurs({
-    INSTANCE_URL: fake.url,
-    PAT,
-    SIGNING_KEY: KEY,
-    CONCURRENT_SESSIONS: String(LIMIT),
-  });
-  limiterUrl = limiter.url;
-  let exitCode: number | null;
-  const rssSamples: number[] = [];
+  const replicas = await Promise.all(
+    Array.from({ length: REPLICAS }, () =>
+      startOurs({ INSTANCE_URL: fake.url, PAT, SIGNING_KEY: KEY, CONCURRENT_SESSIONS: String(LIMIT) }),
+    ),
+  );
+  replicaUrls = replicas.map((replica) => replica.url);
+  let exitCodes: (number | null)[];
+  const rssSamples: number[][] = replicas.map(() => []);
   let steadyRate: number;
   const resent: Answer[] = [];
   try {
@@ -169,29 +173,33 @@ async function main(): Promise<void> {
     await holdRate(WARMUP_SECONDS, 'warmup', trim);
     steadyRate = await holdRate(SECONDS, 'steady', () => {
       trim();
-      rssSamples.push(memoryOf(limiter.pid).rssMb);
+      replicas.forEach((replica, i) => rssSamples[i]!.push(memoryOf(replica.pid).rssMb));
     });
     await drain();
 
-    // The quiet pass: ZITADEL is healthy again and its search has caught up; the failed webhooks are re-sent once.
+    // The quiet pass: ZITADEL is healthy again; the failed webhooks are re-sent once, each to another replica.
     fake.options.faults = undefined;
-    await sleep(SEARCH_LAG_MS + 500);
     const failed = sent.filter((record) => record.answer?.status !== 200);
     process.stdout.write(`quiet pass: re-sending ${failed.length} failed webhooks once…\n`);
-    for (const record of failed)
-      resent.push(await postWebhook(limiter.url, record.body, signatureHeader(record.body, KEY)));
+    for (const [i, record] of failed.entries()) {
+      const url = replicaUrls[(i + 1) % replicaUrls.length]!;
+      resent.push(await postWebhook(url, record.body, signatureHeader(record.body, KEY)));
+    }
 
-    const health = await fetch(`${limiter.url}/healthz`)
-      .then((res) => res.status)
-      .catch(() => 0);
-    if (!limiter.isRunning() || health !== 200)
-      failures.push(`the limiter is not serving after the run (healthz ${health})`);
+    for (const [i, replica] of replicas.entries()) {
+      const health = await fetch(`${replica.url}/healthz`)
+        .then((res) => res.status)
+        .catch(() => 0);
+      if (!replica.isRunning() || health !== 200)
+        failures.push(`replica ${i + 1} is not serving after the run (healthz ${health})`);
+    }
   } finally {
     closeWebhookConnections();
-    exitCode = (await limiter.stop()) as number | null;
+    exitCodes = (await Promise.all(replicas.map((replica) => replica.stop()))) as (number | null)[];
     await fake.stop();
   }
-  if (exitCode !== 0) failures.push(`the limiter exited with ${String(exitCode)} on SIGTERM`);
+  if (exitCodes.some((code) => code !== 0))
+    failures.push(`replicas exited with ${exitCodes.map(String).join(', ')} on SIGTERM`);
 
   // ---- verdicts ----------------------------------------------------------------------------------------------
   const steady = sent.filter((record) => record.phase === 'steady');
@@ -212,13 +220,20 @@ async function main(): Promise<void> {
   const resentFailed = resent.filter((answer) => answer.status !== 200).length;
   if (resentFailed > 0) failures.push(`${resentFailed} re-sent webhooks failed with ZITADEL healthy`);
 
-  const third = Math.max(1, Math.floor(rssSamples.length / 3));
-  const firstThird = median(rssSamples.slice(0, third));
-  const lastThird = median(rssSamples.slice(-third));
-  const growthMb = lastThird - firstThird;
-  const memoryFlat = growthMb <= Math.max(MEMORY_GROWTH_ALLOWED_MB, firstThird * MEMORY_GROWTH_ALLOWED_SHARE);
-  if (!memoryFlat)
-    failures.push(`resident memory grew from ${fmt(firstThird, 1)} MiB to ${fmt(lastThird, 1)} MiB`);
+  // Memory per replica: flat when the last third of the steady phase is within bounds of the first.
+  const memory = rssSamples.map((samples) => {
+    const third = Math.max(1, Math.floor(samples.length / 3));
+    const firstThird = median(samples.slice(0, third));
+    const lastThird = median(samples.slice(-third));
+    return { firstThird, lastThird, growthMb: lastThird - firstThird, samples };
+  });
+  for (const [i, m] of memory.entries()) {
+    const flat = m.growthMb <= Math.max(MEMORY_GROWTH_ALLOWED_MB, m.firstThird * MEMORY_GROWTH_ALLOWED_SHARE);
+    if (!flat)
+      failures.push(
+        `replica ${i + 1}'s resident memory grew from ${fmt(m.firstThird, 1)} MiB to ${fmt(m.lastThird, 1)} MiB`,
+      );
+  }
 
   const wrongUsers = users.filter((userId) => {
     const live = fake
@@ -246,7 +261,8 @@ async function main(): Promise<void> {
     '## `npm run loadtest`',
     '',
     machineMarkdown(host),
-    `Real limiter process, N = ${LIMIT}, defaults otherwise. Fake ZITADEL: ${LATENCY_MS} ms per call, search lag ${SEARCH_LAG_MS / 1000} s,`,
+    `${REPLICAS} real limiter processes behind a round-robin front, N = ${LIMIT}, defaults otherwise. Fake ZITADEL: ${LATENCY_MS} ms per call,`,
+    'its search never nudged after a write (only a GetSession or the 60 s schedule brings it up to date),',
     `${FAULT_RATE * 100}% of calls answered with 503, 429 (Retry-After: 0) or a reset connection. ${USERS} users, ${SET_SESSION_SHARE * 100}% of`,
     `logins through SetSession, the rest CreateSession by userId; ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s steady.`,
     '',
@@ -283,11 +299,11 @@ async function main(): Promise<void> {
           'users holding exactly their N newest sessions afterwards',
           `${USERS - wrongUsers.length} of ${USERS}`,
         ],
-        [
-          'limiter RSS, median of first → last third (MiB)',
-          `${fmt(firstThird, 1)} → ${fmt(lastThird, 1)} (${growthMb >= 0 ? '+' : ''}${fmt(growthMb, 1)}; min ${fmt(Math.min(...rssSamples), 1)}, max ${fmt(Math.max(...rssSamples), 1)}, ${rssSamples.length} samples)`,
-        ],
-        ['exit code on SIGTERM', String(exitCode)],
+        ...memory.map((m, i) => [
+          `replica ${i + 1} RSS, median of first → last third (MiB)`,
+          `${fmt(m.firstThird, 1)} → ${fmt(m.lastThird, 1)} (${m.growthMb >= 0 ? '+' : ''}${fmt(m.growthMb, 1)}; min ${fmt(Math.min(...m.samples), 1)}, max ${fmt(Math.max(...m.samples), 1)}, ${m.samples.length} samples)`,
+        ]),
+        ['exit codes on SIGTERM', exitCodes.map(String).join(', ')],
       ],
     ),
     '',

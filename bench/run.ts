@@ -2,8 +2,9 @@
  * `npm run bench`: the real limiter (src/main.ts as a process) against the naive baseline (bench/naiveLimiter.ts),
  * side by side in one run, both talking to one local fake ZITADEL that adds a fixed latency to every call.
  *
- *   (a) latency of one webhook vs the number of sessions it deletes (1, 5, 20), CreateSession fast path and SetSession,
- *       with the ZITADEL round trips that had to happen one after another, from the fake's timestamps;
+ *   (a) latency of one webhook vs the number of sessions it deletes (1, 5, 20), CreateSession and SetSession, and a
+ *       login whose first search is still behind, with the ZITADEL round trips that had to happen one after another
+ *       (from the fake's timestamps); ours against the limiter before issue #7 (BENCH_BEFORE_REV) and the naive one;
  *   (b) one user brought from 3,000 sessions to N;
  *   (c) webhooks per second with 64 in flight across many users;
  *   (d) resident memory of each limiter process after (c);
@@ -11,7 +12,8 @@
  *       with every per-user cache cold (a user never seen before), against the old reads.
  *
  * Prints the tables and rewrites the "bench" section of BENCHMARKS.md. Loopback only. About two minutes.
- * Knobs: BENCH_LATENCY_MS (20), BENCH_REPEATS (7), BENCH_BIG_USER_SESSIONS (3000), BENCH_THROUGHPUT_SECONDS (8).
+ * Knobs: BENCH_LATENCY_MS (20), BENCH_REPEATS (7), BENCH_BIG_USER_SESSIONS (3000), BENCH_THROUGHPUT_SECONDS (8),
+ * BENCH_BEFORE_REV (585235e, the last commit before every trigger was confirmed with GetSession).
  */
 import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
 import { createSessionResponse, setSessionResponse, signatureHeader } from '../test/support/webhooks.js';
@@ -28,6 +30,7 @@ import {
   ratio,
   sequentialRoundTrips,
   sleep,
+  startAtRevision,
   startNaive,
   startOurs,
   writeSection,
@@ -38,6 +41,7 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? '20');
 const REPEATS = Number(process.env.BENCH_REPEATS ?? '7');
 const BIG_USER_SESSIONS = Number(process.env.BENCH_BIG_USER_SESSIONS ?? '3000');
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? '8');
+const BEFORE_REV = process.env.BENCH_BEFORE_REV ?? '585235e';
 const IN_FLIGHT = 64;
 const THROUGHPUT_USERS = 1024;
 const LIMIT = 2;
@@ -46,7 +50,13 @@ const PAT = 'bench-pat';
 const KEY = 'bench-signing-key';
 const MINUTE = 60_000;
 
-type Path = 'CreateSession' | 'SetSession';
+/** `Behind`: a CreateSession whose first search is still behind it (GetSession did not bring it up to date). */
+type Path = 'CreateSession' | 'SetSession' | 'Behind';
+const PATH_LABELS: Record<Path, string> = {
+  CreateSession: 'CreateSession by userId + password',
+  SetSession: 'SetSession (password step)',
+  Behind: 'CreateSession, first search still behind',
+};
 
 const recorder = callRecorder();
 const fake = new FakeZitadel({
@@ -71,8 +81,18 @@ function login(userId: string, path: Path): { session: FakeSession; body: string
   const session = fake.addSession({ userId });
   return {
     session,
-    body: path === 'CreateSession' ? createSessionResponse(session) : setSessionResponse(session.id),
+    body: path === 'SetSession' ? setSessionResponse(session.id) : createSessionResponse(session),
   };
+}
+
+/**
+ * For the `Behind` path, the fake plays ZITADEL's worst case: writes are not nudged into the search's projection
+ * and a GetSession does not catch it up either (another node holds its lock), until the next search has answered.
+ */
+function fakeBehavesAs(path: Path): void {
+  const behind = path === 'Behind';
+  fake.options.nudgeAfterWriteMs = behind ? false : 0;
+  fake.options.getSessionCatchUp = behind ? 'after-next-search' : 'at-once';
 }
 
 function send(target: Target, body: string, timeoutMs?: number) {
@@ -103,6 +123,7 @@ async function measureOneWebhook(target: Target, path: Path, deletions: number):
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     const userId = newUser(`a-${target.name}`);
     seedUser(userId, LIMIT - 1 + deletions);
+    fake.catchUpProjection();
     const { body } = login(userId, path);
     recorder.calls.length = 0;
     const answer = await send(target, body);
@@ -122,13 +143,17 @@ async function measureOneWebhook(target: Target, path: Path, deletions: number):
 
 async function benchLatency(targets: readonly Target[]) {
   const results = new Map<string, LatencyResult>();
-  for (const path of ['CreateSession', 'SetSession'] as const) {
+  for (const path of ['CreateSession', 'SetSession', 'Behind'] as const) {
+    fakeBehavesAs(path);
+    // Only ours is built for a search that stays behind; the others would leave the user above N.
+    const measured = path === 'Behind' ? targets.filter((target) => target.name === 'ours') : targets;
     for (const deletions of DELETION_COUNTS) {
-      for (const target of targets) {
+      for (const target of measured) {
         results.set(`${target.name}/${path}/${deletions}`, await measureOneWebhook(target, path, deletions));
       }
     }
   }
+  fakeBehavesAs('CreateSession');
   resetFake();
   return results;
 }
@@ -261,7 +286,9 @@ async function main(): Promise<void> {
   const env = { INSTANCE_URL: fake.url, PAT, SIGNING_KEY: KEY, CONCURRENT_SESSIONS: String(LIMIT) };
   const ours = await startOurs(env);
   const naive = await startNaive(env);
-  const targets = [ours, naive] as const;
+  const before = await startAtRevision(BEFORE_REV, env);
+  if (before === undefined) process.stdout.write(`(git cannot provide ${BEFORE_REV}: no "before" column)\n`);
+  const targets = before === undefined ? ([ours, naive] as const) : ([ours, naive, before] as const);
   try {
     // Warm both up (JIT, keep-alive sockets to the fake) before anything is measured.
     for (const target of targets) {
@@ -279,6 +306,7 @@ async function main(): Promise<void> {
     const latency = await benchLatency(targets);
     process.stdout.write(`(b) one user from ${BIG_USER_SESSIONS} sessions to ${LIMIT}…\n`);
     const big = { ours: await benchBigUser(ours), naive: await benchBigUser(naive) };
+    if (before !== undefined) await before.stop();
     process.stdout.write(`(c) ${THROUGHPUT_SECONDS} s with ${IN_FLIGHT} webhooks in flight, each…\n`);
     const throughput = { ours: await benchThroughput(ours), naive: await benchThroughput(naive) };
     process.stdout.write('(e) COUNT_WHEN=signed-in and LIMIT_METADATA_KEY, cold caches…\n');
@@ -286,6 +314,7 @@ async function main(): Promise<void> {
 
     const markdown = report({
       latency,
+      hasBefore: before !== undefined,
       big,
       throughput,
       idle,
@@ -304,6 +333,7 @@ async function main(): Promise<void> {
 
 function report(r: {
   latency: Map<string, LatencyResult>;
+  hasBefore: boolean;
   big: { ours: BigUserResult; naive: BigUserResult };
   throughput: { ours: ThroughputResult; naive: ThroughputResult };
   idle: { ours: { rssMb: number }; naive: { rssMb: number } };
@@ -312,24 +342,30 @@ function report(r: {
   seconds: number;
 }): string {
   const latencyRows: string[][] = [];
-  for (const path of ['CreateSession', 'SetSession'] as const) {
+  const cell = (key: string, pick: (result: LatencyResult) => number) => {
+    const result = r.latency.get(key);
+    return result === undefined ? '–' : fmt(pick(result));
+  };
+  for (const path of ['CreateSession', 'SetSession', 'Behind'] as const) {
     const ours1 = r.latency.get(`ours/${path}/1`)!;
-    const naive1 = r.latency.get(`naive/${path}/1`)!;
     for (const deletions of DELETION_COUNTS) {
       const ours = r.latency.get(`ours/${path}/${deletions}`)!;
-      const naive = r.latency.get(`naive/${path}/${deletions}`)!;
+      const naive = r.latency.get(`naive/${path}/${deletions}`);
       latencyRows.push([
-        path === 'CreateSession'
-          ? 'CreateSession by userId + password (fast path)'
-          : 'SetSession (password step)',
+        PATH_LABELS[path],
         String(deletions),
         fmt(ours.ms),
         ratio(ours.ms, ours1.ms),
-        fmt(ours.trips),
-        fmt(naive.ms),
-        ratio(naive.ms, naive1.ms),
-        fmt(naive.trips),
-        `**${ratio(naive.ms, ours.ms)}**`,
+        `**${fmt(ours.trips)}**`,
+        ...(r.hasBefore
+          ? [
+              cell(`before/${path}/${deletions}`, (x) => x.ms),
+              cell(`before/${path}/${deletions}`, (x) => x.trips),
+            ]
+          : []),
+        cell(`naive/${path}/${deletions}`, (x) => x.ms),
+        cell(`naive/${path}/${deletions}`, (x) => x.trips),
+        naive === undefined ? '–' : `**${ratio(naive.ms, ours.ms)}**`,
       ]);
     }
   }
@@ -343,9 +379,13 @@ function report(r: {
     '',
     `### (a) One webhook: latency vs sessions deleted (median of ${REPEATS})`,
     '',
-    '"Round trips" are the ZITADEL calls that had to wait for one another, from the fake\'s timestamps: ours should',
-    'stay at 2 (search, then all deletes at once) or 3 (GetSession first) whatever the number deleted. What growth',
-    'remains in ours is CPU, not waiting: every extra call costs the limiter and the fake a little on a shared 2-core box.',
+    '"Round trips" are the ZITADEL calls that had to wait for one another, from the fake\'s timestamps. Ours confirms',
+    'every trigger with GetSession, then searches, then deletes all at once: 3 whatever the number deleted, 4 when the',
+    'first search is still behind the login (a second search). "Before" is the limiter at ' +
+      BEFORE_REV +
+      ', which',
+    'trusted a CreateSession payload (2 round trips) and kept the lag out with in-process memory, which is wrong with',
+    'several replicas. What growth remains in ours is CPU, not waiting, on a shared 2-core box.',
     '',
     markdownTable(
       [
@@ -354,8 +394,8 @@ function report(r: {
         'ours ms',
         'ours vs 1 deletion',
         'ours round trips',
+        ...(r.hasBefore ? ['before ms', 'before round trips'] : []),
         'naive ms',
-        'naive vs 1 deletion',
         'naive round trips',
         'naive / ours',
       ],

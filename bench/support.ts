@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ export const BENCHMARKS_FILE = `${ROOT}BENCHMARKS.md`;
 
 /** A limiter under test, running as its own process so that its memory is its own. */
 export interface Target {
-  readonly name: 'ours' | 'naive';
+  readonly name: 'ours' | 'naive' | 'before';
   readonly url: string;
   readonly pid: number;
   isRunning(): boolean;
@@ -30,6 +30,41 @@ export async function startOurs(
     output: limiter.output,
     isRunning: () => limiter.child.exitCode === null && limiter.child.signalCode === null,
     stop: () => limiter.stop(),
+  };
+}
+
+/**
+ * The limiter as it was at an earlier commit (git archive of its sources into a temporary folder that borrows our
+ * node_modules), started like ours: "before" in before/after comparisons. Undefined when git cannot provide it
+ * (a tarball without history, an unknown revision).
+ */
+export async function startAtRevision(
+  revision: string,
+  env: Record<string, string>,
+): Promise<Target | undefined> {
+  const dir = mkdtempSync(`${os.tmpdir()}/limiter-${revision}-`);
+  try {
+    const archive = execFileSync('git', ['archive', revision, 'src', 'package.json', 'tsconfig.json'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    execFileSync('tar', ['-x', '-C', dir], { input: archive });
+    symlinkSync(`${ROOT}node_modules`, `${dir}/node_modules`);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  const limiter = await startLimiter(env, { cwd: dir });
+  return {
+    name: 'before',
+    url: limiter.url,
+    pid: limiter.child.pid!,
+    isRunning: () => limiter.child.exitCode === null && limiter.child.signalCode === null,
+    stop: async () => {
+      const code = await limiter.stop();
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
   };
 }
 

@@ -1,10 +1,11 @@
 import type { LimitStrategy } from '../config.js';
 import type { Logger } from '../logging/logger.js';
 import type { IncomingSession } from '../policy/selectSessionsToEvict.js';
-import { parseTimestamp, toSessionRecord, type SessionRecord } from '../policy/sessionRecord.js';
+import { toSessionRecord, type SessionRecord } from '../policy/sessionRecord.js';
 import type { SessionTrigger } from '../webhook/parseSessionWebhook.js';
 import type { ZitadelSessionApi } from '../zitadel/client.js';
 import type { Deadline } from '../zitadel/deadline.js';
+import { parseTimestampNanos } from '../zitadel/protoTimestamp.js';
 import type { IgnoreReason } from './outcome.js';
 
 export type ConfirmedTrigger =
@@ -14,10 +15,10 @@ export type ConfirmedTrigger =
       readonly userId: string;
       readonly trigger: SessionRecord | IncomingSession;
       /**
-       * When ZITADEL last wrote the trigger session (its row's changeDate, epoch ms): a session search whose
-       * projection has not got this far does not reflect the trigger's write yet.
+       * When ZITADEL last wrote the trigger session (its row's changeDate, epoch nanoseconds): a session search
+       * whose projection has not got this far does not reflect the trigger's write yet.
        */
-      readonly writtenAtMs: number | undefined;
+      readonly writtenAt: bigint | undefined;
     }
   | { readonly kind: 'ignored'; readonly reason: IgnoreReason };
 
@@ -66,20 +67,20 @@ export async function confirmTrigger(
     });
     return ignored('user_mismatch');
   }
-  const writtenAtMs = parseTimestamp(row.changeDate) ?? record.createdAtMs;
+  const writtenAt = parseTimestampNanos(row.changeDate ?? row.creationDate);
   if (webhook.source === 'request') {
     // Before ZITADEL checked the factor: the session takes a place as the one being authenticated right now.
     return {
       kind: 'confirmed',
       userId: record.userId,
       trigger: { incoming: true, id: record.id, fingerprintId: record.fingerprintId },
-      writtenAtMs,
+      writtenAt,
     };
   }
   if (!record.authenticated) return ignored('not_authenticated');
   if (record.expiresAtMs !== undefined && record.expiresAtMs <= context.nowMs)
     return ignored('session_expired');
-  return { kind: 'confirmed', userId: record.userId, trigger: record, writtenAtMs };
+  return { kind: 'confirmed', userId: record.userId, trigger: record, writtenAt };
 }
 
 /**
@@ -105,6 +106,6 @@ async function confirmIncomingUser(
     kind: 'confirmed',
     userId,
     trigger: { incoming: true, id: undefined, fingerprintId: webhook.fingerprintId },
-    writtenAtMs: undefined,
+    writtenAt: undefined,
   };
 }

@@ -22,7 +22,7 @@ export interface EnforceUserLimitInput {
    * When ZITADEL wrote the trigger (see confirmTrigger). A listing whose projection is older than this is searched
    * once more. Undefined for sweeps and CLI runs, which have no trigger to wait for.
    */
-  readonly triggerWrittenAtMs?: number | undefined;
+  readonly triggerWrittenAt?: bigint | undefined;
   readonly settings: EnforcementSettings;
   readonly zitadel: ZitadelLimiterApi;
   /**
@@ -56,18 +56,21 @@ function organizationOf(
 async function listUpTo(
   input: EnforceUserLimitInput,
 ): Promise<{ readonly listed: SessionRecord[]; readonly searches: number }> {
-  const { zitadel, userId, deadline, triggerWrittenAtMs } = input;
+  const { zitadel, userId, deadline, triggerWrittenAt } = input;
   let listing = await zitadel.listUserSessions({ userId }, deadline);
   let searches = 1;
-  const behind = (upToMs: number | undefined) =>
-    triggerWrittenAtMs !== undefined && upToMs !== undefined && upToMs < triggerWrittenAtMs;
-  if (behind(listing.projectedUpToMs)) {
+  const behindBy = (upTo: bigint | undefined) =>
+    triggerWrittenAt !== undefined && upTo !== undefined && upTo < triggerWrittenAt
+      ? triggerWrittenAt - upTo
+      : undefined;
+  if (behindBy(listing.projectedUpTo) !== undefined) {
     listing = await zitadel.listUserSessions({ userId }, deadline);
     searches += 1;
-    if (behind(listing.projectedUpToMs))
+    const lag = behindBy(listing.projectedUpTo);
+    if (lag !== undefined)
       input.logger.warn('the session search is still behind the login; deciding on what it shows', {
         userId,
-        lagMs: (triggerWrittenAtMs ?? 0) - (listing.projectedUpToMs ?? 0),
+        lagMs: Number(lag / 1_000_000n),
       });
   }
   return { listed: listing.sessions.map(toSessionRecord), searches };

@@ -61,7 +61,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
     return enforceUserLimit({
       userId: confirmed.userId,
       trigger: confirmed.trigger,
-      triggerWrittenAtMs: confirmed.writtenAtMs,
+      triggerWrittenAt: confirmed.writtenAt,
       settings: config,
       zitadel,
       policies,

@@ -7,16 +7,16 @@ import {
   type SessionRow,
 } from './sessionSchema.js';
 import { isNotFound, readAllPages, type ZitadelCall } from './transport.js';
-import { parseTimestamp } from '../policy/sessionRecord.js';
+import { parseTimestampNanos } from './protoTimestamp.js';
 
 /** What a session search answered: the rows, and how far ZITADEL's sessions projection had got. */
 export interface SessionListing {
   readonly sessions: SessionRow[];
   /**
-   * The projection's `details.timestamp` in epoch ms (the oldest over the pages read): every write up to then is
-   * reflected in the rows. Undefined when ZITADEL did not say (older releases).
+   * The projection's `details.timestamp` in epoch nanoseconds (the oldest over the pages read): every write up to
+   * then is reflected in the rows. Undefined when ZITADEL did not say (older releases).
    */
-  readonly projectedUpToMs: number | undefined;
+  readonly projectedUpTo: bigint | undefined;
 }
 
 /** The Session Service v2 calls the limiter makes, with named arguments and a shared deadline. */
@@ -56,7 +56,7 @@ const ACCESS_CHECK_USER_ID = 'zitadel-session-limiter-access-check';
 export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
   return {
     async listUserSessions({ userId }, deadline) {
-      let projectedUpToMs: number | undefined;
+      let projectedUpTo: bigint | undefined;
       let everyPageSaid = true;
       const sessions = await readAllPages(
         async (offset) => {
@@ -75,15 +75,15 @@ export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
             listSessionsResponseSchema,
             deadline,
           );
-          const pageUpToMs = parseTimestamp(page.details?.timestamp);
-          if (pageUpToMs === undefined) everyPageSaid = false;
-          else projectedUpToMs = Math.min(projectedUpToMs ?? pageUpToMs, pageUpToMs);
+          const pageUpTo = parseTimestampNanos(page.details?.timestamp);
+          if (pageUpTo === undefined) everyPageSaid = false;
+          else if (projectedUpTo === undefined || pageUpTo < projectedUpTo) projectedUpTo = pageUpTo;
           return { items: page.sessions ?? [], total: page.details?.totalResult };
         },
         SESSION_PAGE_SIZE,
         MAX_SESSION_PAGES,
       );
-      return { sessions, projectedUpToMs: everyPageSaid ? projectedUpToMs : undefined };
+      return { sessions, projectedUpTo: everyPageSaid ? projectedUpTo : undefined };
     },
 
     async getSession({ sessionId }, deadline) {

@@ -236,7 +236,12 @@ describe('genuinely signed payloads with a field of the wrong type', () => {
 describe('bodies over the size limit', () => {
   let server: ListeningServer;
   beforeAll(async () => {
-    server = await listen(app, { headersTimeoutMs: 2_000, requestTimeoutMs: 5_000, checkIntervalMs: 100 });
+    server = await listen(app, {
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 5_000,
+      keepAliveTimeoutMs: 5_000,
+      checkIntervalMs: 100,
+    });
   });
   afterAll(() => server.close());
 
@@ -357,7 +362,12 @@ describe('other methods and paths', () => {
 describe('unusual request framing (raw socket)', () => {
   let server: ListeningServer;
   beforeAll(async () => {
-    server = await listen(app, { headersTimeoutMs: 2_000, requestTimeoutMs: 3_000, checkIntervalMs: 100 });
+    server = await listen(app, {
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 3_000,
+      keepAliveTimeoutMs: 5_000,
+      checkIntervalMs: 100,
+    });
   });
   afterAll(() => server.close());
 

@@ -150,7 +150,12 @@ describe('malformed ZITADEL-Signature headers are refused before anything else h
 describe('header bytes no HTTP client library would send (raw socket)', () => {
   let server: ListeningServer;
   beforeAll(async () => {
-    server = await listen(app, { headersTimeoutMs: 2_000, requestTimeoutMs: 3_000, checkIntervalMs: 100 });
+    server = await listen(app, {
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 3_000,
+      keepAliveTimeoutMs: 5_000,
+      checkIntervalMs: 100,
+    });
   });
   afterAll(() => server.close());
 

@@ -17,7 +17,12 @@ import {
 } from './hostileSupport.js';
 
 // The same mechanism main.ts uses, with the limits cut from 10 s / 15 s to fractions of a second.
-const TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 400, requestTimeoutMs: 800, checkIntervalMs: 50 };
+const TIMEOUTS: ServerTimeouts = {
+  headersTimeoutMs: 400,
+  requestTimeoutMs: 800,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 50,
+};
 // How late a close may come beyond its limit: the check interval plus scheduling noise on a busy machine.
 const SLACK_MS = 1_500;
 const BODY = createSessionResponse({
@@ -148,10 +153,30 @@ describe('the timeouts main.ts uses', () => {
     expect(DEFAULT_SERVER_TIMEOUTS).toEqual({
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 15_000,
+      keepAliveTimeoutMs: 95_000,
       checkIntervalMs: 1_000,
     });
     const server = createServerWithTimeouts(() => undefined);
     expect(server.headersTimeout).toBe(10_000);
     expect(server.requestTimeout).toBe(15_000);
+  });
+
+  it('tell keep-alive clients that an idle connection stays open 95 s, past Go’s 90 s idle timeout', async () => {
+    const server = createServerWithTimeouts((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const exchange = await rawExchange(
+        port,
+        (socket) => socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n'),
+        500,
+      );
+      expect(exchange.status).toBe(200);
+      expect(exchange.closed).toBe(false);
+      expect(exchange.response).toMatch(/\r\nKeep-Alive: timeout=95\r\n/i);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

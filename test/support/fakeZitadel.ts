@@ -67,6 +67,12 @@ export interface FakeZitadelOptions {
   nudgeAfterWriteMs?: number | false;
   /** The schedule that catches the projection up regardless (ZITADEL's Projections.RequeueEvery: 60 s). */
   catchUpEveryMs?: number;
+  /**
+   * 'at-once' (default): GetSession brings the projection up to date before it answers. 'after-next-search': it
+   * does not (another ZITADEL node holds the projection's lock and is still processing); the projection is current
+   * only once the next search has been answered from the stale state — the case a second search is for.
+   */
+  getSessionCatchUp?: 'at-once' | 'after-next-search';
   /** Added to every answer. */
   latencyMs?: number;
   faults?: FaultPlan;
@@ -142,6 +148,7 @@ export class FakeZitadel {
   #lastWriteAt = new Date();
   #nudge: NodeJS.Timeout | undefined;
   #schedule: NodeJS.Timeout | undefined;
+  #catchUpAfterNextSearch = false;
   /** How many times something (a GetSession, a nudge, the schedule, a test) caught the projection up. */
   catchUps = 0;
   readonly #publicRoutes: FakeZitadelOptions['publicRoutes'];
@@ -158,6 +165,7 @@ export class FakeZitadel {
       acceptedTokens: options.acceptedTokens ?? ['test-pat'],
       nudgeAfterWriteMs: options.nudgeAfterWriteMs ?? 0,
       catchUpEveryMs: options.catchUpEveryMs ?? 60_000,
+      getSessionCatchUp: options.getSessionCatchUp ?? 'at-once',
       latencyMs: options.latencyMs ?? 0,
       faults: options.faults,
       random: options.random ?? Math.random,
@@ -172,9 +180,14 @@ export class FakeZitadel {
     return `http://127.0.0.1:${address.port}`;
   }
 
-  /** A write: CreateSession (by default with a verified password). Seen by the search once projected. */
+  /**
+   * A write: CreateSession (by default with a verified password). Seen by the search once projected. Without a
+   * `creationDate` the session is created now, at the write's own event time; with one (seeding a user's history)
+   * it keeps that date, and only the write is now.
+   */
   addSession(init: Partial<FakeSession> & { userId: string }): FakeSession {
-    const creationDate = init.creationDate ?? new Date();
+    const writtenAt = this.#nextEventTime();
+    const creationDate = init.creationDate ?? writtenAt;
     const session: FakeSession = {
       id: init.id ?? nextZitadelId(),
       userId: init.userId,
@@ -190,7 +203,7 @@ export class FakeZitadel {
       userAgentDescription: init.userAgentDescription,
     };
     this.sessions.set(session.id, session);
-    this.#written(session.changeDate);
+    this.#written();
     return session;
   }
 
@@ -202,19 +215,19 @@ export class FakeZitadel {
   }
 
   /** A write: SetSession verified more factors of an existing session (Login V2's password or OTP step). */
-  checkFactors(sessionId: string, factors: readonly string[], at = new Date()): FakeSession {
+  checkFactors(sessionId: string, factors: readonly string[]): FakeSession {
     const session = this.#existing(sessionId);
     session.factors = [...new Set([...session.factors, ...factors])];
-    session.changeDate = at;
-    this.#written(at);
+    session.changeDate = this.#nextEventTime();
+    this.#written();
     return session;
   }
 
   /** A write: the user signed out, or somebody deleted the session. */
-  terminateSession(sessionId: string, at = new Date()): void {
+  terminateSession(sessionId: string): void {
     const session = this.#existing(sessionId);
-    session.terminatedAt ??= at;
-    this.#written(at);
+    session.terminatedAt ??= this.#nextEventTime();
+    this.#written();
   }
 
   /** Brings the search's projection up to date with every write so far, as time passing would. */
@@ -237,10 +250,13 @@ export class FakeZitadel {
     return session;
   }
 
-  #written(at: Date): void {
-    // Event times only move forward, as the eventstore's do.
-    const latest = Math.max(this.#lastWriteAt.getTime() + 1, at.getTime(), Date.now());
-    this.#lastWriteAt = new Date(latest);
+  /** The time of the next write's event: strictly after the last one, as the eventstore's positions are. */
+  #nextEventTime(): Date {
+    this.#lastWriteAt = new Date(Math.max(this.#lastWriteAt.getTime() + 1, Date.now()));
+    return this.#lastWriteAt;
+  }
+
+  #written(): void {
     const nudge = this.options.nudgeAfterWriteMs;
     if (nudge === false) return;
     if (nudge === 0) this.catchUpProjection();
@@ -348,11 +364,16 @@ export class FakeZitadel {
     rows = rows.slice(offset, limit === 0 ? undefined : offset + limit);
     const details = { totalResult: String(total), timestamp: this.#projectedUpTo.toISOString() };
     res.json(rows.length === 0 ? { details } : { details, sessions: rows.map(sessionJson) });
+    if (this.#catchUpAfterNextSearch) {
+      this.#catchUpAfterNextSearch = false;
+      this.catchUpProjection();
+    }
   }
 
   #get(req: Request, res: Response): void {
     // sessionByID triggers the sessions projection and waits for it before reading.
-    this.catchUpProjection();
+    if (this.options.getSessionCatchUp === 'at-once') this.catchUpProjection();
+    else this.#catchUpAfterNextSearch = true;
     const session = this.sessions.get(String(req.params.id));
     if (session === undefined || session.terminatedAt !== undefined) {
       res.status(404).json({ code: 5, message: 'Errors.Session.NotFound (QUERY-SJ2s3)' });

@@ -12,10 +12,10 @@ export interface LimiterProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-function spawnLimiter(env: Record<string, string>) {
+function spawnLimiter(env: Record<string, string>, cwd = ROOT) {
   // The real entry point, run from source with tsx so the tests need no build step.
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+    cwd,
     // Only what we pass: no developer .env or shell variables leak into the run (dotenv never overrides these).
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,9 +34,15 @@ function spawnLimiter(env: Record<string, string>) {
   return { child, output, exited };
 }
 
-/** Starts `src/main.ts` on a free port and waits for its "listening" line. */
-export async function startLimiter(env: Record<string, string>): Promise<LimiterProcess> {
-  const { child, output, exited } = spawnLimiter({ PORT: '0', ...env });
+/**
+ * Starts `src/main.ts` on a free port and waits for its "listening" line. `cwd` runs another checkout's sources
+ * (the benchmark's "before").
+ */
+export async function startLimiter(
+  env: Record<string, string>,
+  options: { readonly cwd?: string } = {},
+): Promise<LimiterProcess> {
+  const { child, output, exited } = spawnLimiter({ PORT: '0', ...env }, options.cwd);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`limiter did not start:\n${output.join('\n')}`)), 20_000);
     const check = () => {

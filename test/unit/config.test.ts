@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       signatureToleranceSeconds: 300,
       enforceOnRequest: false,
       logLevel: 'info',
+      instanceId: undefined,
     });
     expect(config.instanceUrl).toBe('https://my-instance.zitadel.cloud');
     expect(config.credential).toEqual({ kind: 'pat', token: PAT });
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
       ENFORCEMENT_DEADLINE_MS: '5000',
       DELETE_CONCURRENCY: '4',
       MAX_BODY_BYTES: '4096',
+      ZITADEL_INSTANCE_ID: ' 281234567890123456 ',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -70,6 +72,7 @@ describe('loadConfig', () => {
       enforcementDeadlineMs: 5000,
       deleteConcurrency: 4,
       maxBodyBytes: 4096,
+      instanceId: '281234567890123456',
     });
   });
 
@@ -102,6 +105,7 @@ describe('loadConfig', () => {
     ['ENFORCEMENT_DEADLINE_MS', '100'],
     ['DELETE_CONCURRENCY', '0'],
     ['MAX_BODY_BYTES', '10'],
+    ['ZITADEL_INSTANCE_ID', 'https://my-instance.zitadel.cloud'],
     ['INSTANCE_URL', 'not a url'],
   ])('refuses %s=%s with a ConfigError naming the variable', (name, value) => {
     const error = configErrorFor({ ...VALID_ENV, [name]: value });
