@@ -73,6 +73,7 @@ export function reportSummary(report: EnforcementReport) {
     keptDevices: report.devices - report.removedDevices,
     removedDevices: report.removedDevices,
     counted: report.counted,
+    notSignedIn: report.notSignedIn,
     kept: report.kept,
     deleted: report.deleted,
     failed: report.failed,

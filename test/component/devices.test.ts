@@ -190,7 +190,7 @@ describe('only a fully signed-in session counts or triggers (COUNT_WHEN=signed-i
 
     const res = await postWebhook(app, loginWebhook('s-new'));
 
-    expect(res.body).toMatchObject({ outcome: 'within_limit', counted: 1, deleted: [] });
+    expect(res.body).toMatchObject({ outcome: 'within_limit', counted: 1, notSignedIn: 1, deleted: [] });
   });
 
   it('a login policy that forces MFA makes a password alone half a sign-in; a passkey is a whole one', async () => {
