@@ -14,7 +14,10 @@ export interface ZitadelUserApi {
   ): Promise<string | undefined>;
   /** The authentication methods the user has set up (AUTHENTICATION_METHOD_TYPE_… names). */
   listAuthenticationMethodTypes(args: { userId: string }, deadline: Deadline): Promise<string[]>;
-  /** The login policy that applies to the organisation (ZITADEL falls back to the instance's own). */
+  /**
+   * The login policy that applies to the organisation (ZITADEL falls back to the instance's own); an empty id
+   * asks for the instance's default policy.
+   */
   getLoginPolicy(args: { organizationId: string }, deadline: Deadline): Promise<LoginPolicy>;
 }
 
@@ -81,7 +84,12 @@ export function createUserApi(call: ZitadelCall): ZitadelUserApi {
     async getLoginPolicy({ organizationId }, deadline) {
       const answer = await call(
         'get_login_settings',
-        { method: 'GET', url: '/v2/settings/login', params: { 'ctx.orgId': organizationId } },
+        {
+          method: 'GET',
+          url: '/v2/settings/login',
+          // Without an organisation, ZITADEL answers the instance's default policy.
+          ...(organizationId === '' ? {} : { params: { 'ctx.orgId': organizationId } }),
+        },
         loginSettingsResponseSchema,
         deadline,
       );

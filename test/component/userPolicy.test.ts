@@ -222,3 +222,30 @@ describe('what makes a session count (COUNT_WHEN=signed-in)', () => {
     expect((await read()).signIn).toMatchObject({ kind: 'signed-in', userHasSecondFactor: true });
   });
 });
+
+describe('the login policy without a known organisation', () => {
+  it("asks for the instance's default policy (no ctx.orgId)", async () => {
+    const lines: string[] = [];
+    const api = createZitadelClient({
+      instanceUrl: ZITADEL,
+      tokens: personalAccessToken('pat-test'),
+      callTimeoutMs: 2000,
+    });
+    const reader = createUserPolicyReader({ api, settings: loadLimitSettings({}), now: Date.now });
+    let query: unknown;
+    nock(ZITADEL)
+      .get(`/v2/users/${USER}/authentication_methods`)
+      .reply(200, { authMethodTypes: [] })
+      .get('/v2/settings/login')
+      .query((sent) => {
+        query = sent;
+        return true;
+      })
+      .reply(200, { settings: { forceMfa: true } });
+    const policy = await reader
+      .begin({ userId: USER, organizationId: undefined, deadline: deadlineIn(5000) })
+      .settle({ organizationId: undefined, logger: createLogger('debug', (line) => lines.push(line)) });
+    expect(query).toEqual({});
+    expect(policy.signIn).toMatchObject({ forceMfa: true });
+  });
+});
