@@ -97,8 +97,7 @@ function send(target: Target, body: string, timeoutMs?: number) {
 
 /** Keeps the fake's own bookkeeping from growing through the run (it is not what we measure). */
 function resetFake(): void {
-  fake.sessions.clear();
-  fake.seen.length = 0;
+  fake.reset();
   recorder.calls.length = 0;
 }
 

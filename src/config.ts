@@ -17,7 +17,13 @@ export interface Config extends ConnectionConfig {
   readonly maxBodyBytes: number;
   /** When set, webhooks whose `instanceID` differs are refused (403) before any ZITADEL call. */
   readonly instanceId: string | undefined;
+  /** `allow`: a webhook the limiter cannot decide in time passes (200 "undecided"); `refuse`: it gets a 5xx. */
+  readonly onFailure: OnFailure;
+  /** Enforcements running at once; more wait in line, or are answered at once when the line is too long. */
+  readonly maxConcurrentEnforcements: number;
 }
+
+export type OnFailure = 'allow' | 'refuse';
 
 export type LimitStrategy = 'evict-oldest' | 'deny-new';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -39,6 +45,8 @@ export interface ConnectionConfig {
   readonly instanceUrl: string;
   readonly credential: ZitadelCredential;
   readonly zitadelTimeoutMs: number;
+  /** ZITADEL calls in flight at once (one pool for all of them); waiting for a place counts against the deadline. */
+  readonly zitadelMaxConcurrency: number;
 }
 
 /** A start-up failure: names the variables at fault and why, never their values. */
@@ -118,6 +126,7 @@ const optionalSecret = z.string().trim().min(1).optional();
 const connectionSchema = z.object({
   INSTANCE_URL: instanceUrl,
   ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
+  ZITADEL_MAX_CONCURRENCY: integer(1, 1024).default(64),
 });
 
 // Parsed on its own so that a bad INSTANCE_URL does not hide a missing credential: start-up lists every problem.
@@ -242,6 +251,8 @@ const environmentSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'must be an instance id as ZITADEL shows it (digits)' })
     .optional(),
+  ON_FAILURE: z.enum(['allow', 'refuse'], { error: 'must be allow or refuse' }).default('allow'),
+  MAX_CONCURRENT_ENFORCEMENTS: integer(1, 1024).default(32),
 });
 
 /** Blank variables (`FOO=` in a .env file) mean "not set", so defaults apply instead of a confusing error. */
@@ -268,6 +279,7 @@ function parseConnection(env: Record<string, string>, problems: string[]): Conne
     instanceUrl: parsed.data.INSTANCE_URL,
     credential,
     zitadelTimeoutMs: parsed.data.ZITADEL_TIMEOUT_MS,
+    zitadelMaxConcurrency: parsed.data.ZITADEL_MAX_CONCURRENCY,
   };
 }
 
@@ -312,6 +324,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     deleteConcurrency: values.DELETE_CONCURRENCY,
     maxBodyBytes: values.MAX_BODY_BYTES,
     instanceId: values.ZITADEL_INSTANCE_ID,
+    onFailure: values.ON_FAILURE,
+    maxConcurrentEnforcements: values.MAX_CONCURRENT_ENFORCEMENTS,
   } satisfies Config);
 }
 
