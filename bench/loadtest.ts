@@ -9,7 +9,7 @@
  * (a 5 s warm-up, the steady phase, a quiet pass).
  *
  * What "every user ends at N" means here: ZITADEL never retries a restWebhook, so a webhook that still fails after
- * the limiter's own retries (it answers 502 once its deadline is spent) leaves that login's surplus in place until
+ * the limiter's own retries (it answers "undecided" once its deadline is spent) leaves that login's surplus in place until
  * something enforces again. The load generator plays the operator's sweep: once the steady phase is over and ZITADEL
  * is healthy again, it re-sends each failed webhook once (re-signed, since a sweep runs later). After that, every
  * user must hold exactly their N newest sessions, checked against the fake's ground truth, not its lagging search.
