@@ -45,6 +45,8 @@ export function describeReport(report: EnforcementReport): string {
     lines.push(
       `  The search also returned ${report.foreignRows} session(s) of other users; they were left alone.`,
     );
+  if (report.remaining > 0)
+    lines.push(`  ${report.remaining} more session(s) were not reached in one pass; run enforce again.`);
   return lines.join('\n');
 }
 
