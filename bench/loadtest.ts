@@ -9,7 +9,7 @@
  * (a 5 s warm-up, the steady phase, a quiet pass).
  *
  * What "every user ends at N" means here: ZITADEL never retries a restWebhook, so a webhook that still fails after
- * the limiter's own retries (it answers 502 once its deadline is spent) leaves that login's surplus in place until
+ * the limiter's own retries (it answers "undecided" once its deadline is spent) leaves that login's surplus in place until
  * something enforces again. The load generator plays the operator's sweep: once the steady phase is over and ZITADEL
  * is healthy again, it re-sends each failed webhook once (re-signed, since a sweep runs later). After that, every
  * user must hold exactly their N newest sessions, checked against the fake's ground truth, not its lagging search.
@@ -18,8 +18,11 @@
  * (a 500, a refused or reset connection); a rate it could not hold; resident memory that grows from the first to
  * the last third of the steady phase; any user not at their N newest sessions after the quiet pass.
  *
+ * Then the goodput curve: ZITADEL turns slow (1.5 s per call, no faults) and the offered load steps up; for each
+ * step it reports the webhooks decided in time per second, and fails on any 5xx or any answer after the deadline.
+ *
  * Knobs: LOADTEST_SECONDS (60), LOADTEST_RATE (50 webhooks/s), LOADTEST_USERS (300), LOADTEST_FAULT_RATE (0.2),
- * LOADTEST_REPLICAS (3).
+ * LOADTEST_REPLICAS (3), LOADTEST_GOODPUT_RATES (10,25,50,100,200 webhooks/s), LOADTEST_GOODPUT_SECONDS (6).
  */
 import { DEFAULT_RETRY_POLICY } from '../src/zitadel/retry.js';
 import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
@@ -46,6 +49,12 @@ const RATE = Number(process.env.LOADTEST_RATE ?? '50');
 const USERS = Number(process.env.LOADTEST_USERS ?? '300');
 const FAULT_RATE = Number(process.env.LOADTEST_FAULT_RATE ?? '0.2');
 const REPLICAS = Number(process.env.LOADTEST_REPLICAS ?? '3');
+const GOODPUT_RATES = (process.env.LOADTEST_GOODPUT_RATES ?? '10,25,50,100,200').split(',').map(Number);
+const GOODPUT_SECONDS = Number(process.env.LOADTEST_GOODPUT_SECONDS ?? '6');
+const SLOW_LATENCY_MS = 1_500;
+// The limiter's default ENFORCEMENT_DEADLINE_MS, and how late an answer may arrive beyond it on a busy machine.
+const DEADLINE_MS = 8_000;
+const ANSWER_SLACK_MS = 1_500;
 const WARMUP_SECONDS = 5;
 const LATENCY_MS = 20;
 const LIMIT = 2;
@@ -141,6 +150,66 @@ function newestIds(sessions: readonly FakeSession[]): string[] {
 
 let replicaUrls: string[] = [];
 
+/** A webhook whose user may still be above N: answered with an error, undecided, or with deletions that failed. */
+function needsAnotherPass(answer: Answer | undefined): boolean {
+  if (answer?.status !== 200) return true;
+  const body = JSON.parse(answer.body) as { outcome?: string; failedCount?: number; remaining?: number };
+  return body.outcome === 'undecided' || (body.failedCount ?? 0) > 0 || (body.remaining ?? 0) > 0;
+}
+
+const outcomeOf = (answer: Answer): string => {
+  if (answer.status !== 200) return answer.status === 0 ? 'connection failed' : String(answer.status);
+  const body = JSON.parse(answer.body) as { outcome?: string; reason?: string };
+  return body.outcome === 'undecided' ? `undecided (${body.reason ?? '?'})` : (body.outcome ?? '?');
+};
+
+interface GoodputPoint {
+  readonly offered: number;
+  readonly sent: number;
+  readonly goodput: number;
+  readonly undecided: number;
+  readonly errors: number;
+  readonly late: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/**
+ * One step of the goodput curve: `rate` logins per second for GOODPUT_SECONDS, each of a fresh user one session over
+ * N, so each decision is GetSession, search and one delete. Goodput counts the webhooks decided within the deadline.
+ */
+async function goodputAt(rate: number): Promise<GoodputPoint> {
+  const pending: Promise<Answer>[] = [];
+  const started = performance.now();
+  for (let i = 0; performance.now() - started < GOODPUT_SECONDS * 1000;) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate) + 1;
+    for (; i < due; i++) {
+      const userId = `goodput-${rate}-${i}`;
+      for (let k = 0; k < LIMIT; k++)
+        fake.addSession({ userId, creationDate: new Date(Date.now() - (10 + k) * MINUTE) });
+      const body = createSessionResponse(fake.addSession({ userId }));
+      const url = replicaUrls[i % replicaUrls.length]!;
+      pending.push(postWebhook(url, body, signatureHeader(body, KEY), DEADLINE_MS + 30_000));
+    }
+    await sleep(5);
+  }
+  const answers = await Promise.all(pending);
+  const decided = answers.filter(
+    (answer) => answer.ms <= DEADLINE_MS && /^(enforced|within_limit|denied)$/.test(outcomeOf(answer)),
+  );
+  const latencies = answers.map((answer) => answer.ms);
+  return {
+    offered: rate,
+    sent: answers.length,
+    goodput: decided.length / GOODPUT_SECONDS,
+    undecided: answers.filter((answer) => outcomeOf(answer).startsWith('undecided')).length,
+    errors: answers.filter((answer) => answer.status !== 200).length,
+    late: answers.filter((answer) => answer.ms > DEADLINE_MS + ANSWER_SLACK_MS).length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
 async function main(): Promise<void> {
   const host = machine();
   const failures: string[] = [];
@@ -163,6 +232,7 @@ async function main(): Promise<void> {
   const rssSamples: number[][] = replicas.map(() => []);
   let steadyRate: number;
   const resent: Answer[] = [];
+  const goodput: GoodputPoint[] = [];
   try {
     process.stdout.write(
       `warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE} webhooks/s across ${USERS} users, ${FAULT_RATE * 100}% ZITADEL faults…\n`,
@@ -179,12 +249,22 @@ async function main(): Promise<void> {
 
     // The quiet pass: ZITADEL is healthy again; the failed webhooks are re-sent once, each to another replica.
     fake.options.faults = undefined;
-    const failed = sent.filter((record) => record.answer?.status !== 200);
+    const failed = sent.filter((record) => needsAnotherPass(record.answer));
     process.stdout.write(`quiet pass: re-sending ${failed.length} failed webhooks once…\n`);
     for (const [i, record] of failed.entries()) {
       const url = replicaUrls[(i + 1) % replicaUrls.length]!;
       resent.push(await postWebhook(url, record.body, signatureHeader(record.body, KEY)));
     }
+
+    // The goodput curve: ZITADEL slow, offered load stepping up; every replica is idle between steps.
+    fake.options.latencyMs = SLOW_LATENCY_MS;
+    for (const rate of GOODPUT_RATES) {
+      process.stdout.write(
+        `goodput: ${rate} webhooks/s for ${GOODPUT_SECONDS} s, ZITADEL at ${SLOW_LATENCY_MS} ms a call…\n`,
+      );
+      goodput.push(await goodputAt(rate));
+    }
+    fake.options.latencyMs = LATENCY_MS;
 
     for (const [i, replica] of replicas.entries()) {
       const health = await fetch(`${replica.url}/healthz`)
@@ -217,7 +297,12 @@ async function main(): Promise<void> {
     failures.push(`${steady.length - answers.length} webhooks never got an answer`);
   if (overloaded || steadyRate < RATE * 0.9)
     failures.push(`could not hold ${RATE}/s (held ${fmt(steadyRate, 1)}/s, peak ${peakInFlight} in flight)`);
-  const resentFailed = resent.filter((answer) => answer.status !== 200).length;
+  const resentFailed = resent.filter((answer) => needsAnotherPass(answer)).length;
+  for (const point of goodput) {
+    if (point.errors > 0)
+      failures.push(`${point.errors} error answers at ${point.offered}/s with ZITADEL slow`);
+    if (point.late > 0) failures.push(`${point.late} answers after the deadline at ${point.offered}/s`);
+  }
   if (resentFailed > 0) failures.push(`${resentFailed} re-sent webhooks failed with ZITADEL healthy`);
 
   // Memory per replica: flat when the last third of the steady phase is within bounds of the first.
@@ -276,8 +361,8 @@ async function main(): Promise<void> {
           `${steady.length} (${fmt(steadyRate, 1)}/s; peak ${peakInFlight} in flight)`,
         ],
         [
-          'answered 200 / 502 / other',
-          `${byStatus.get(200) ?? 0} / ${byStatus.get(502) ?? 0} / ${answers.length - (byStatus.get(200) ?? 0) - (byStatus.get(502) ?? 0)}`,
+          'answered 200 (of which undecided) / 502 / other',
+          `${byStatus.get(200) ?? 0} (${answers.filter((answer) => outcomeOf(answer).startsWith('undecided')).length}) / ${byStatus.get(502) ?? 0} / ${answers.length - (byStatus.get(200) ?? 0) - (byStatus.get(502) ?? 0)}`,
         ],
         [
           'ZITADEL calls / faults injected',
@@ -307,9 +392,38 @@ async function main(): Promise<void> {
       ],
     ),
     '',
-    `502 is the limiter saying "ZITADEL kept failing through all my retries (${DEFAULT_RETRY_POLICY.maxAttempts} attempts per call) or my deadline";`,
-    'ZITADEL does not retry a restWebhook, so those logins keep their surplus until the next enforcement (here: the',
-    're-send, standing in for the next login of that user or an operator sweep).',
+    `"Undecided" (a 200: the login passes under ON_FAILURE=allow) is the limiter saying "ZITADEL kept failing through all`,
+    `my retries (${DEFAULT_RETRY_POLICY.maxAttempts} attempts per call) or my deadline". ZITADEL does not retry a restWebhook, so those logins keep`,
+    'their surplus until the next enforcement (here: the re-send, standing in for the next login or a sweep).',
+    '',
+    `### Goodput with ZITADEL slow (${SLOW_LATENCY_MS} ms a call, no faults)`,
+    '',
+    `Open loop: each offered rate held ${GOODPUT_SECONDS} s, each login one session over N (GetSession, search, one delete: about`,
+    `${(3 * SLOW_LATENCY_MS) / 1000} s of waiting), ${REPLICAS} replicas with the default MAX_CONCURRENT_ENFORCEMENTS (32 each). Goodput counts`,
+    'the webhooks decided within the deadline; the rest are answered "undecided" (the login passes), never a 5xx.',
+    '',
+    markdownTable(
+      [
+        'offered / s',
+        'sent',
+        'goodput / s',
+        'undecided',
+        '5xx or failed',
+        'later than deadline + 1.5 s',
+        'p50 ms',
+        'p99 ms',
+      ],
+      goodput.map((point) => [
+        String(point.offered),
+        String(point.sent),
+        fmt(point.goodput, 1),
+        String(point.undecided),
+        String(point.errors),
+        String(point.late),
+        fmt(point.p50),
+        fmt(point.p99),
+      ]),
+    ),
   ].join('\n');
   process.stdout.write(`\n${markdown}\n`);
   writeSection('loadtest', markdown);

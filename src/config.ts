@@ -27,10 +27,16 @@ export interface Config extends ConnectionConfig {
   readonly orgLimits: ReadonlyMap<string, SessionLimit>;
   /** When set, webhooks whose `instanceID` differs are refused (403) before any ZITADEL call. */
   readonly instanceId: string | undefined;
+  /** `allow`: a webhook the limiter cannot decide in time passes (200 "undecided"); `refuse`: it gets a 5xx. */
+  readonly onFailure: OnFailure;
+  /** Enforcements running at once; more wait in line, or are answered at once when the line is too long. */
+  readonly maxConcurrentEnforcements: number;
 }
 
 /** Which sessions count: fully signed-in ones (every factor the login demands) or any with a verified factor. */
 export type CountWhen = 'signed-in' | 'any-factor';
+
+export type OnFailure = 'allow' | 'refuse';
 
 export type LimitStrategy = 'evict-oldest' | 'deny-new';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -52,6 +58,8 @@ export interface ConnectionConfig {
   readonly instanceUrl: string;
   readonly credential: ZitadelCredential;
   readonly zitadelTimeoutMs: number;
+  /** ZITADEL calls in flight at once (one pool for all of them); waiting for a place counts against the deadline. */
+  readonly zitadelMaxConcurrency: number;
 }
 
 /** A start-up failure: names the variables at fault and why, never their values. */
@@ -159,6 +167,7 @@ const orgLimits = z.string().transform((value, ctx) => {
 const connectionSchema = z.object({
   INSTANCE_URL: instanceUrl,
   ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
+  ZITADEL_MAX_CONCURRENCY: integer(1, 1024).default(64),
 });
 
 // Parsed on its own so that a bad INSTANCE_URL does not hide a missing credential: start-up lists every problem.
@@ -297,6 +306,8 @@ const environmentSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'must be an instance id as ZITADEL shows it (digits)' })
     .optional(),
+  ON_FAILURE: z.enum(['allow', 'refuse'], { error: 'must be allow or refuse' }).default('allow'),
+  MAX_CONCURRENT_ENFORCEMENTS: integer(1, 1024).default(32),
 });
 
 /** The variables that shape the decision itself, shared by the service and the operator CLI. */
@@ -342,6 +353,7 @@ function parseConnection(env: Record<string, string>, problems: string[]): Conne
     instanceUrl: parsed.data.INSTANCE_URL,
     credential,
     zitadelTimeoutMs: parsed.data.ZITADEL_TIMEOUT_MS,
+    zitadelMaxConcurrency: parsed.data.ZITADEL_MAX_CONCURRENCY,
   };
 }
 
@@ -387,6 +399,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxBodyBytes: values.MAX_BODY_BYTES,
     ...decisionSettings(values),
     instanceId: values.ZITADEL_INSTANCE_ID,
+    onFailure: values.ON_FAILURE,
+    maxConcurrentEnforcements: values.MAX_CONCURRENT_ENFORCEMENTS,
   } satisfies Config);
 }
 

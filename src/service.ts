@@ -43,6 +43,7 @@ export function buildService(config: Config, logger: Logger, recordSink?: LogSin
     instanceUrl: config.instanceUrl,
     tokens: accessTokenSourceFor(config, observer),
     callTimeoutMs: config.zitadelTimeoutMs,
+    maxConcurrency: config.zitadelMaxConcurrency,
     observer,
   });
   const sinks = recordSink === undefined ? {} : { accessLogSink: recordSink, auditSink: recordSink };

@@ -23,6 +23,7 @@ export function connect(env: NodeJS.ProcessEnv): Connection {
     // Throws a ConfigError (exit 3) for an unusable key, naming the variable and never the key.
     tokens: accessTokenSourceFor(config),
     callTimeoutMs: config.zitadelTimeoutMs,
+    maxConcurrency: config.zitadelMaxConcurrency,
     retryPolicy: CLI_RETRY_POLICY,
   });
   return { config, zitadel };

@@ -62,6 +62,8 @@ export function describeReport(report: EnforcementReport): string {
     lines.push(
       `  The search also returned ${report.foreignRows} session(s) of other users; they were left alone.`,
     );
+  if (report.remaining > 0)
+    lines.push(`  ${report.remaining} more session(s) were not reached in one pass; run enforce again.`);
   if (report.notSignedIn > 0)
     lines.push(
       `  ${plural(report.notSignedIn, 'session')} half-way through sign-in (second factor missing) took no place.`,

@@ -159,7 +159,7 @@ export async function runSweep(context: CommandContext, args: readonly string[])
       reports.push(result.value);
       if (result.value.failed.length > 0)
         failedUsers.push({ userId, reason: `${result.value.failed.length} deletion(s) not confirmed` });
-    } else {
+    } else if (result.status === 'rejected') {
       const error: unknown = result.reason;
       failedUsers.push({
         userId,

@@ -34,6 +34,20 @@ export interface ConfirmContext {
 const ignored = (reason: IgnoreReason): ConfirmedTrigger => ({ kind: 'ignored', reason });
 
 /**
+ * Why the webhook changes nothing whatever ZITADEL would say, or undefined when it needs a look: a request condition
+ * (unless ENFORCE_ON_REQUEST), or a step that authenticated nothing — a username step (user check only), a
+ * SetSession that only adds metadata or asks for a challenge. Costs no ZITADEL call.
+ */
+export function ignoredWithoutZitadel(
+  webhook: SessionTrigger,
+  enforceOnRequest: boolean,
+): IgnoreReason | undefined {
+  if (webhook.source === 'request' && !enforceOnRequest) return 'request_condition';
+  if (!webhook.requestHasAuthenticationCheck) return 'no_authentication_check';
+  return undefined;
+}
+
+/**
  * Works out, with ZITADEL rather than from the payload, whose session the webhook is about and whether it is really
  * authenticated. Every trigger that has a session id is read with GetSession, which also brings ZITADEL's sessions
  * projection up to date, so the search that follows sees every session created, signed out or deleted before it.
@@ -45,10 +59,8 @@ export async function confirmTrigger(
   webhook: SessionTrigger,
   context: ConfirmContext,
 ): Promise<ConfirmedTrigger> {
-  if (webhook.source === 'request' && !context.enforceOnRequest) return ignored('request_condition');
-  // A username step (user check only), a SetSession that only adds metadata or asks for a challenge: nothing
-  // was authenticated, so nothing may be evicted.
-  if (!webhook.requestHasAuthenticationCheck) return ignored('no_authentication_check');
+  const settled = ignoredWithoutZitadel(webhook, context.enforceOnRequest);
+  if (settled !== undefined) return ignored(settled);
 
   const { zitadel, deadline } = context;
   if (webhook.sessionId === undefined) return confirmIncomingUser(webhook, context);

@@ -33,6 +33,20 @@ export interface EnforceUserLimitInput {
   readonly deadline: Deadline;
   readonly nowMs: number;
   readonly logger: Logger;
+  /** The clock that paging and deletion starts are measured against (defaults to Date.now). */
+  readonly now?: () => number;
+}
+
+// Paging may use up to this share of the time left: the rest is for the deletions.
+const PAGING_SHARE = 0.5;
+// A deletion is not started with less time left than this: it would likely be cut off and count as failed.
+const DELETE_START_RESERVE_MS = 500;
+
+interface UserListing {
+  readonly listed: SessionRecord[];
+  readonly searches: number;
+  /** The user's sessions that were not read (paging stopped at the row cap or for time). */
+  readonly unread: number;
 }
 
 /** The user's organisation: the confirmed trigger's, else what the user's own listed sessions say. */
@@ -52,19 +66,31 @@ function organizationOf(
  * projection up to date, so one search normally suffices; its `details.timestamp` says whether it did (several
  * ZITADEL nodes, or a projection that another node holds locked, can still leave it behind), and one more search
  * is the most the deadline can afford. A trigger still missing after that is added from its confirmed row.
+ *
+ * Rows come in decision order — newest first for evict-oldest, oldest first for deny-new — so when a huge user's
+ * listing is cut short, what was read is the head of that order and deciding on it is right as far as it goes.
  */
-async function listUpTo(
-  input: EnforceUserLimitInput,
-): Promise<{ readonly listed: SessionRecord[]; readonly searches: number }> {
-  const { zitadel, userId, deadline, triggerWrittenAt } = input;
-  let listing = await zitadel.listUserSessions({ userId }, deadline);
+async function listUpTo(input: EnforceUserLimitInput): Promise<UserListing> {
+  const { zitadel, userId, deadline, triggerWrittenAt, settings } = input;
+  const now = input.now ?? Date.now;
+  const pagingEndsAtMs = now() + (deadline.atMs - now()) * PAGING_SHARE;
+  const search = () =>
+    zitadel.listUserSessions(
+      {
+        userId,
+        order: settings.limitStrategy === 'deny-new' ? 'oldest-first' : 'newest-first',
+        continuePaging: () => now() < pagingEndsAtMs,
+      },
+      deadline,
+    );
+  let listing = await search();
   let searches = 1;
   const behindBy = (upTo: bigint | undefined) =>
     triggerWrittenAt !== undefined && upTo !== undefined && upTo < triggerWrittenAt
       ? triggerWrittenAt - upTo
       : undefined;
   if (behindBy(listing.projectedUpTo) !== undefined) {
-    listing = await zitadel.listUserSessions({ userId }, deadline);
+    listing = await search();
     searches += 1;
     const lag = behindBy(listing.projectedUpTo);
     if (lag !== undefined)
@@ -73,7 +99,26 @@ async function listUpTo(
         lagMs: Number(lag / 1_000_000n),
       });
   }
-  return { listed: listing.sessions.map(toSessionRecord), searches };
+  const unread =
+    listing.complete || listing.total === undefined
+      ? 0
+      : Math.max(0, listing.total - listing.sessions.length);
+  return { listed: listing.sessions.map(toSessionRecord), searches, unread };
+}
+
+/**
+ * The order deletions are started in, so that what time does not allow is the least urgent: a refused trigger
+ * first (the refusal must hold), then the oldest sessions (the least likely to be in use).
+ */
+function deletionOrder(
+  remove: readonly string[],
+  strategy: EnforcementSettings['limitStrategy'],
+  triggerId: string | undefined,
+): string[] {
+  // `remove` comes newest first; evict-oldest therefore starts from its end.
+  const oldestFirst = [...remove].reverse();
+  if (strategy !== 'deny-new' || triggerId === undefined || !remove.includes(triggerId)) return oldestFirst;
+  return [triggerId, ...oldestFirst.filter((id) => id !== triggerId)];
 }
 
 /**
@@ -83,6 +128,7 @@ async function listUpTo(
  */
 export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<EnforcementReport> {
   const { userId, trigger, settings, zitadel, deadline, logger, nowMs } = input;
+  const now = input.now ?? Date.now;
   const policies = input.policies ?? createUserPolicyReader({ api: zitadel, settings, now: Date.now });
   // The user's limit (metadata), factors and login policy are read alongside the search, not after it: with a
   // confirmed trigger the organisation is known now; otherwise the login policy waits for the listing to tell it.
@@ -104,7 +150,7 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     organizationFromListing(undefined);
     throw error;
   }
-  const { listed, searches } = listing;
+  const { listed, searches, unread } = listing;
   const organizationId = organizationOf(userId, trigger, listed);
   organizationFromListing(organizationId);
   const policy = await pendingPolicy.settle({ organizationId, logger });
@@ -138,14 +184,29 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     });
   }
 
-  const toDelete = settings.dryRun ? [] : decision.remove;
-  const results = await mapWithConcurrency(toDelete, settings.deleteConcurrency, (sessionId) =>
-    zitadel.deleteSession({ sessionId }, deadline),
+  // In waves of DELETE_CONCURRENCY, and none started that could not finish before the deadline.
+  const toDelete = settings.dryRun ? [] : deletionOrder(decision.remove, settings.limitStrategy, trigger?.id);
+  const results = await mapWithConcurrency(
+    toDelete,
+    settings.deleteConcurrency,
+    (sessionId) => zitadel.deleteSession({ sessionId }, deadline),
+    () => now() + DELETE_START_RESERVE_MS < deadline.atMs,
   );
-  const failed = toDelete.filter((_, index) => results[index]?.status === 'rejected');
-  const deleted = settings.dryRun
-    ? decision.remove
-    : toDelete.filter((_, index) => results[index]?.status === 'fulfilled');
+  // Reported in the decision's order (newest first), whatever order they were started in.
+  const statusOf = new Map(toDelete.map((id, index) => [id, results[index]?.status]));
+  const withStatus = (status: string) => decision.remove.filter((id) => statusOf.get(id) === status);
+  const failed = withStatus('rejected');
+  const notStarted = withStatus('not_started').length;
+  const deleted = settings.dryRun ? decision.remove : withStatus('fulfilled');
+  if (notStarted > 0 || unread > 0)
+    logger.warn(
+      'the user has more sessions over the limit than one enforcement handles; the rest goes next time',
+      {
+        userId,
+        notStarted,
+        unread,
+      },
+    );
 
   return {
     outcome:
@@ -165,6 +226,7 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     failed,
     foreignRows,
     searches,
+    remaining: notStarted + unread,
     fallbacks: policy.fallbacks,
     notSignedIn: decision.excluded.filter((row) => row.reason === 'not_signed_in').length,
   };

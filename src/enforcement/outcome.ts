@@ -45,19 +45,47 @@ export interface EnforcementReport {
   readonly foreignRows: number;
   /** Session searches made: 1, or 2 when the first was still behind the trigger's write. */
   readonly searches: number;
+  /**
+   * What is left for the next login or a sweep: deletions there was no time to start, plus the user's sessions not
+   * read at all (a user with more than one enforcement reads). 0 when the user is known to be at the limit.
+   */
+  readonly remaining: number;
   /** What the decision had to do without (a read that failed or was late, an invalid metadata value). */
   readonly fallbacks: readonly PolicyFallback[];
   /** Listed sessions half-way through their sign-in (a second factor missing): they took no place. */
   readonly notSignedIn: number;
 }
 
+/** Why the limiter could not decide in time. The login passes under ON_FAILURE=allow. Stable codes. */
+export type UndecidedReason =
+  /** Too many enforcements in line to finish this one inside the deadline: answered at once. */
+  | 'overloaded'
+  /** The deadline passed before a decision was carried out. */
+  | 'deadline'
+  | 'zitadel_unavailable'
+  | 'zitadel_rejected'
+  | 'zitadel_invalid_response'
+  | 'internal_error';
+
+export interface UndecidedOutcome {
+  readonly outcome: 'undecided';
+  readonly reason: UndecidedReason;
+  readonly sessionId?: string | undefined;
+}
+
 export type WebhookOutcome =
   | { readonly outcome: 'ignored'; readonly reason: IgnoreReason; readonly sessionId?: string | undefined }
+  | UndecidedOutcome
   | EnforcementReport;
+
+/** Ids listed in one answer or audit line; the counts say how many there were. Keeps a huge user's answer small. */
+export const MAX_IDS_IN_SUMMARY = 20;
+
+const firstIds = (ids: readonly string[]) => ids.slice(0, MAX_IDS_IN_SUMMARY);
 
 /**
  * The report's fields for answers and audit records. An explicit list, not a spread: a field added to the report
- * is never published by accident.
+ * is never published by accident. Id lists are cut to the first MAX_IDS_IN_SUMMARY; the counts are exact.
  */
 export function reportSummary(report: EnforcementReport) {
   return {
@@ -74,8 +102,12 @@ export function reportSummary(report: EnforcementReport) {
     removedDevices: report.removedDevices,
     counted: report.counted,
     notSignedIn: report.notSignedIn,
-    kept: report.kept,
-    deleted: report.deleted,
-    failed: report.failed,
+    kept: firstIds(report.kept),
+    deleted: firstIds(report.deleted),
+    failed: firstIds(report.failed),
+    keptCount: report.kept.length,
+    deletedCount: report.deleted.length,
+    failedCount: report.failed.length,
+    remaining: report.remaining,
   };
 }

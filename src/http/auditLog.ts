@@ -51,8 +51,18 @@ export function auditLog(sink: LogSink, settings: Settings): AuditLog {
         );
         return;
       }
+      if (outcome.outcome === 'undecided') {
+        // The login went on unchecked (ON_FAILURE=allow) or was failed (refuse): either way, worth a look.
+        write(
+          'warn',
+          requestId,
+          { outcome: 'undecided', reason: outcome.reason, sessionId: outcome.sessionId, ...rules },
+          durationMs,
+        );
+        return;
+      }
       write(
-        outcome.failed.length > 0 ? 'warn' : 'info',
+        outcome.failed.length > 0 || outcome.remaining > 0 ? 'warn' : 'info',
         requestId,
         { ...reportSummary(outcome), foreignRows: outcome.foreignRows },
         durationMs,

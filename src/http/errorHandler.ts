@@ -1,7 +1,9 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../logging/logger.js';
 import { InvalidPayloadError } from '../webhook/parseSessionWebhook.js';
-import { ZitadelError } from '../zitadel/errors.js';
+import { ZitadelError, zitadelErrorCode } from '../zitadel/errors.js';
+
+export { zitadelErrorCode } from '../zitadel/errors.js';
 import { HttpProblem } from './httpProblem.js';
 
 /** What an error is answered with: a status and a terse code, never any of the caller's input. */
@@ -24,21 +26,6 @@ function bodyParserErrorOf(error: unknown): ErrorAnswer | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error) || typeof error.type !== 'string')
     return undefined;
   return BODY_PARSER_ERRORS[error.type];
-}
-
-/** ZITADEL could not be reached in time (retry later) versus refused us (fix the credential or its roles). */
-export function zitadelErrorCode(error: ZitadelError): string {
-  if (
-    error.kind === 'http' &&
-    error.status !== undefined &&
-    error.status < 500 &&
-    error.status !== 429 &&
-    error.status !== 408
-  ) {
-    return 'zitadel_rejected';
-  }
-  if (error.kind === 'invalid_response') return 'zitadel_invalid_response';
-  return 'zitadel_unavailable';
 }
 
 /** The status and terse code an error is answered with. Pure: also what the webhook metrics count. */

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config.js';
-import { reportSummary, type WebhookOutcome } from '../enforcement/outcome.js';
+import { reportSummary, type UndecidedReason, type WebhookOutcome } from '../enforcement/outcome.js';
 import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
@@ -89,19 +89,38 @@ function parseJson(rawBody: Buffer): unknown {
   }
 }
 
-/** The answer ZITADEL gets. Only a deny carries the forwarded-error fields that fail the user's call. */
-function answer(res: Response, outcome: WebhookOutcome, denyMessage: string): void {
+// Under ON_FAILURE=refuse: "try again later" when we turned the webhook away, "the upstream failed" otherwise.
+const UNDECIDED_STATUS: Record<UndecidedReason, number> = {
+  overloaded: 503,
+  deadline: 503,
+  zitadel_unavailable: 502,
+  zitadel_rejected: 502,
+  zitadel_invalid_response: 502,
+  internal_error: 500,
+};
+
+/**
+ * The answer ZITADEL gets. Only a deny carries the forwarded-error fields that fail the user's call; a webhook the
+ * limiter could not decide in time passes with 200 under ON_FAILURE=allow and gets a 5xx under refuse (which, with
+ * interruptOnError, fails the login).
+ */
+function answer(res: Response, outcome: WebhookOutcome, config: Config): void {
   if (outcome.outcome === 'ignored') {
     res.status(200).json({ outcome: 'ignored', reason: outcome.reason });
+    return;
+  }
+  if (outcome.outcome === 'undecided') {
+    if (config.onFailure === 'allow') res.status(200).json({ outcome: 'undecided', reason: outcome.reason });
+    else res.status(UNDECIDED_STATUS[outcome.reason]).json({ error: outcome.reason });
     return;
   }
   const summary = reportSummary(outcome);
   if (outcome.outcome === 'denied' && !outcome.dryRun) {
     // ZITADEL turns a 2xx body with these fields into an error for the caller (pkg/actions HandleResponse).
-    res.status(200).json({ forwardedStatusCode: 403, forwardedErrorMessage: denyMessage, ...summary });
+    res.status(200).json({ forwardedStatusCode: 403, forwardedErrorMessage: config.denyMessage, ...summary });
     return;
   }
-  if (outcome.failed.length > 0) {
+  if (outcome.failed.length > 0 && config.onFailure === 'refuse') {
     res.status(502).json({ error: 'zitadel_unavailable', ...summary });
     return;
   }
@@ -158,7 +177,7 @@ export function webhookRoute(
     }
     // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
     const outcome = await decide(webhook, res, logger);
-    answer(res, outcome, config.denyMessage);
+    answer(res, outcome, config);
   };
 
   /** Counts every error answer of this route (refused or failed) by its code, then lets the error handler answer. */

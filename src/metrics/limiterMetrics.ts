@@ -52,7 +52,7 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
 
   const webhooks = new Counter({
     name: `${PREFIX}webhooks_total`,
-    help: 'Webhooks by outcome: enforced, within_limit, denied, ignored (reason says why), rejected (4xx) or failed (5xx), with the answer code as reason.',
+    help: 'Webhooks by outcome: enforced, within_limit, denied, ignored (reason says why), undecided (could not decide in time; reason says why), rejected (4xx) or failed (5xx), with the answer code as reason.',
     labelNames: ['outcome', 'reason'] as const,
     registers,
   });
@@ -137,10 +137,11 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
     registry,
 
     webhookDecided(outcome, durationMs) {
-      if (outcome.outcome === 'ignored') webhooks.inc({ outcome: 'ignored', reason: outcome.reason });
+      if (outcome.outcome === 'ignored' || outcome.outcome === 'undecided')
+        webhooks.inc({ outcome: outcome.outcome, reason: outcome.reason });
       else webhooks.inc({ outcome: outcome.outcome });
       enforcementDuration.observe({ outcome: outcome.outcome }, durationMs / 1000);
-      if (outcome.outcome === 'ignored') return;
+      if (outcome.outcome === 'ignored' || outcome.outcome === 'undecided') return;
       limitSources.inc({ source: boundedCode(outcome.limitSource) });
       for (const reason of outcome.fallbacks) policyFallbacks.inc({ reason: boundedCode(reason) });
       devicesRemoved.inc({ strategy: outcome.strategy }, outcome.removedDevices);

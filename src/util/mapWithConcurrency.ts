@@ -1,16 +1,23 @@
+/** An item `mapWithConcurrency` did not start because `shouldStart` said no. */
+export interface NotStarted {
+  readonly status: 'not_started';
+}
+
 /**
  * Runs `task` over `items` with at most `concurrency` in flight and settles every one: a failure does not stop the
- * others, and the results keep the items' order.
+ * others, and the results keep the items' order. Before each start it asks `shouldStart` (e.g. "is there time
+ * left?"); once that says no, the remaining items are `not_started`.
  */
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],
   concurrency: number,
   task: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array<PromiseSettledResult<R>>(items.length);
+  shouldStart: () => boolean = () => true,
+): Promise<(PromiseSettledResult<R> | NotStarted)[]> {
+  const results: (PromiseSettledResult<R> | NotStarted)[] = items.map(() => ({ status: 'not_started' }));
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && shouldStart()) {
       const index = next++;
       try {
         results[index] = { status: 'fulfilled', value: await task(items[index] as T) };

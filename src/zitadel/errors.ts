@@ -53,3 +53,23 @@ export function parseRetryAfter(value: unknown, nowMs: number): number | undefin
   const date = Date.parse(text);
   return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
 }
+
+/**
+ * ZITADEL could not be reached in time (retry later) versus refused us (fix the credential or its roles) versus
+ * answered something that is not ZITADEL's (check INSTANCE_URL). Stable codes for answers, logs and metrics.
+ */
+export function zitadelErrorCode(
+  error: ZitadelError,
+): 'zitadel_rejected' | 'zitadel_invalid_response' | 'zitadel_unavailable' {
+  if (
+    error.kind === 'http' &&
+    error.status !== undefined &&
+    error.status < 500 &&
+    error.status !== 429 &&
+    error.status !== 408
+  ) {
+    return 'zitadel_rejected';
+  }
+  if (error.kind === 'invalid_response') return 'zitadel_invalid_response';
+  return 'zitadel_unavailable';
+}

@@ -6,17 +6,29 @@ import {
   listUsersResponseSchema,
   type SessionRow,
 } from './sessionSchema.js';
-import { isNotFound, readAllPages, type ZitadelCall } from './transport.js';
+import { isNotFound, readPages, type ZitadelCall } from './transport.js';
 import { parseTimestampNanos } from './protoTimestamp.js';
 
 /** What a session search answered: the rows, and how far ZITADEL's sessions projection had got. */
 export interface SessionListing {
   readonly sessions: SessionRow[];
+  /** False when paging stopped early (row cap or time): `sessions` is then the first rows in the asked order. */
+  readonly complete: boolean;
+  /** How many sessions ZITADEL says match, read or not. */
+  readonly total: number | undefined;
   /**
    * The projection's `details.timestamp` in epoch nanoseconds (the oldest over the pages read): every write up to
    * then is reflected in the rows. Undefined when ZITADEL did not say (older releases).
    */
   readonly projectedUpTo: bigint | undefined;
+}
+
+export interface ListUserSessionsArgs {
+  readonly userId: string;
+  /** By creation date; `newest-first` unless told. */
+  readonly order?: 'newest-first' | 'oldest-first';
+  /** Asked before every page after the first: false stops paging (the listing is then incomplete). */
+  readonly continuePaging?: () => boolean;
 }
 
 /** The Session Service v2 calls the limiter makes, with named arguments and a shared deadline. */
@@ -26,7 +38,7 @@ export interface ZitadelSessionApi {
    * The search reads a projection that can lag writes (internal/query/session.go searchSessions does not
    * trigger it): call getSession first when the listing must include recent writes.
    */
-  listUserSessions(args: { userId: string }, deadline: Deadline): Promise<SessionListing>;
+  listUserSessions(args: ListUserSessionsArgs, deadline: Deadline): Promise<SessionListing>;
   /**
    * The session, read through ZITADEL's up-to-date path; undefined when it does not exist (any more). ZITADEL
    * brings the whole sessions projection up to date before it answers (sessionByID triggers it and waits), so a
@@ -45,20 +57,23 @@ export interface ZitadelSessionApi {
 }
 
 // One page of the session search. ZITADEL has no maximum; a bounded page keeps one huge user from becoming one
-// huge response, while 1,000 keeps a user with thousands of sessions to a handful of round trips.
-export const SESSION_PAGE_SIZE = 1000;
-// A runaway listing (a dropped filter on a big instance) must end: no real user holds 100,000 sessions.
-const MAX_SESSION_PAGES = 100;
+// huge response. Parsing and validating 500 rows takes a few milliseconds, so no page holds the event loop long.
+export const SESSION_PAGE_SIZE = 500;
+// At most this many of one user's sessions are read per enforcement (sorting and deciding on them stays in the
+// low milliseconds). A user with more is brought down by successive logins or a sweep, the first rows in decision
+// order always being the ones read, so each pass is right as far as it goes.
+export const MAX_SESSION_ROWS = 5000;
+const MAX_SESSION_PAGES = MAX_SESSION_ROWS / SESSION_PAGE_SIZE;
 
 // Not a ZITADEL id (those are decimal numbers), so the access check's search always comes back empty.
 const ACCESS_CHECK_USER_ID = 'zitadel-session-limiter-access-check';
 
 export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
   return {
-    async listUserSessions({ userId }, deadline) {
+    async listUserSessions({ userId, order = 'newest-first', continuePaging }, deadline) {
       let projectedUpTo: bigint | undefined;
       let everyPageSaid = true;
-      const sessions = await readAllPages(
+      const read = await readPages(
         async (offset) => {
           const page = await call(
             'list_sessions',
@@ -66,7 +81,7 @@ export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
               method: 'POST',
               url: '/v2/sessions/search',
               data: {
-                query: { offset: String(offset), limit: SESSION_PAGE_SIZE, asc: false },
+                query: { offset: String(offset), limit: SESSION_PAGE_SIZE, asc: order === 'oldest-first' },
                 // Spelt exactly as the proto's JSON names: ZITADEL silently drops a misspelt filter or enum.
                 queries: [{ userIdQuery: { id: userId } }],
                 sortingColumn: 'SESSION_FIELD_NAME_CREATION_DATE',
@@ -82,8 +97,14 @@ export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
         },
         SESSION_PAGE_SIZE,
         MAX_SESSION_PAGES,
+        continuePaging,
       );
-      return { sessions, projectedUpTo: everyPageSaid ? projectedUpTo : undefined };
+      return {
+        sessions: read.items,
+        complete: read.complete,
+        total: read.total,
+        projectedUpTo: everyPageSaid ? projectedUpTo : undefined,
+      };
     },
 
     async getSession({ sessionId }, deadline) {

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { AccessTokenSource } from './accessToken.js';
 import type { Deadline } from './deadline.js';
 import { ZitadelError, isRetryableStatus, parseRetryAfter } from './errors.js';
+import { CallPool } from './callPool.js';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 import type { ZitadelUserOperation } from './userApi.js';
 
@@ -37,8 +38,10 @@ export interface ZitadelCallObserver {
 export interface ZitadelClientOptions {
   readonly instanceUrl: string;
   readonly tokens: AccessTokenSource;
-  /** The most one HTTP attempt may take. */
+  /** The most one HTTP attempt may take, counted from when it has a place in the pool. */
   readonly callTimeoutMs: number;
+  /** ZITADEL calls in flight at once (default 64); the rest wait for a place within their deadline. */
+  readonly maxConcurrency?: number;
   readonly retryPolicy?: RetryPolicy;
   readonly observer?: ZitadelCallObserver;
   readonly now?: () => number;
@@ -55,10 +58,7 @@ export type ZitadelCall = <T>(
   deadline: Deadline,
 ) => Promise<T>;
 
-const keepAliveAgents = {
-  httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
-};
+const DEFAULT_MAX_CONCURRENCY = 64;
 
 function grpcCodeOf(data: unknown): number | undefined {
   if (typeof data === 'object' && data !== null && 'code' in data && typeof data.code === 'number')
@@ -72,9 +72,13 @@ export const isNotFound = (error: unknown): boolean => error instanceof ZitadelE
 export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCall {
   const now = options.now ?? Date.now;
   const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const maxConcurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+  const pool = new CallPool(maxConcurrency);
+  // As many sockets as the pool has places: a call that holds a place never waits for a socket as well.
   const httpClient: AxiosInstance = axios.create({
     baseURL: options.instanceUrl,
-    ...keepAliveAgents,
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: maxConcurrency }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: maxConcurrency }),
     // Every status is a value we inspect ourselves; a redirect would turn our DELETE into a GET elsewhere.
     validateStatus: () => true,
     maxRedirects: 0,
@@ -90,9 +94,27 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
     deadline: Deadline,
     tokenWasRefreshed: { value: boolean },
   ): Promise<unknown> {
-    const remainingMs = deadline.atMs - now();
-    if (remainingMs <= 0 || deadline.signal.aborted)
+    if (deadline.atMs <= now() || deadline.signal.aborted)
       throw new ZitadelError({ operation, kind: 'deadline', retryable: false });
+    const release = await pool.acquire(deadline.signal).catch(() => {
+      options.observer?.callFinished?.(operation, 'deadline', 0);
+      throw new ZitadelError({ operation, kind: 'deadline', retryable: false });
+    });
+    try {
+      return await attemptWithPlace(operation, request, deadline, tokenWasRefreshed);
+    } finally {
+      release();
+    }
+  }
+
+  async function attemptWithPlace(
+    operation: ZitadelOperation,
+    request: AxiosRequestConfig,
+    deadline: Deadline,
+    tokenWasRefreshed: { value: boolean },
+  ): Promise<unknown> {
+    const remainingMs = deadline.atMs - now();
+    if (remainingMs <= 0) throw new ZitadelError({ operation, kind: 'deadline', retryable: false });
     const attemptSignal = AbortSignal.any([
       deadline.signal,
       AbortSignal.timeout(Math.min(options.callTimeoutMs, remainingMs)),
@@ -148,8 +170,9 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
 }
 
 /**
- * Reads an offset-paged ZITADEL listing to its end: stops at a short page, at the reported total, or after
- * `maxPages` (a runaway listing, such as one whose filter ZITADEL dropped, must end).
+ * Reads an offset-paged ZITADEL listing to its end: stops at a short page, at the reported total, after `maxPages`
+ * (a runaway listing, such as one whose filter ZITADEL dropped, must end), or when `shouldContinue` says no before
+ * the next page. Use `readPages` to learn whether it got to the end.
  */
 export async function readAllPages<T>(
   fetchPage: (
@@ -158,13 +181,35 @@ export async function readAllPages<T>(
   pageSize: number,
   maxPages: number,
 ): Promise<T[]> {
+  return (await readPages(fetchPage, pageSize, maxPages)).items;
+}
+
+/** What `readPages` read, whether that was the whole listing, and the total ZITADEL reported. */
+export interface PagesRead<T> {
+  readonly items: T[];
+  readonly complete: boolean;
+  readonly total: number | undefined;
+}
+
+export async function readPages<T>(
+  fetchPage: (
+    offset: number,
+  ) => Promise<{ readonly items: readonly T[]; readonly total: string | number | undefined }>,
+  pageSize: number,
+  maxPages: number,
+  shouldContinue: () => boolean = () => true,
+): Promise<PagesRead<T>> {
   const items: T[] = [];
+  let total: number | undefined;
   for (let offset = 0, pages = 0; pages < maxPages; pages++) {
+    if (pages > 0 && !shouldContinue()) return { items, complete: false, total };
     const page = await fetchPage(offset);
     items.push(...page.items);
     offset += page.items.length;
-    const total = Number(page.total);
-    if (page.items.length < pageSize || (Number.isFinite(total) && offset >= total)) break;
+    const reported = Number(page.total);
+    total = Number.isFinite(reported) ? reported : undefined;
+    if (page.items.length < pageSize || (total !== undefined && offset >= total))
+      return { items, complete: true, total };
   }
-  return items;
+  return { items, complete: false, total };
 }

@@ -77,7 +77,7 @@ describe('sweep', () => {
     });
     const listing = zitadel.requests('POST', '/v2/sessions/search')[0]?.body as Record<string, unknown>;
     expect(listing).toEqual({
-      query: { offset: '0', limit: 1000, asc: true },
+      query: { offset: '0', limit: 500, asc: true },
       sortingColumn: 'SESSION_FIELD_NAME_CREATION_DATE',
     });
 
@@ -142,7 +142,7 @@ describe('sweep', () => {
     const offsets = zitadel
       .requests('POST', '/v2/sessions/search')
       .map((request) => (request.body as { query?: { offset?: string } }).query?.offset);
-    expect(offsets.slice(0, 2)).toEqual(['0', '1000']);
+    expect(offsets.slice(0, 2)).toEqual(['0', '500']);
     expect(jsonOf(run)).toMatchObject({
       sessionsListed: 1114,
       usersSeen: 554,

@@ -149,6 +149,8 @@ export class FakeZitadel {
   #nudge: NodeJS.Timeout | undefined;
   #schedule: NodeJS.Timeout | undefined;
   #catchUpAfterNextSearch = false;
+  /** Sessions written since the last catch-up: only these are copied into the projection. */
+  readonly #unprojected = new Set<string>();
   /** How many times something (a GetSession, a nudge, the schedule, a test) caught the projection up. */
   catchUps = 0;
   readonly #publicRoutes: FakeZitadelOptions['publicRoutes'];
@@ -203,7 +205,7 @@ export class FakeZitadel {
       userAgentDescription: init.userAgentDescription,
     };
     this.sessions.set(session.id, session);
-    this.#written();
+    this.#written(session.id);
     return session;
   }
 
@@ -219,7 +221,7 @@ export class FakeZitadel {
     const session = this.#existing(sessionId);
     session.factors = [...new Set([...session.factors, ...factors])];
     session.changeDate = this.#nextEventTime();
-    this.#written();
+    this.#written(sessionId);
     return session;
   }
 
@@ -227,16 +229,29 @@ export class FakeZitadel {
   terminateSession(sessionId: string): void {
     const session = this.#existing(sessionId);
     session.terminatedAt ??= this.#nextEventTime();
-    this.#written();
+    this.#written(sessionId);
   }
 
   /** Brings the search's projection up to date with every write so far, as time passing would. */
   catchUpProjection(): void {
     clearTimeout(this.#nudge);
     this.#nudge = undefined;
-    this.#projection = new Map([...this.sessions].map(([id, session]) => [id, structuredClone(session)]));
+    for (const id of this.#unprojected) {
+      const session = this.sessions.get(id);
+      if (session === undefined) this.#projection.delete(id);
+      else this.#projection.set(id, structuredClone(session));
+    }
+    this.#unprojected.clear();
     this.#projectedUpTo = this.#lastWriteAt;
     this.catchUps += 1;
+  }
+
+  /** Forgets every session, in the truth and the projection, and what was seen (long benchmark runs). */
+  reset(): void {
+    this.sessions.clear();
+    this.#projection.clear();
+    this.#unprojected.clear();
+    this.seen.length = 0;
   }
 
   /** Whether the search shows every write yet. */
@@ -256,7 +271,8 @@ export class FakeZitadel {
     return this.#lastWriteAt;
   }
 
-  #written(): void {
+  #written(sessionId: string): void {
+    this.#unprojected.add(sessionId);
     const nudge = this.options.nudgeAfterWriteMs;
     if (nudge === false) return;
     if (nudge === 0) this.catchUpProjection();

@@ -50,6 +50,7 @@ export function buildHarness(
     instanceUrl: config.instanceUrl,
     tokens: personalAccessToken(TEST_PAT),
     callTimeoutMs: config.zitadelTimeoutMs,
+    maxConcurrency: config.zitadelMaxConcurrency,
     retryPolicy: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
     observer: observeZitadelCalls(metrics, logger),
   });

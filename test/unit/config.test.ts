@@ -37,6 +37,9 @@ describe('loadConfig', () => {
       enforceOnRequest: false,
       logLevel: 'info',
       instanceId: undefined,
+      onFailure: 'allow',
+      maxConcurrentEnforcements: 32,
+      zitadelMaxConcurrency: 64,
     });
     expect(config.instanceUrl).toBe('https://my-instance.zitadel.cloud');
     expect(config.credential).toEqual({ kind: 'pat', token: PAT });
@@ -58,6 +61,9 @@ describe('loadConfig', () => {
       DELETE_CONCURRENCY: '4',
       MAX_BODY_BYTES: '4096',
       ZITADEL_INSTANCE_ID: ' 281234567890123456 ',
+      ON_FAILURE: 'refuse',
+      MAX_CONCURRENT_ENFORCEMENTS: '8',
+      ZITADEL_MAX_CONCURRENCY: '16',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -73,6 +79,9 @@ describe('loadConfig', () => {
       deleteConcurrency: 4,
       maxBodyBytes: 4096,
       instanceId: '281234567890123456',
+      onFailure: 'refuse',
+      maxConcurrentEnforcements: 8,
+      zitadelMaxConcurrency: 16,
     });
   });
 
@@ -106,6 +115,9 @@ describe('loadConfig', () => {
     ['DELETE_CONCURRENCY', '0'],
     ['MAX_BODY_BYTES', '10'],
     ['ZITADEL_INSTANCE_ID', 'https://my-instance.zitadel.cloud'],
+    ['ON_FAILURE', 'ignore'],
+    ['MAX_CONCURRENT_ENFORCEMENTS', '0'],
+    ['ZITADEL_MAX_CONCURRENCY', '0'],
     ['INSTANCE_URL', 'not a url'],
   ])('refuses %s=%s with a ConfigError naming the variable', (name, value) => {
     const error = configErrorFor({ ...VALID_ENV, [name]: value });

@@ -103,3 +103,25 @@ describe('mapWithConcurrency with a nonsensical concurrency', () => {
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value : undefined))).toEqual([2, 4, 6]);
   });
 });
+
+describe('mapWithConcurrency with a start condition', () => {
+  it('starts nothing more once the condition says no, and marks the rest not_started', async () => {
+    let started = 0;
+    const results = await mapWithConcurrency(
+      [1, 2, 3, 4, 5],
+      2,
+      (n) => {
+        started += 1;
+        return Promise.resolve(n);
+      },
+      () => started < 3,
+    );
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'not_started',
+      'not_started',
+    ]);
+  });
+});

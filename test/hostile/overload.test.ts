@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeZitadel } from '../support/fakeZitadel.js';
+import { startLimiter, type LimiterProcess } from '../support/limiterProcess.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheusText.js';
+import { createSessionResponse, signatureHeader } from '../support/webhooks.js';
+
+/**
+ * Overload, against the real server process: the limiter sits in the login path, so whatever ZITADEL does and
+ * however many webhooks arrive, every one is answered before the deadline, and (ON_FAILURE=allow) none with a 5xx.
+ */
+
+const PAT = 'overload-pat-8Kd';
+const KEY = 'overload-signing-key-3Vn';
+const MINUTE = 60_000;
+const DEADLINE_MS = 8_000;
+// Beyond the deadline, an answer may take this long to be sent and received on a busy 2-core machine.
+const SLACK_MS = 1_500;
+
+interface Timed {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+async function post(limiter: LimiterProcess, body: string): Promise<Timed> {
+  const started = performance.now();
+  const res = await fetch(`${limiter.url}/session/manage`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'ZITADEL-Signature': signatureHeader(body, KEY) },
+    body,
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: JSON.parse(text) as Record<string, unknown>,
+    bytes: Buffer.byteLength(text),
+    ms: performance.now() - started,
+  };
+}
+
+describe('ZITADEL answering every call after 2.5 s, 400 webhooks at once', () => {
+  const zitadel = new FakeZitadel({ acceptedTokens: [PAT], latencyMs: 2_500 });
+  let limiter: LimiterProcess;
+
+  beforeAll(async () => {
+    await zitadel.start();
+    limiter = await startLimiter({
+      INSTANCE_URL: zitadel.url,
+      PAT,
+      SIGNING_KEY: KEY,
+      CONCURRENT_SESSIONS: '1',
+      ENFORCEMENT_DEADLINE_MS: String(DEADLINE_MS),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await limiter.stop();
+    await zitadel.stop();
+  });
+
+  it('answers every webhook before the deadline, none with a 5xx; the ones it could not decide pass as undecided', async () => {
+    const logins = Array.from({ length: 400 }, (_, i) => {
+      const userId = `user-burst-${i}`;
+      zitadel.addSession({ userId, creationDate: new Date(Date.now() - 10 * MINUTE) });
+      return zitadel.addSession({ userId });
+    });
+
+    const answers = await Promise.all(logins.map((login) => post(limiter, createSessionResponse(login))));
+
+    expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
+    expect(Math.max(...answers.map((answer) => answer.ms))).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    const outcomes = new Map<string, number>();
+    for (const { body } of answers) {
+      const key = body.outcome === 'undecided' ? `undecided:${String(body.reason)}` : String(body.outcome);
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    }
+    // Some are decided in time (goodput); the rest were turned away at once, ran into the deadline, or met a call
+    // that ZITADEL did not answer within ZITADEL_TIMEOUT_MS — and each answer says which.
+    expect(outcomes.get('enforced') ?? 0).toBeGreaterThan(0);
+    for (const key of outcomes.keys())
+      expect(key).toMatch(/^(enforced|undecided:(overloaded|deadline|zitadel_unavailable))$/);
+    // Every login whose answer says its old session went really holds its place alone; one whose deletion ran out
+    // of time says so (failed), and the next login catches up.
+    for (const [i, answer] of answers.entries()) {
+      if (answer.body.outcome !== 'enforced') continue;
+      const { deletedCount, failedCount } = answer.body as { deletedCount: number; failedCount: number };
+      expect(deletedCount + failedCount).toBe(1);
+      if (deletedCount === 1)
+        expect(zitadel.liveSessionsOf(`user-burst-${i}`).map((s) => s.id)).toEqual([logins[i]!.id]);
+    }
+  }, 60_000);
+});
+
+describe('a user with 100,000 sessions', () => {
+  const zitadel = new FakeZitadel({ acceptedTokens: [PAT], latencyMs: 5 });
+  let limiter: LimiterProcess;
+  const USER = 'user-hoarder';
+
+  beforeAll(async () => {
+    await zitadel.start();
+    const base = Date.now() - 200 * MINUTE;
+    for (let i = 0; i < 100_000; i++)
+      zitadel.addSession({ userId: USER, creationDate: new Date(base + i * 100) });
+    limiter = await startLimiter({
+      INSTANCE_URL: zitadel.url,
+      PAT,
+      SIGNING_KEY: KEY,
+      CONCURRENT_SESSIONS: '2',
+      ENFORCEMENT_DEADLINE_MS: String(DEADLINE_MS),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await limiter.stop();
+    await zitadel.stop();
+  });
+
+  async function eventLoopLagMaxSeconds(): Promise<number> {
+    const text = await (await fetch(`${limiter.url}/metrics`)).text();
+    return sampleValue(parsePrometheusText(text), 'nodejs_eventloop_lag_max_seconds') ?? Number.NaN;
+  }
+
+  it('answers in time, small, with what remains, and never holds the event loop long', async () => {
+    await eventLoopLagMaxSeconds(); // a scrape resets the maximum: measure this webhook alone
+    const login = zitadel.addSession({ userId: USER });
+
+    const answer = await post(limiter, createSessionResponse(login));
+    const lagMaxSeconds = await eventLoopLagMaxSeconds();
+
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    expect(answer.body).toMatchObject({ outcome: 'enforced', keptCount: 2 });
+    const deletedCount = answer.body.deletedCount as number;
+    expect(deletedCount).toBeGreaterThan(0);
+    expect(answer.body.remaining).toBeGreaterThan(90_000);
+    expect(deletedCount + (answer.body.remaining as number) + 2).toBeGreaterThanOrEqual(100_001);
+    expect((answer.body.deleted as string[]).length).toBeLessThanOrEqual(20);
+    expect(answer.bytes).toBeLessThan(4_096);
+    // The newest two stay: the login and the newest of the old ones.
+    expect(answer.body.kept).toEqual([login.id, expect.any(String)]);
+    // Before: 2.6 s with /healthz blocked. Generous for a busy 2-core machine, far below that.
+    expect(lagMaxSeconds).toBeLessThan(0.25);
+    // The audit line is as small as the answer.
+    const audit = limiter.output.filter((line) => line.includes('"log":"audit"')).at(-1) ?? '';
+    expect(Buffer.byteLength(audit)).toBeLessThan(4_096);
+  }, 60_000);
+});
