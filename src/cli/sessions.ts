@@ -107,13 +107,20 @@ export async function runSessions(context: CommandContext, args: readonly string
   });
 
   // One line per device: what the browser said it is, its sessions, its last sign-in, and whether it stays.
+  const membersOf = new Map<number, (typeof sessions)[number][]>();
+  for (const session of sessions) {
+    const members = membersOf.get(session.device);
+    if (members === undefined) membersOf.set(session.device, [session]);
+    else members.push(session);
+  }
+  const descriptionOf = new Map(rows.map((row) => [row.id, row.userAgent?.description]));
   const devices = [...deviceNumbers.entries()].map(([key, number]) => {
-    const members = sessions.filter((session) => session.device === number);
+    const members = membersOf.get(number) ?? [];
     const counting = members.filter((session) => session.counts);
     return {
       device: number,
       fingerprinted: key.startsWith('fingerprint:'),
-      description: rows.find((row) => row.id === members[0]?.id)?.userAgent?.description,
+      description: descriptionOf.get(members[0]?.id ?? ''),
       sessions: members.map((session) => session.id),
       countingSessions: counting.length,
       lastSignedInMs: Math.max(...members.map((session) => session.signedInAtMs ?? session.createdAtMs ?? 0)),

@@ -147,8 +147,11 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
 
   const ids = (sessions: readonly RankedSession[]) =>
     sessions.filter((s) => s.id !== INCOMING_ID).map((s) => s.id);
-  const sessionsOf = (group: readonly Device[]) =>
-    counted.filter((session) => group.some((device) => device.key === deviceKeyOf(session, countBy)));
+  // A set, not a search per session: a user with thousands of sessions must not cost thousands squared.
+  const sessionsOf = (group: readonly Device[]) => {
+    const keys = new Set(group.map((device) => device.key));
+    return counted.filter((session) => keys.has(deviceKeyOf(session, countBy)));
+  };
   const withinLimit = (): EvictionDecision => ({
     outcome: 'within_limit',
     counted: counted.length,
