@@ -5,6 +5,7 @@ import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
 import { verifyZitadelSignature, type SignatureFailureReason } from '../signature/verifyZitadelSignature.js';
+import type { PayloadDecoder } from '../webhook/decodePayload.js';
 import { parseSessionWebhook, type SessionWebhook } from '../webhook/parseSessionWebhook.js';
 import type { AuditLog } from './auditLog.js';
 import { answerFor } from './errorHandler.js';
@@ -26,6 +27,8 @@ const SIGNATURE_FAILURE_STATUS: Record<SignatureFailureReason, number> = {
 export interface WebhookRouteDeps {
   readonly config: Config;
   readonly processWebhook: WebhookProcessor;
+  /** JSON, JWT or JWE body to the JSON envelope (REQUIRE_PAYLOAD_TYPE, JWKS, decryption keys). */
+  readonly decodePayload: PayloadDecoder;
   readonly now: () => number;
   readonly metrics: LimiterMetrics;
   /** One record per verified webhook; undefined turns audit records off (tests that do not look at them). */
@@ -81,9 +84,9 @@ function rawBodyOf(req: Request, logger: Logger): Buffer {
   throw new HttpProblem(500, 'raw_body_unavailable');
 }
 
-function parseJson(rawBody: Buffer): unknown {
+function parseJson(rawBody: Uint8Array): unknown {
   try {
-    return JSON.parse(rawBody.toString('utf8')) as unknown;
+    return JSON.parse(Buffer.from(rawBody).toString('utf8')) as unknown;
   } catch {
     throw new HttpProblem(400, 'invalid_json');
   }
@@ -113,7 +116,7 @@ export function webhookRoute(
   deps: WebhookRouteDeps,
   fallbackLogger: Logger,
 ): (RequestHandler | ErrorRequestHandler)[] {
-  const { config, processWebhook, now, metrics, audit } = deps;
+  const { config, processWebhook, decodePayload, now, metrics, audit } = deps;
   const readRawBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false });
 
   /** Runs the use case and records its result (metrics, audit) whether it decided or failed. */
@@ -155,7 +158,9 @@ export function webhookRoute(
       throw new HttpProblem(SIGNATURE_FAILURE_STATUS[verification.reason], verification.reason);
     }
 
-    const webhook = parseSessionWebhook(parseJson(rawBody));
+    // Only a body ZITADEL signed gets this far, so a forged kid can never make us fetch the key set.
+    const { json } = await decodePayload(rawBody);
+    const webhook = parseSessionWebhook(parseJson(json));
     // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
     const outcome = await decide(webhook, verification.timestampSeconds * 1000, res, logger);
     answer(res, outcome, config.denyMessage);
