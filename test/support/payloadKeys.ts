@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, CompactSign, exportJWK, type JWK } from 'jose';
 import type { Express } from 'express';
 
@@ -96,4 +96,33 @@ export class FakeJwks {
       res.json({ keys: this.keys });
     });
   };
+}
+
+/**
+ * What ZITADEL posts to a target (`payload()` in internal/execution/execution.go): the JSON as is, or signed with
+ * the instance's web key, or signed and then encrypted to the target's active public key (its key id as `kid`).
+ */
+export async function bodyForTarget(
+  json: string,
+  target: {
+    payloadType: string | undefined;
+    publicKeys: readonly { keyId: string; publicKeyPem: string; active: boolean }[];
+  },
+  webKey: InstanceWebKey,
+): Promise<string> {
+  if (target.payloadType === 'PAYLOAD_TYPE_JWT') return jwtPayload(json, webKey);
+  if (target.payloadType !== 'PAYLOAD_TYPE_JWE') return json;
+  const active = target.publicKeys.find((key) => key.active);
+  if (active === undefined) throw new Error('ZITADEL fails the call: Errors.Execution.MissingEncryptionKey');
+  const publicKey = createPublicKey(active.publicKeyPem);
+  const jws = await jwtPayload(json, webKey);
+  return new CompactEncrypt(new TextEncoder().encode(jws))
+    .setProtectedHeader({
+      alg: publicKey.asymmetricKeyType === 'rsa' ? 'RSA-OAEP-256' : 'ECDH-ES+A256KW',
+      enc: 'A256GCM',
+      kid: active.keyId,
+      typ: 'JWT',
+      cty: 'JWT',
+    })
+    .encrypt(publicKey);
 }
