@@ -5,7 +5,13 @@ import {
   type PayloadForm,
   type PayloadSettings,
 } from '../config.js';
-import type { ActionExecution, ActionsApiVersion, ActionTarget, ZitadelClient } from '../zitadel/client.js';
+import type {
+  ActionExecution,
+  ActionsApiVersion,
+  ActionTarget,
+  OidcApp,
+  ZitadelClient,
+} from '../zitadel/client.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
@@ -46,6 +52,8 @@ export interface Check {
 const SYMBOL: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!', info: 'i', skip: '-' };
 // Read-only calls; a minute covers a slow instance with retries.
 const DOCTOR_BUDGET_MS = 60_000;
+// Apps are read per project; an instance with more projects is only sampled.
+const MAX_PROJECTS = 50;
 const STRENGTH: Record<PayloadForm, number> = { json: 0, jwt: 1, jwe: 2 };
 
 function isHttp(error: unknown, ...statuses: number[]): error is ZitadelError {
@@ -502,20 +510,74 @@ async function evictionChecks(
           },
     );
   }
-  checks.push({
-    id: 'refresh_tokens',
-    status: 'info',
-    summary:
-      'an eviction does not revoke refresh tokens issued for the session (zitadel#12637): apps holding one can get new tokens',
-    fix: 'Handle back-channel logout in the app (drop its refresh token), and keep refresh token lifetimes short.',
-  });
-  checks.push({
-    id: 'jwt_access_tokens',
-    status: 'info',
-    summary:
-      'opaque access tokens of an evicted session fail introspection at once; JWT access tokens validated locally stay valid until they expire',
-    fix: 'Use opaque tokens where the app can introspect, or keep JWT access token lifetimes short (default 12 h).',
-  });
+  let apps: { apps: OidcApp[]; truncated: boolean } | undefined;
+  try {
+    apps = await input.zitadel.listOidcApps({ maxProjects: MAX_PROJECTS }, input.deadline);
+  } catch (error) {
+    if (!isHttp(error, 401, 403, 404, 501)) throw error;
+  }
+  if (apps === undefined || apps.apps.length === 0) {
+    const why =
+      apps === undefined
+        ? 'this credential cannot list the OIDC apps to say which'
+        : "no OIDC app is visible in the credential's organisation";
+    checks.push({
+      id: 'refresh_tokens',
+      status: 'info',
+      summary: `an eviction does not revoke refresh tokens issued for the session (zitadel#12637): apps holding one can get new tokens (${why})`,
+      fix: 'Handle back-channel logout in the app (drop its refresh token), and keep refresh token lifetimes short.',
+    });
+    checks.push({
+      id: 'jwt_access_tokens',
+      status: 'info',
+      summary: `opaque access tokens of an evicted session fail introspection at once; JWT access tokens validated locally stay valid until they expire (${why})`,
+      fix: 'Use opaque tokens where the app can introspect, or keep JWT access token lifetimes short (default 12 h).',
+    });
+    return;
+  }
+  const scope = `of ${apps.apps.length} OIDC app(s) in the credential's organisation${apps.truncated ? ` (first ${MAX_PROJECTS} projects)` : ''}`;
+  const names = (list: OidcApp[]) =>
+    list
+      .slice(0, 5)
+      .map((app) => `${app.projectName}/${app.name}`)
+      .join(', ') + (list.length > 5 ? `, … (${list.length - 5} more)` : '');
+  const withoutLogout = apps.apps.filter((app) => !app.backChannelLogout);
+  checks.push(
+    withoutLogout.length > 0
+      ? {
+          id: 'back_channel_apps',
+          status: 'warn',
+          summary: `${withoutLogout.length} ${scope} have no backChannelLogoutUri, so they are not told of an eviction: ${names(withoutLogout)}`,
+          fix: 'Register a backChannelLogoutUri on each app and end its session when the logout token arrives.',
+        }
+      : { id: 'back_channel_apps', status: 'ok', summary: `every one ${scope} has a backChannelLogoutUri` },
+  );
+  const refreshing = apps.apps.filter((app) => app.refreshTokens);
+  checks.push(
+    refreshing.length > 0
+      ? {
+          id: 'refresh_tokens',
+          status: 'warn',
+          summary: `${refreshing.length} ${scope} use refresh tokens, which an eviction does not revoke (zitadel#12637): ${names(refreshing)}`,
+          fix: 'Handle back-channel logout in those apps (drop the refresh token), and keep refresh token lifetimes short.',
+        }
+      : { id: 'refresh_tokens', status: 'ok', summary: `none ${scope} uses refresh tokens` },
+  );
+  const jwt = apps.apps.filter((app) => app.jwtAccessTokens);
+  checks.push(
+    jwt.length > 0
+      ? {
+          id: 'jwt_access_tokens',
+          status: 'warn',
+          summary: `${jwt.length} ${scope} get JWT access tokens, which stay valid after an eviction until they expire: ${names(jwt)}`,
+          fix: 'Switch them to opaque (bearer) tokens where the app can introspect, or keep access token lifetimes short.',
+        }
+      : {
+          id: 'jwt_access_tokens',
+          status: 'ok',
+          summary: `none ${scope} gets JWT access tokens (opaque tokens fail introspection as soon as the session is deleted)`,
+        },
+  );
 }
 
 async function probeCheck(

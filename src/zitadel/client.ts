@@ -7,6 +7,7 @@ export type {
   ActionsApiVersion,
   ActionTarget,
   ActionTargetSpec,
+  OidcApp,
   PayloadTypeName,
   TargetPublicKey,
   ZitadelOperatorApi,

@@ -30,7 +30,9 @@ export type ZitadelOperatorOperation =
   | 'activate_public_key'
   | 'list_my_permissions'
   | 'get_instance'
-  | 'get_instance_features';
+  | 'get_instance_features'
+  | 'list_projects'
+  | 'list_apps';
 
 /** Hooks for metrics and logs; every argument is safe to record (no ids, no secrets). */
 export interface ZitadelCallObserver {

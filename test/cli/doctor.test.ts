@@ -318,6 +318,54 @@ describe('doctor', () => {
     expect(statusOf(await doctor(), 'back_channel_logout')).toBe('info');
   });
 
+  it('names the OIDC apps an eviction does not reach, as far as the credential sees them', async () => {
+    info.projects = [
+      {
+        id: 'p-1',
+        name: 'shop',
+        apps: [
+          {
+            name: 'web',
+            oidcConfig: {
+              accessTokenType: 'OIDC_TOKEN_TYPE_JWT',
+              grantTypes: ['OIDC_GRANT_TYPE_AUTHORIZATION_CODE', 'OIDC_GRANT_TYPE_REFRESH_TOKEN'],
+            },
+          },
+          {
+            name: 'backoffice',
+            oidcConfig: {
+              grantTypes: ['OIDC_GRANT_TYPE_AUTHORIZATION_CODE'],
+              backChannelLogoutUri: 'https://backoffice.example.com/logout',
+            },
+          },
+          { name: 'api' },
+        ],
+      },
+    ];
+    const run = await doctor();
+    const summary = (id: string) => run.checks.find((check) => check.id === id)?.summary ?? '';
+    expect(run.code).toBe(0);
+    expect(statusOf(run, 'back_channel_apps')).toBe('warn');
+    expect(summary('back_channel_apps')).toContain("1 of 2 OIDC app(s) in the credential's organisation");
+    expect(summary('back_channel_apps')).toContain('shop/web');
+    expect(summary('back_channel_apps')).not.toContain('backoffice');
+    expect(statusOf(run, 'refresh_tokens')).toBe('warn');
+    expect(summary('refresh_tokens')).toContain('shop/web');
+    expect(statusOf(run, 'jwt_access_tokens')).toBe('warn');
+
+    info.projects[0]!.apps = [info.projects[0]!.apps[1]!];
+    const clean = await doctor();
+    expect(statusOf(clean, 'back_channel_apps')).toBe('ok');
+    expect(statusOf(clean, 'refresh_tokens')).toBe('ok');
+    expect(statusOf(clean, 'jwt_access_tokens')).toBe('ok');
+
+    const hidden = await doctor({ PAT: VIEWER_PAT });
+    expect(statusOf(hidden, 'refresh_tokens')).toBe('info');
+    expect(hidden.checks.find((check) => check.id === 'refresh_tokens')?.summary).toContain(
+      'cannot list the OIDC apps',
+    );
+  });
+
   it('completes the endpoint like setup and refuses a missing one (exit 2)', async () => {
     let stderr = '';
     const code = await runCli(['doctor'], {

@@ -13,6 +13,9 @@ export class FakeInstanceInfo {
   version: string | undefined = 'v4.12.0';
   /** undefined: the flag is not in the answer (as after v4.11 made it GA). */
   backChannelLogout: boolean | undefined = undefined;
+  /** Projects of the credential's organisation and their apps, as the management API lists them. */
+  projects: { id: string; name: string; apps: { name: string; oidcConfig?: Record<string, unknown> }[] }[] =
+    [];
 
   readonly mount = (app: Express): void => {
     app.use(/^\/(v2|v2beta)\/actions/, (req: Request, res: Response, next: NextFunction) => {
@@ -37,6 +40,29 @@ export class FakeInstanceInfo {
           name: 'test',
           ...(this.version === undefined ? {} : { version: this.version }),
         },
+      });
+    });
+    app.use('/management/v1/projects', (req: Request, res: Response, next: NextFunction) => {
+      if (this.restricted.has(tokenOf(req))) {
+        res.status(403).json({ code: 7, message: 'No matching permissions found (AUTH-5mWD2)' });
+        return;
+      }
+      next();
+    });
+    app.post('/management/v1/projects/_search', (_req, res) => {
+      res.json({
+        details: { totalResult: String(this.projects.length) },
+        ...(this.projects.length === 0
+          ? {}
+          : { result: this.projects.map(({ id, name }) => ({ id, name })) }),
+      });
+    });
+    app.post('/management/v1/projects/:id/apps/_search', (req, res) => {
+      const project = this.projects.find((candidate) => candidate.id === req.params.id);
+      const apps = project?.apps ?? [];
+      res.json({
+        details: { totalResult: String(apps.length) },
+        ...(apps.length === 0 ? {} : { result: apps }),
       });
     });
     app.get('/v2/features/instance', (req, res) => {
