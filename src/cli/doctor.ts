@@ -2,7 +2,6 @@ import {
   loadLimitSettings,
   loadPayloadSettings,
   type LimitSettings,
-  type PayloadForm,
   type PayloadSettings,
 } from '../config.js';
 import type {
@@ -13,6 +12,7 @@ import type {
   ZitadelClient,
 } from '../zitadel/client.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
+import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
 import { connect } from './connect.js';
@@ -54,7 +54,6 @@ const SYMBOL: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!',
 const DOCTOR_BUDGET_MS = 60_000;
 // Apps are read per project; an instance with more projects is only sampled.
 const MAX_PROJECTS = 50;
-const STRENGTH: Record<PayloadForm, number> = { json: 0, jwt: 1, jwe: 2 };
 
 function isHttp(error: unknown, ...statuses: number[]): error is ZitadelError {
   return (
@@ -309,7 +308,7 @@ async function payloadChecks(
 ): Promise<void> {
   const form = payloadFormOf(target);
   const required = input.payload.requiredForm;
-  if (required !== undefined && STRENGTH[form] < STRENGTH[required]) {
+  if (required !== undefined && isWeakerThan(form, required)) {
     checks.push({
       id: 'payload_type',
       status: 'fail',

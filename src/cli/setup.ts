@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { loadLimitSettings, loadPayloadSettings, type PayloadForm } from '../config.js';
 import { WEBHOOK_PATH } from '../http/webhookRoute.js';
+import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import type {
   ActionsApiVersion,
@@ -360,12 +361,7 @@ export async function runSetup(context: CommandContext, args: readonly string[])
       context,
       `note: completed the endpoint to ${endpoint} (the limiter's webhook route is ${WEBHOOK_PATH}).`,
     );
-  if (
-    payloadSettings.requiredForm !== undefined &&
-    payloadForm !== undefined &&
-    (payloadForm === 'json' ? 0 : payloadForm === 'jwt' ? 1 : 2) <
-      (payloadSettings.requiredForm === 'json' ? 0 : payloadSettings.requiredForm === 'jwt' ? 1 : 2)
-  ) {
+  if (payloadForm !== undefined && isWeakerThan(payloadForm, payloadSettings.requiredForm)) {
     note(
       context,
       `warning: REQUIRE_PAYLOAD_TYPE=${payloadSettings.requiredForm} here, but the target will send ${payloadForm}: a limiter with this setting refuses every webhook.`,

@@ -42,6 +42,11 @@ export class PayloadRejectedError extends Error {
 }
 
 const STRENGTH: Record<PayloadForm, number> = { json: 0, jwt: 1, jwe: 2 };
+
+/** `json` < `jwt` < `jwe`: whether a webhook in `form` is refused by REQUIRE_PAYLOAD_TYPE=`required`. */
+export function isWeakerThan(form: PayloadForm, required: PayloadForm | undefined): boolean {
+  return required !== undefined && STRENGTH[form] < STRENGTH[required];
+}
 // Base64url segments; a compact JWS has 3, a compact JWE 5 (RFC 7515 §7.1, RFC 7516 §7.1).
 const COMPACT = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){2}(?:(?:\.[A-Za-z0-9_-]*){2})?$/;
 // ZITADEL web keys are RSA, ECDSA (P-256/384/521) or Ed25519; never a symmetric "HS" or "none".
@@ -194,8 +199,7 @@ export function createPayloadDecoder(deps: PayloadDecoderDeps): PayloadDecoder {
 
   return async (rawBody) => {
     const form = detectPayloadForm(rawBody);
-    const required = settings.requiredForm;
-    if (required !== undefined && STRENGTH[form] < STRENGTH[required])
+    if (isWeakerThan(form, settings.requiredForm))
       throw new PayloadRejectedError(400, 'payload_type_required');
     if (form === 'json') return { form, json: rawBody };
     const text = Buffer.from(rawBody).toString('latin1').trim();
