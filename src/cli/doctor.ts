@@ -112,9 +112,15 @@ interface DoctorInput {
 
 async function credentialChecks(input: DoctorInput, checks: Check[]): Promise<boolean> {
   const { zitadel, deadline, instanceUrl } = input;
-  let permissions: string[];
+  let permissions: string[] | undefined;
   try {
-    permissions = await zitadel.listMyPermissions(deadline);
+    try {
+      permissions = await zitadel.listMyPermissions(deadline);
+    } catch (error) {
+      // An instance without the v1 auth API: prove the credential with the readiness check instead.
+      if (!isHttp(error, 404, 501)) throw error;
+      await zitadel.checkAccess(deadline);
+    }
   } catch (error) {
     checks.push({
       id: 'credential',
@@ -133,6 +139,15 @@ async function credentialChecks(input: DoctorInput, checks: Check[]): Promise<bo
     summary: `ZITADEL at ${instanceUrl} accepts the ${input.credentialKind} credential`,
   });
   const needed = ['session.read', 'session.delete', ...(input.metadataKeySet ? ['user.read'] : [])];
+  if (permissions === undefined) {
+    checks.push({
+      id: 'permissions',
+      status: 'info',
+      summary: `this instance does not list the credential's permissions; it needs ${needed.join(', ')}`,
+      fix: 'A missing session.delete shows at the first eviction (502 zitadel_rejected, audit record, failed metric).',
+    });
+    return true;
+  }
   const missing = needed.filter((permission) => !permissions.includes(permission));
   checks.push(
     missing.length === 0

@@ -191,6 +191,17 @@ describe('doctor', () => {
     expect(metadata.checks.find((check) => check.id === 'permissions')?.fix).toContain('LIMIT_METADATA_KEY');
   });
 
+  it('falls back to a session search when the instance does not list permissions', async () => {
+    info.withoutPermissionList = true;
+    const run = await doctor();
+    expect(statusOf(run, 'credential')).toBe('ok');
+    expect(statusOf(run, 'permissions')).toBe('info');
+    expect(run.code).toBe(0);
+    expect(zitadel.requests('POST', '/v2/sessions/search')).toHaveLength(1);
+    const refused = await doctor({ PAT: 'unknown-pat' });
+    expect(failed(refused)).toEqual(['credential']);
+  });
+
   it('! actions: a credential that may not read targets gets a warning, not a failure', async () => {
     const run = await doctor({ PAT: VIEWER_PAT });
     expect(run.code).toBe(0);

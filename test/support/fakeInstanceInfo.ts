@@ -13,6 +13,8 @@ export class FakeInstanceInfo {
   version: string | undefined = 'v4.12.0';
   /** undefined: the flag is not in the answer (as after v4.11 made it GA). */
   backChannelLogout: boolean | undefined = undefined;
+  /** An instance without the v1 auth API: ListMyZitadelPermissions answers 404. */
+  withoutPermissionList = false;
   /** Projects of the credential's organisation and their apps, as the management API lists them. */
   projects: { id: string; name: string; apps: { name: string; oidcConfig?: Record<string, unknown> }[] }[] =
     [];
@@ -26,6 +28,10 @@ export class FakeInstanceInfo {
       next();
     });
     app.post('/auth/v1/permissions/zitadel/me/_search', (req, res) => {
+      if (this.withoutPermissionList) {
+        res.status(404).json({ code: 5, message: 'Not Found' });
+        return;
+      }
       const permissions = this.permissions.get(tokenOf(req)) ?? [];
       res.json(permissions.length === 0 ? {} : { result: permissions });
     });
