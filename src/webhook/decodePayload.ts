@@ -113,8 +113,9 @@ export function instanceKeySet(options: InstanceKeySetOptions): JwsKeyResolver {
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
         throw new PayloadRejectedError(401, 'payload_key_unknown');
-      if (error instanceof errors.JOSENotSupported || error instanceof errors.JWKSInvalid) throw error;
-      // Timeouts, network errors, non-200 answers, a body that is not JSON.
+      // The matching key has an algorithm or type jose cannot use: the JWS is refused as invalid.
+      if (error instanceof errors.JOSENotSupported) throw error;
+      // Timeouts, network errors, non-200 answers, a body that is not a key set.
       failedAtMs = now();
       throw new PayloadRejectedError(502, 'jwks_unavailable');
     }

@@ -228,6 +228,14 @@ describe('JWT and JWE payload types', () => {
     expect(sessionCalls()).toHaveLength(0);
   });
 
+  it('answers 502 jwks_unavailable when the key set URL answers something that is not a key set', async () => {
+    const { app } = await start();
+    jwks.garbled = true;
+    const res = await postWebhook(app, await jwtPayload(loginOverTheLimit(), rsaWebKey));
+    expect(res.status).toBe(502);
+    expect(res.body).toEqual({ error: 'jwks_unavailable' });
+  });
+
   it('never logs the JWT, the JWE or what they carry', async () => {
     const { app, logLines } = await start({ PAYLOAD_DECRYPTION_KEY: rsaTarget.privatePem });
     const jws = await jwtPayload(loginOverTheLimit(), rsaWebKey);

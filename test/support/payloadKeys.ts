@@ -80,6 +80,8 @@ export class FakeJwks {
   keys: JWK[];
   /** Answer 503 instead of the key set. */
   failing = false;
+  /** Answer 200 with something that is not a key set (an HTML error page of a proxy). */
+  garbled = false;
   fetches = 0;
 
   constructor(keys: readonly InstanceWebKey[]) {
@@ -91,6 +93,10 @@ export class FakeJwks {
       this.fetches += 1;
       if (this.failing) {
         res.status(503).json({ code: 14, message: 'unavailable' });
+        return;
+      }
+      if (this.garbled) {
+        res.type('html').send('<html>Bad gateway</html>');
         return;
       }
       res.json({ keys: this.keys });
