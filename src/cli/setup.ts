@@ -432,6 +432,12 @@ export async function runSetup(context: CommandContext, args: readonly string[])
   }
   if (payloadForm === 'jwt' || payloadForm === 'jwe')
     await confirmPayloadType(zitadel, api, saved.id, payloadForm, deadline);
+  if (encryptionKey?.privateKeyFile !== undefined && !isAsync && interruptOnError) {
+    note(
+      context,
+      'warning: the target now encrypts to a new key and interrupts on error: logins fail until the limiter has the private key. Deploy it now.',
+    );
+  }
 
   const executions = await wireExecutions(zitadel, api, saved.id, deadline);
 
