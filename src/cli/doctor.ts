@@ -20,7 +20,6 @@ import { EXIT, UsageError } from './errors.js';
 import { emitJson, say, type CommandContext } from './io.js';
 import { isExpired, publicKeysOfPrivate, spkiOfUploaded } from './payloadKeys.js';
 import { probeEndpoint } from './probeEndpoint.js';
-import { explainZitadelError } from './runCli.js';
 import { parseEndpoint, payloadFormOf, SESSION_METHODS } from './setup.js';
 
 export const DOCTOR_HELP = `Usage: zitadel-session-limiter doctor --endpoint <url> [options]
@@ -96,7 +95,11 @@ function methodOf(condition: Record<string, unknown>, kind: 'request' | 'respons
   return typeof value?.method === 'string' ? value.method : undefined;
 }
 
+/** Turns a ZITADEL error into the operator's terms (runCli's explainZitadelError, passed in to avoid an import cycle). */
+export type ExplainZitadelError = (error: ZitadelError, instanceUrl: string | undefined) => string;
+
 interface DoctorInput {
+  readonly explain: ExplainZitadelError;
   readonly zitadel: ZitadelClient;
   readonly instanceUrl: string;
   readonly credentialKind: string;
@@ -128,7 +131,7 @@ async function credentialChecks(input: DoctorInput, checks: Check[]): Promise<bo
       summary: `the ${input.credentialKind} credential does not work`,
       fix:
         error instanceof ZitadelError
-          ? explainZitadelError(error, instanceUrl)
+          ? input.explain(error, instanceUrl)
           : 'Check INSTANCE_URL and the credential.',
     });
     return false;
@@ -641,7 +644,11 @@ async function probeCheck(
 }
 
 /** `doctor`: read-only checks of the whole wiring, each with its fix. */
-export async function runDoctor(context: CommandContext, args: readonly string[]): Promise<number> {
+export async function runDoctor(
+  context: CommandContext,
+  args: readonly string[],
+  explain: ExplainZitadelError,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs('doctor', args, {
     endpoint: { type: 'string' },
     insecure: { type: 'boolean' },
@@ -661,6 +668,7 @@ export async function runDoctor(context: CommandContext, args: readonly string[]
     .map((key) => key.trim())
     .find((key) => key !== '');
   const input: DoctorInput = {
+    explain,
     zitadel,
     instanceUrl: config.instanceUrl,
     credentialKind: { pat: 'PAT', 'jwt-profile': 'key file', 'client-credentials': 'client credentials' }[
@@ -719,8 +727,7 @@ export async function runDoctor(context: CommandContext, args: readonly string[]
       id: 'zitadel',
       status: 'fail',
       summary: 'a ZITADEL call failed, so the remaining checks did not run',
-      fix:
-        error instanceof ZitadelError ? explainZitadelError(error, config.instanceUrl) : 'unexpected error',
+      fix: error instanceof ZitadelError ? explain(error, config.instanceUrl) : 'unexpected error',
     });
   }
   if (input.probe) await probeCheck(input, api, target, checks);

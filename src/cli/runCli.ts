@@ -31,7 +31,7 @@ type Command = (context: CommandContext, args: readonly string[]) => Promise<num
 
 const COMMANDS: Record<string, { readonly run: Command; readonly help: string }> = {
   setup: { run: runSetup, help: SETUP_HELP },
-  doctor: { run: runDoctor, help: DOCTOR_HELP },
+  doctor: { run: (context, args) => runDoctor(context, args, explainZitadelError), help: DOCTOR_HELP },
   sessions: { run: runSessions, help: SESSIONS_HELP },
   enforce: { run: runEnforce, help: ENFORCE_HELP },
   sweep: { run: runSweep, help: SWEEP_HELP },
