@@ -1,5 +1,6 @@
 import { ConfigError } from '../config.js';
 import { ZitadelError } from '../zitadel/errors.js';
+import { DOCTOR_HELP, runDoctor } from './doctor.js';
 import { ENFORCE_HELP, runEnforce } from './enforce.js';
 import { CommandFailure, EXIT, UsageError, type ExitCode } from './errors.js';
 import { emitJson, note, type CliIo, type CommandContext } from './io.js';
@@ -15,6 +16,7 @@ ZITADEL_CLIENT_SECRET), and CONCURRENT_SESSIONS / LIMIT_STRATEGY for the limit.
 
 Commands:
   setup --endpoint <url>      register the target and executions in ZITADEL (IAM_OWNER), print SIGNING_KEY
+  doctor --endpoint <url>     check, read-only, that the wiring works; each line with its fix
   sessions <userId|loginName> a user's sessions, and whether each counts toward the limit
   enforce <userId>            bring one user back to the limit now (--dry-run to preview)
   sweep                       bring every user back to the limit (--org, --dry-run, --concurrency)
@@ -29,6 +31,7 @@ type Command = (context: CommandContext, args: readonly string[]) => Promise<num
 
 const COMMANDS: Record<string, { readonly run: Command; readonly help: string }> = {
   setup: { run: runSetup, help: SETUP_HELP },
+  doctor: { run: (context, args) => runDoctor(context, args, explainZitadelError), help: DOCTOR_HELP },
   sessions: { run: runSessions, help: SESSIONS_HELP },
   enforce: { run: runEnforce, help: ENFORCE_HELP },
   sweep: { run: runSweep, help: SWEEP_HELP },

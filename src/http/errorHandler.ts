@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../logging/logger.js';
+import { PayloadRejectedError } from '../webhook/decodePayload.js';
 import { InvalidPayloadError } from '../webhook/parseSessionWebhook.js';
 import { ZitadelError, zitadelErrorCode } from '../zitadel/errors.js';
 
@@ -32,6 +33,7 @@ function bodyParserErrorOf(error: unknown): ErrorAnswer | undefined {
 export function answerFor(error: unknown): ErrorAnswer {
   if (error instanceof HttpProblem) return { status: error.status, code: error.code };
   if (error instanceof InvalidPayloadError) return { status: 400, code: error.code };
+  if (error instanceof PayloadRejectedError) return { status: error.status, code: error.code };
   const bodyError = bodyParserErrorOf(error);
   if (bodyError !== undefined) return bodyError;
   if (error instanceof ZitadelError) return { status: 502, code: zitadelErrorCode(error) };
@@ -51,7 +53,9 @@ export function errorHandler(fallbackLogger: Logger): ErrorRequestHandler {
     // The request's own logger stamps its request id, like every other line of this request.
     const logger = (res.locals.logger as Logger | undefined) ?? fallbackLogger;
     const { status, code } = answerFor(error);
-    if (error instanceof ZitadelError) {
+    if (error instanceof PayloadRejectedError) {
+      logger.warn('webhook refused', { reason: error.code });
+    } else if (error instanceof ZitadelError) {
       logger.error('ZITADEL call failed', {
         operation: error.operation,
         failure: error.kind,

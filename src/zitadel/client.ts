@@ -2,7 +2,16 @@ import { createOperatorApi, type ZitadelOperatorApi } from './operatorApi.js';
 import { createSessionApi, type ZitadelSessionApi } from './sessionApi.js';
 import { createZitadelTransport, type ZitadelClientOptions } from './transport.js';
 
-export type { ActionsApiVersion, ActionTarget, ActionTargetSpec, ZitadelOperatorApi } from './operatorApi.js';
+export type {
+  ActionExecution,
+  ActionsApiVersion,
+  ActionTarget,
+  ActionTargetSpec,
+  OidcApp,
+  PayloadTypeName,
+  TargetPublicKey,
+  ZitadelOperatorApi,
+} from './operatorApi.js';
 export { SESSION_PAGE_SIZE, type ZitadelSessionApi } from './sessionApi.js';
 export type {
   ZitadelCallObserver,

@@ -25,7 +25,15 @@ export type ZitadelOperatorOperation =
   | 'update_target'
   | 'get_target'
   | 'list_executions'
-  | 'set_execution';
+  | 'set_execution'
+  | 'list_public_keys'
+  | 'add_public_key'
+  | 'activate_public_key'
+  | 'list_my_permissions'
+  | 'get_instance'
+  | 'get_instance_features'
+  | 'list_projects'
+  | 'list_apps';
 
 /** Hooks for metrics and logs; every argument is safe to record (no ids, no secrets). */
 export interface ZitadelCallObserver {
