@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import dotenv from 'dotenv';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadEnvFile } from './envFile.js';
 import { createServerWithTimeouts } from './http/serverTimeouts.js';
 import { createLogger } from './logging/logger.js';
 import { buildService } from './service.js';
@@ -22,8 +22,10 @@ function orExitOnConfigError<T>(step: () => T): T {
 }
 
 function loadConfigOrExit(): Config {
-  dotenv.config({ quiet: true });
-  return orExitOnConfigError(() => loadConfig(process.env));
+  return orExitOnConfigError(() => {
+    loadEnvFile(process.env);
+    return loadConfig(process.env);
+  });
 }
 
 function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>): void {
