@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import { ENFORCE_HELP, runEnforce } from './enforce.js';
@@ -16,14 +17,26 @@ ZITADEL_CLIENT_SECRET), and CONCURRENT_SESSIONS / LIMIT_STRATEGY for the limit.
 Commands:
   setup --endpoint <url>      register the target and executions in ZITADEL (IAM_OWNER), print SIGNING_KEY
   sessions <userId|loginName> a user's sessions, and whether each counts toward the limit
-  enforce <userId>            bring one user back to the limit now (--dry-run to preview)
+  enforce <userId|loginName>  bring one user back to the limit now (--dry-run to preview)
   sweep                       bring every user back to the limit (--org, --dry-run, --concurrency)
 
-Every command takes --json (one JSON document on stdout) and --help.
+Every command takes --json (one JSON document on stdout) and --help. --version prints the version.
 
 Exit codes: 0 success, 2 usage error, 3 configuration error, 4 ZITADEL error (refused, unreachable, or
 deletions not confirmed), 1 unexpected error.
 `;
+
+/** The package's version, read from package.json next to src/ or dist/ (both two levels up from here). */
+export function cliVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 type Command = (context: CommandContext, args: readonly string[]) => Promise<number>;
 
@@ -92,7 +105,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
+    if (name === '--version' || name === '-V' || name === 'version') {
+      io.stdout.write(`zitadel-session-limiter ${cliVersion()}\n`);
+      return EXIT.ok;
+    }
     const command = COMMANDS[name];
+    if (command === undefined && name.startsWith('-'))
+      throw new UsageError(
+        `unknown option ${name.split('=')[0] ?? name} before the command; commands: ${Object.keys(COMMANDS).join(', ')}`,
+      );
     if (command === undefined)
       throw new UsageError(
         `unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}`,

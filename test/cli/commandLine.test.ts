@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cliProcess.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+// No ZITADEL is needed below: every run must stop before calling one (an unreachable port makes a call fail loudly).
+const env = { INSTANCE_URL: 'http://127.0.0.1:9', PAT: 'cli-basics-pat-3Xe' };
+
+describe('the command line itself', () => {
+  it('prints its version with --version', async () => {
+    const run = await runCli(['--version'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`zitadel-session-limiter ${VERSION}\n`);
+  });
+
+  it("answers an unknown option in its own words, naming the command's options, not Node's parser text", async () => {
+    const run = await runCli(['sessions', '1001', '--force'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown option --force; this command takes --json, --help');
+    expect(run.stderr).not.toContain('positional argument');
+    expect(run.stderr).toContain('zitadel-session-limiter sessions --help');
+  });
+
+  it('says which option needs a value and which takes none, without echoing a value', async () => {
+    const missing = await runCli(['sweep', '--org'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--org needs a value');
+
+    const extra = await runCli(['sessions', '1001', '--json=secret-looking-value'], env);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain('--json takes no value');
+    expect(extra.stderr).not.toContain('secret-looking-value');
+  });
+
+  it('names an option given before the command as an option, not as a command', async () => {
+    const run = await runCli(['--dry-run', 'sweep'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown option --dry-run before the command');
+  });
+});
