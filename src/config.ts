@@ -92,6 +92,15 @@ const instanceUrl = z
       });
       return z.NEVER;
     }
+    // The console's or the login's address is what a browser shows; the APIs live at the instance's root.
+    if (/\/ui\/(console|login|v2\/login)(\/|$)/.test(url.pathname)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not the console or login URL",
+      });
+      return z.NEVER;
+    }
     return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   });
 

@@ -28,6 +28,7 @@ function bodyParserErrorOf(error: unknown): ErrorAnswer | undefined {
 
 /** ZITADEL could not be reached in time (retry later) versus refused us (fix the credential or its roles). */
 export function zitadelErrorCode(error: ZitadelError): string {
+  if (error.kind === 'invalid_response') return 'zitadel_invalid_response';
   if (
     error.kind === 'http' &&
     error.status !== undefined &&
@@ -37,7 +38,6 @@ export function zitadelErrorCode(error: ZitadelError): string {
   ) {
     return 'zitadel_rejected';
   }
-  if (error.kind === 'invalid_response') return 'zitadel_invalid_response';
   return 'zitadel_unavailable';
 }
 
@@ -68,6 +68,7 @@ export function errorHandler(fallbackLogger: Logger): ErrorRequestHandler {
       logger.error('ZITADEL call failed', {
         operation: error.operation,
         failure: error.kind,
+        code: error.networkCode,
         status: error.status,
         grpcCode: error.grpcCode,
       });

@@ -79,7 +79,7 @@ export class Readiness {
       verdict = { ready: false, reason: reasonOf(error) };
       const detail =
         error instanceof ZitadelError
-          ? { failure: error.kind, status: error.status, grpcCode: error.grpcCode }
+          ? { failure: error.kind, code: error.networkCode, status: error.status, grpcCode: error.grpcCode }
           : {};
       if (this.#lastCheck?.verdict.ready !== false)
         logger.warn('not ready: the ZITADEL check failed', { reason: verdict.reason, ...detail });

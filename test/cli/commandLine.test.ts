@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { explainZitadelError } from '../../src/cli/runCli.js';
+import { ZitadelError } from '../../src/zitadel/errors.js';
 import { runCli } from './cliProcess.js';
 
 const VERSION = (
@@ -38,5 +40,27 @@ describe('the command line itself', () => {
     const run = await runCli(['--dry-run', 'sweep'], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown option --dry-run before the command');
+  });
+});
+
+describe('explainZitadelError', () => {
+  const network = (networkCode: string | undefined) =>
+    explainZitadelError(
+      new ZitadelError({ operation: 'list_sessions', kind: 'network', retryable: false, networkCode }),
+      'https://my-instance.zitadel.cloud',
+    );
+
+  it.each([
+    ['ENOTFOUND', 'the host name does not resolve'],
+    ['ECONNREFUSED', 'nothing accepts connections there'],
+    ['ETIMEDOUT', 'the host did not answer'],
+    ['CERT_HAS_EXPIRED', 'the TLS connection was refused (certificate or protocol)'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'the TLS connection was refused (certificate or protocol)'],
+  ])('tells %s apart from other network failures', (code, text) => {
+    expect(network(code)).toContain(`could not be reached (list_sessions): ${code}, ${text}`);
+  });
+
+  it('says so when the failure has no code', () => {
+    expect(network(undefined)).toContain('no error code');
   });
 });

@@ -183,6 +183,16 @@ describe('loadConfig', () => {
     expect(configErrorFor({ ...VALID_ENV, INSTANCE_URL: value }).message).toContain('INSTANCE_URL');
   });
 
+  it.each([
+    'https://my-instance.zitadel.cloud/ui/console',
+    'https://my-instance.zitadel.cloud/ui/console/users',
+    'https://auth.example.com/ui/v2/login/loginname',
+  ])('refuses the console or login URL %s, asking for the base URL', (value) => {
+    expect(configErrorFor({ ...VALID_ENV, INSTANCE_URL: value }).message).toContain(
+      "INSTANCE_URL must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not the console or login URL",
+    );
+  });
+
   it('does not echo credentials of a refused INSTANCE_URL', () => {
     const error = configErrorFor({
       ...VALID_ENV,
