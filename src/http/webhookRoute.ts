@@ -5,7 +5,11 @@ import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
 import { verifyZitadelSignature, type SignatureFailureReason } from '../signature/verifyZitadelSignature.js';
-import { parseSessionWebhook, type SessionWebhook } from '../webhook/parseSessionWebhook.js';
+import {
+  InvalidPayloadError,
+  parseSessionWebhook,
+  type SessionWebhook,
+} from '../webhook/parseSessionWebhook.js';
 import type { AuditLog } from './auditLog.js';
 import { answerFor } from './errorHandler.js';
 import { HttpProblem } from './httpProblem.js';
@@ -89,6 +93,23 @@ function parseJson(rawBody: Buffer): unknown {
   }
 }
 
+/**
+ * A signed body that is not a session webhook is answered 400 like any bad input, but it came from ZITADEL (or
+ * from someone holding the key), so the log says which part of the shape was wrong: paths and kinds, never values.
+ */
+function parseVerifiedPayload(json: unknown, logger: Logger): SessionWebhook {
+  try {
+    return parseSessionWebhook(json);
+  } catch (error) {
+    if (error instanceof InvalidPayloadError)
+      logger.warn('signed webhook refused: not a session webhook', {
+        reason: error.code,
+        issues: error.issues,
+      });
+    throw error;
+  }
+}
+
 /** The answer ZITADEL gets. Only a deny carries the forwarded-error fields that fail the user's call. */
 function answer(res: Response, outcome: WebhookOutcome, denyMessage: string): void {
   if (outcome.outcome === 'ignored') {
@@ -155,7 +176,7 @@ export function webhookRoute(
       throw new HttpProblem(SIGNATURE_FAILURE_STATUS[verification.reason], verification.reason);
     }
 
-    const webhook = parseSessionWebhook(parseJson(rawBody));
+    const webhook = parseVerifiedPayload(parseJson(rawBody), logger);
     // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
     const outcome = await decide(webhook, verification.timestampSeconds * 1000, res, logger);
     answer(res, outcome, config.denyMessage);

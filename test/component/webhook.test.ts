@@ -417,6 +417,31 @@ describe('refused input never reaches ZITADEL', () => {
     expect(res.body).toEqual({ error: 'invalid_payload' });
   });
 
+  it('logs which part of a signed payload was wrong (paths and kinds, never values)', async () => {
+    const { app, logLines } = buildHarness();
+    const body = JSON.stringify({
+      fullMethod: '/zitadel.session.v2.SessionService/CreateSession',
+      request: { checks: { user: { userId: 42 }, password: { password: 'hunter2-in-a-bad-payload' } } },
+      response: { details: {} },
+    });
+
+    const res = await postWebhook(app, body);
+
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_payload' });
+    const refused = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'signed webhook refused: not a session webhook');
+    expect(refused).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        reason: 'invalid_payload',
+        issues: ['request.checks.user.userId: expected string'],
+      }),
+    ]);
+    expect(logLines.join('\n')).not.toContain('hunter2-in-a-bad-payload');
+  });
+
   it('refuses two signature headers', async () => {
     const { app } = buildHarness();
     const { default: request } = await import('supertest');
