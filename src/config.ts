@@ -111,7 +111,9 @@ const requiredSecret = (what: string) =>
     .trim()
     .min(1, { error: `is required (${what})` });
 
-const signingKeys = requiredSecret("the target's signing key from ZITADEL").transform((value, ctx) => {
+const signingKeys = requiredSecret(
+  "the target's signing key, which setup prints: npm run setup -- --endpoint https://<this service>/session/manage",
+).transform((value, ctx) => {
   const keys = value.split(',').map((key) => key.trim());
   if (keys.some((key) => key.length === 0)) {
     ctx.addIssue({ code: 'custom', message: 'has an empty key between commas' });

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { explainZitadelError } from '../../src/cli/runCli.js';
 import { ZitadelError } from '../../src/zitadel/errors.js';
@@ -40,6 +42,22 @@ describe('the command line itself', () => {
     const run = await runCli(['--dry-run', 'sweep'], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown option --dry-run before the command');
+  });
+});
+
+describe('npm run setup', () => {
+  it('runs the setup command from source, so it works straight after npm ci (no build needed)', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const child = spawn('npm', ['run', '--silent', 'setup', '--', '--help'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ENV_FILE: 'none', HOME: process.env.HOME ?? root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: zitadel-session-limiter setup');
   });
 });
 

@@ -193,6 +193,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('points a missing SIGNING_KEY at the setup command that prints it', () => {
+    expect(configErrorFor({ ...VALID_ENV, SIGNING_KEY: '' }).message).toContain(
+      "SIGNING_KEY is required (the target's signing key, which setup prints: npm run setup -- --endpoint",
+    );
+  });
+
   it('does not echo credentials of a refused INSTANCE_URL', () => {
     const error = configErrorFor({
       ...VALID_ENV,
