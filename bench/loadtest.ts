@@ -296,8 +296,8 @@ async function main(): Promise<void> {
     're-send, standing in for the next login of that user or an operator sweep).',
   ].join('\n');
   process.stdout.write(`\n${markdown}\n`);
-  writeSection('loadtest', markdown);
-  process.stdout.write('\nWrote the loadtest section of BENCHMARKS.md.\n');
+  const written = writeSection('loadtest', markdown);
+  process.stdout.write(`\nWrote the loadtest section of ${written}.\n`);
   if (failures.length > 0) process.exitCode = 1;
 }
 
