@@ -78,6 +78,7 @@ export function errorHandler(fallbackLogger: Logger): ErrorRequestHandler {
         path: req.path,
       });
     }
-    res.status(status).json({ error: code });
+    const expected = error instanceof HttpProblem ? error.expected : undefined;
+    res.status(status).json(expected === undefined ? { error: code } : { error: code, expected });
   };
 }

@@ -19,6 +19,10 @@ export const WEBHOOK_PATH = '/session/manage';
 // ZITADEL's clock and ours may disagree a little; a timestamp further ahead than this is refused.
 const FUTURE_SKEW_SECONDS = 60;
 
+/** What a malformed header should have looked like (pkg/actions/signing.go in ZITADEL), for whoever wires a sender. */
+export const SIGNATURE_HEADER_FORM =
+  'ZITADEL-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">';
+
 const SIGNATURE_FAILURE_STATUS: Record<SignatureFailureReason, number> = {
   signature_missing: 401,
   signature_malformed: 400,
@@ -61,7 +65,7 @@ function signatureHeaderOf(headers: NodeJS.Dict<string[]>): string | undefined {
   const values = headers['zitadel-signature'];
   if (values === undefined) return undefined;
   // Node would join repeated headers with ", "; two signature headers are never legitimate.
-  if (values.length !== 1) throw new HttpProblem(400, 'signature_malformed');
+  if (values.length !== 1) throw new HttpProblem(400, 'signature_malformed', SIGNATURE_HEADER_FORM);
   return values[0];
 }
 
@@ -173,7 +177,11 @@ export function webhookRoute(
     });
     if (!verification.ok) {
       logger.warn('webhook refused', { reason: verification.reason });
-      throw new HttpProblem(SIGNATURE_FAILURE_STATUS[verification.reason], verification.reason);
+      throw new HttpProblem(
+        SIGNATURE_FAILURE_STATUS[verification.reason],
+        verification.reason,
+        verification.reason === 'signature_malformed' ? SIGNATURE_HEADER_FORM : undefined,
+      );
     }
 
     const webhook = parseVerifiedPayload(parseJson(rawBody), logger);

@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { SIGNATURE_HEADER_FORM } from '../../src/http/webhookRoute.js';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 import {
   sessionCheckedEvent,
@@ -393,7 +394,20 @@ describe('refused input never reaches ZITADEL', () => {
     const { app } = buildHarness();
     const res = await postWebhook(app, body, options);
     expect(res.status).toBe(status);
-    expect(res.body).toEqual({ error: code });
+    expect(res.body).toEqual(
+      code === 'signature_malformed' ? { error: code, expected: SIGNATURE_HEADER_FORM } : { error: code },
+    );
+  });
+
+  it('tells the sender of a malformed header which form is expected, without echoing the header', async () => {
+    const { app } = buildHarness();
+    const res = await postWebhook(app, body, { header: 'sha256=feedface-sent-by-a-misconfigured-proxy' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'signature_malformed',
+      expected: 'ZITADEL-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
+    });
+    expect(JSON.stringify(res.body)).not.toContain('feedface');
   });
 
   it('refuses a body over the size limit with 413', async () => {
@@ -452,7 +466,7 @@ describe('refused input never reaches ZITADEL', () => {
       .set('ZITADEL-Signature', ['t=1,v1=aa', 't=2,v1=bb'] as unknown as string)
       .send(body);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'signature_malformed' });
+    expect(res.body).toEqual({ error: 'signature_malformed', expected: SIGNATURE_HEADER_FORM });
   });
 
   it('accepts any of several signing keys (rotation)', async () => {
