@@ -13,18 +13,16 @@ export const NO_ENV_FILE = 'none';
  * Throws a ConfigError naming ENV_FILE when the file it names cannot be read (never its contents).
  */
 export function loadEnvFile(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): void {
-  const named = env.ENV_FILE?.trim();
+  const named = env.ENV_FILE?.trim() || undefined;
   if (named === NO_ENV_FILE) return;
-  const file = named === undefined || named === '' ? path.join(cwd, '.env') : path.resolve(cwd, named);
-  if (named === undefined || named === '') {
-    if (!existsSync(file)) return;
-  }
+  const file = path.resolve(cwd, named ?? '.env');
+  // The default file is optional; a file named on purpose must be there.
+  if (named === undefined && !existsSync(file)) return;
   const result = dotenv.config({ path: file, processEnv: env, quiet: true });
-  if (result.error !== undefined) {
-    throw new ConfigError([
-      named === undefined || named === ''
-        ? '.env cannot be read (check its permissions, or set ENV_FILE=none to read no file)'
-        : `ENV_FILE cannot be read (check the path and its permissions, or set ENV_FILE=${NO_ENV_FILE})`,
-    ]);
-  }
+  if (result.error === undefined) return;
+  throw new ConfigError([
+    named === undefined
+      ? `.env cannot be read (check its permissions, or set ENV_FILE=${NO_ENV_FILE} to read no file)`
+      : `ENV_FILE cannot be read (check the path and its permissions, or set ENV_FILE=${NO_ENV_FILE})`,
+  ]);
 }

@@ -58,9 +58,7 @@ function ownCodeOf(error: unknown): string | undefined {
  */
 export function networkCodeOf(error: unknown): string | undefined {
   const cause = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
-  const code = ownCodeOf(error) ?? ownCodeOf(cause);
-  if (code === undefined || ABORT_CODES.has(code)) return ownCodeOf(cause);
-  return code;
+  return [ownCodeOf(error), ownCodeOf(cause)].find((code) => code !== undefined && !ABORT_CODES.has(code));
 }
 
 /**
