@@ -24,6 +24,9 @@ export interface SpawnOptions {
   readonly readEnvFile?: boolean;
 }
 
+/** The start-up line's message begins with this (src/main.ts, reportStartup). */
+const STARTED = '"msg":"zitadel-session-limiter started';
+
 export interface LimiterProcess {
   readonly url: string;
   /** Everything the process wrote to stdout and stderr, line by line. */
@@ -59,7 +62,11 @@ function spawnLimiter(env: Record<string, string>, options: SpawnOptions = {}) {
   return { child, output, exited };
 }
 
-/** Starts `src/main.ts` on a free port and waits for its "listening" line. */
+/**
+ * Starts `src/main.ts` on a free port and waits for its "listening" line and its start-up line. The start-up line
+ * follows the server's first ZITADEL check (a token request and a search), so that call is over before a test
+ * counts what ZITADEL saw.
+ */
 export async function startLimiter(
   env: Record<string, string>,
   options: SpawnOptions = {},
@@ -68,12 +75,10 @@ export async function startLimiter(
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`limiter did not start:\n${output.join('\n')}`)), 20_000);
     const check = () => {
-      for (const line of output) {
-        if (!line.includes('listening')) continue;
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-        return;
-      }
+      const listening = output.find((line) => line.includes('listening'));
+      if (listening === undefined || !output.some((line) => line.includes(STARTED))) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(listening) as { port: number }).port);
     };
     child.stdout?.on('data', check);
     void exited.then(() => {
