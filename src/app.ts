@@ -58,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
     logger,
   });
   app.get('/readyz', readinessRoute(readiness));
+  app.locals.readiness = readiness; // for the server's start-up line (main.ts)
   app.get('/metrics', metricsRoute(metrics.registry));
 
   const processWebhook = createWebhookProcessor({ config, zitadel, now });

@@ -116,6 +116,15 @@ const instanceUrl = z
       });
       return z.NEVER;
     }
+    // The console's or the login's address is what a browser shows; the APIs live at the instance's root.
+    if (/\/ui\/(console|login|v2\/login)(\/|$)/.test(url.pathname)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not the console or login URL",
+      });
+      return z.NEVER;
+    }
     return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   });
 
@@ -126,7 +135,9 @@ const requiredSecret = (what: string) =>
     .trim()
     .min(1, { error: `is required (${what})` });
 
-const signingKeys = requiredSecret("the target's signing key from ZITADEL").transform((value, ctx) => {
+const signingKeys = requiredSecret(
+  "the target's signing key, which setup prints: npm run setup -- --endpoint https://<this service>/session/manage",
+).transform((value, ctx) => {
   const keys = value.split(',').map((key) => key.trim());
   if (keys.some((key) => key.length === 0)) {
     ctx.addIssue({ code: 'custom', message: 'has an empty key between commas' });

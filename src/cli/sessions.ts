@@ -5,14 +5,15 @@ import { verifiedFactorsOf } from '../zitadel/sessionSchema.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
 import { connect } from './connect.js';
-import { emitJson, formatTime, say, table, truncate, type CommandContext } from './io.js';
+import { counted, emitJson, formatTime, say, table, truncate, type CommandContext } from './io.js';
+import { requireSubject, resolveNamedUser } from './subject.js';
 
 export const SESSIONS_HELP = `Usage: zitadel-session-limiter sessions <userId | loginName> [--json]
 
 Lists a user's sessions as ZITADEL's search returns them: created, expires, verified factors, user agent, and
 whether each counts toward the limit (and why not), by the same rules the webhook uses. Sessions that
 \`enforce\` would delete are marked. An argument of digits only is a user id; anything else is looked up as a
-login name first. Reads CONCURRENT_SESSIONS and LIMIT_STRATEGY like the service.
+login name (exact match; a login name no user has exits with 2). Reads CONCURRENT_SESSIONS and LIMIT_STRATEGY like the service.
 `;
 
 const LIST_BUDGET_MS = 60_000;
@@ -28,15 +29,11 @@ const REASON_TEXT: Record<ExclusionReason, string> = {
 export async function runSessions(context: CommandContext, args: readonly string[]): Promise<number> {
   const { positionals } = parseCommandArgs('sessions', args, {});
   const [subject = ''] = expectPositionals('sessions', positionals, ['userId | loginName']);
+  requireSubject('sessions', subject);
   const settings = loadLimitSettings(context.io.env);
   const { zitadel } = connect(context.io.env);
   const deadline = deadlineIn(LIST_BUDGET_MS, context.io.now());
-
-  // ZITADEL ids are decimal snowflakes; anything else is far more likely a login name.
-  const resolved = /^[0-9]+$/.test(subject)
-    ? undefined
-    : await zitadel.findUserIdByLoginName({ loginName: subject }, deadline);
-  const userId = resolved ?? subject;
+  const { userId, loginName } = await resolveNamedUser('sessions', subject, zitadel, deadline);
   const { sessions: rows } = await zitadel.listUserSessions({ userId }, deadline);
   const nowMs = context.io.now();
   const records = rows.map(toSessionRecord);
@@ -75,7 +72,7 @@ export async function runSessions(context: CommandContext, args: readonly string
       ok: true,
       command: 'sessions',
       userId,
-      ...(resolved === undefined ? {} : { loginName: subject }),
+      ...(loginName === undefined ? {} : { loginName }),
       limit: settings.concurrentSessions,
       strategy: settings.limitStrategy,
       counted: decision.counted,
@@ -85,12 +82,9 @@ export async function runSessions(context: CommandContext, args: readonly string
     return 0;
   }
 
-  const who = resolved === undefined ? `User ${userId}` : `User ${userId} (login name ${subject})`;
+  const who = loginName === undefined ? `User ${userId}` : `User ${userId} (login name ${loginName})`;
   if (sessions.length === 0) {
-    say(
-      context,
-      `${who}: no sessions.${resolved === undefined && !/^[0-9]+$/.test(subject) ? ' (No user has this login name either.)' : ''}`,
-    );
+    say(context, `${who}: no sessions.`);
     return 0;
   }
   say(
@@ -122,7 +116,7 @@ export async function runSessions(context: CommandContext, args: readonly string
   const over = decision.remove.length;
   say(
     context,
-    `${who}: ${decision.counted} of ${sessions.length} sessions count toward the limit of ${settings.concurrentSessions} (${settings.limitStrategy}).` +
+    `${who}: ${decision.counted} of ${counted(sessions.length, 'session')} count toward the limit of ${settings.concurrentSessions} (${settings.limitStrategy}).` +
       (over > 0 ? ` \`enforce ${userId}\` would delete ${over}.` : ''),
   );
   return 0;

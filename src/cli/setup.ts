@@ -152,9 +152,10 @@ function denyListExplanation(endpoint: string): string {
 
 function isMissingApi(error: unknown): boolean {
   // An unknown REST path answers 404; a gRPC service that is not served answers 501 / code 12 (Unimplemented).
+  // A 404 without ZITADEL's JSON is classed invalid_response (a wrong INSTANCE_URL, usually) but may be this too.
   return (
     error instanceof ZitadelError &&
-    error.kind === 'http' &&
+    (error.kind === 'http' || error.kind === 'invalid_response') &&
     (error.status === 404 || error.status === 501 || error.grpcCode === 12)
   );
 }

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../logging/logger.js';
 import { PayloadRejectedError } from '../webhook/decodePayload.js';
 import { InvalidPayloadError } from '../webhook/parseSessionWebhook.js';
-import { ZitadelError, zitadelErrorCode } from '../zitadel/errors.js';
+import { ZitadelError, zitadelErrorCode, zitadelFailureFields } from '../zitadel/errors.js';
 
 export { zitadelErrorCode } from '../zitadel/errors.js';
 import { HttpProblem } from './httpProblem.js';
@@ -56,18 +56,14 @@ export function errorHandler(fallbackLogger: Logger): ErrorRequestHandler {
     if (error instanceof PayloadRejectedError) {
       logger.warn('webhook refused', { reason: error.code });
     } else if (error instanceof ZitadelError) {
-      logger.error('ZITADEL call failed', {
-        operation: error.operation,
-        failure: error.kind,
-        status: error.status,
-        grpcCode: error.grpcCode,
-      });
+      logger.error('ZITADEL call failed', zitadelFailureFields(error));
     } else if (code === 'internal_error') {
       logger.error('unexpected error', {
         errorName: error instanceof Error ? error.name : typeof error,
         path: req.path,
       });
     }
-    res.status(status).json({ error: code });
+    const expected = error instanceof HttpProblem ? error.expected : undefined;
+    res.status(status).json(expected === undefined ? { error: code } : { error: code, expected });
   };
 }

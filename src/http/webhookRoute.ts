@@ -6,7 +6,11 @@ import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
 import { verifyZitadelSignature, type SignatureFailureReason } from '../signature/verifyZitadelSignature.js';
 import { PayloadRejectedError, type PayloadDecoder } from '../webhook/decodePayload.js';
-import { parseSessionWebhook, type SessionWebhook } from '../webhook/parseSessionWebhook.js';
+import {
+  InvalidPayloadError,
+  parseSessionWebhook,
+  type SessionWebhook,
+} from '../webhook/parseSessionWebhook.js';
 import type { AuditLog } from './auditLog.js';
 import { answerFor } from './errorHandler.js';
 import { HttpProblem } from './httpProblem.js';
@@ -15,6 +19,10 @@ export const WEBHOOK_PATH = '/session/manage';
 
 // ZITADEL's clock and ours may disagree a little; a timestamp further ahead than this is refused.
 const FUTURE_SKEW_SECONDS = 60;
+
+/** What a malformed header should have looked like (pkg/actions/signing.go in ZITADEL), for whoever wires a sender. */
+export const SIGNATURE_HEADER_FORM =
+  'ZITADEL-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">';
 
 const SIGNATURE_FAILURE_STATUS: Record<SignatureFailureReason, number> = {
   signature_missing: 401,
@@ -60,7 +68,7 @@ function signatureHeaderOf(headers: NodeJS.Dict<string[]>): string | undefined {
   const values = headers['zitadel-signature'];
   if (values === undefined) return undefined;
   // Node would join repeated headers with ", "; two signature headers are never legitimate.
-  if (values.length !== 1) throw new HttpProblem(400, 'signature_malformed');
+  if (values.length !== 1) throw new HttpProblem(400, 'signature_malformed', SIGNATURE_HEADER_FORM);
   return values[0];
 }
 
@@ -89,6 +97,23 @@ function parseJson(rawBody: Uint8Array): unknown {
     return JSON.parse(Buffer.from(rawBody).toString('utf8')) as unknown;
   } catch {
     throw new HttpProblem(400, 'invalid_json');
+  }
+}
+
+/**
+ * A signed body that is not a session webhook is answered 400 like any bad input, but it came from ZITADEL (or
+ * from someone holding the key), so the log says which part of the shape was wrong: paths and kinds, never values.
+ */
+function parseVerifiedPayload(json: unknown, logger: Logger): SessionWebhook {
+  try {
+    return parseSessionWebhook(json);
+  } catch (error) {
+    if (error instanceof InvalidPayloadError)
+      logger.warn('signed webhook refused: not a session webhook', {
+        reason: error.code,
+        issues: error.issues,
+      });
+    throw error;
   }
 }
 
@@ -174,7 +199,11 @@ export function webhookRoute(
     });
     if (!verification.ok) {
       logger.warn('webhook refused', { reason: verification.reason });
-      throw new HttpProblem(SIGNATURE_FAILURE_STATUS[verification.reason], verification.reason);
+      throw new HttpProblem(
+        SIGNATURE_FAILURE_STATUS[verification.reason],
+        verification.reason,
+        verification.reason === 'signature_malformed' ? SIGNATURE_HEADER_FORM : undefined,
+      );
     }
 
     // Only a body ZITADEL signed gets this far, so a forged kid can never make us fetch the key set.
@@ -187,7 +216,7 @@ export function webhookRoute(
       answer(res, record({ outcome: 'undecided', reason: 'jwks_unavailable' }, res), config);
       return;
     }
-    const webhook = parseSessionWebhook(parseJson(json));
+    const webhook = parseVerifiedPayload(parseJson(json), logger);
     if (config.instanceId !== undefined && webhook.instanceId !== config.instanceId) {
       // Signed with our key but sent for another instance: a target shared by mistake, or a forgery.
       logger.warn('webhook refused', { reason: 'instance_mismatch' });
