@@ -426,8 +426,8 @@ async function main(): Promise<void> {
     ),
   ].join('\n');
   process.stdout.write(`\n${markdown}\n`);
-  writeSection('loadtest', markdown);
-  process.stdout.write('\nWrote the loadtest section of BENCHMARKS.md.\n');
+  const written = writeSection('loadtest', markdown);
+  process.stdout.write(`\nWrote the loadtest section of ${written}.\n`);
   if (failures.length > 0) process.exitCode = 1;
 }
 

@@ -9,7 +9,8 @@
  * next. No paging, no timeouts, no retries, no per-user serialisation, no checks of the listed rows.
  *
  * Its one concession: a try/catch, so that a failure answers 500 instead of crashing the process mid-benchmark
- * (the blog sample crashes; see shared/zitadel/FACTS.md §8).
+ * (the blog sample crashes on a header without t= or on any SetSession payload: test/hostile/ and
+ * test/component/webhook.test.ts hold those cases against the real limiter).
  *
  * Run: PORT=0 INSTANCE_URL=… PAT=… SIGNING_KEY=… CONCURRENT_SESSIONS=2 node --import tsx bench/naiveLimiter.ts
  */

@@ -11,7 +11,8 @@
  *   (e) what COUNT_WHEN=signed-in and LIMIT_METADATA_KEY cost a webhook: calls, sequential round trips, latency,
  *       with every per-user cache cold (a user never seen before), against the old reads.
  *
- * Prints the tables and rewrites the "bench" section of BENCHMARKS.md. Loopback only. About two minutes.
+ * Prints the tables and rewrites the "bench" section of bench-results/BENCHMARKS.md (untracked), or of BENCHMARKS.md
+ * with --write-benchmarks. Loopback only. About two minutes.
  * Knobs: BENCH_LATENCY_MS (20), BENCH_REPEATS (7), BENCH_BIG_USER_SESSIONS (3000), BENCH_THROUGHPUT_SECONDS (8),
  * BENCH_BEFORE_REV (585235e, the last commit before every trigger was confirmed with GetSession).
  */
@@ -322,8 +323,8 @@ async function main(): Promise<void> {
       seconds: (performance.now() - startedAt) / 1000,
     });
     process.stdout.write(`\n${markdown}\n`);
-    writeSection('bench', markdown);
-    process.stdout.write('\nWrote the bench section of BENCHMARKS.md.\n');
+    const written = writeSection('bench', markdown);
+    process.stdout.write(`\nWrote the bench section of ${written}.\n`);
   } finally {
     await Promise.all(targets.map((target) => target.stop()));
     await fake.stop();

@@ -1,13 +1,38 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { startLimiter } from '../test/support/limiterProcess.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The tracked results file: written only when asked (see resultsFile). */
 export const BENCHMARKS_FILE = `${ROOT}BENCHMARKS.md`;
+/** Where a run writes by default: ignored by git, so a quick look leaves the tree clean. */
+export const UNTRACKED_RESULTS_FILE = `${ROOT}bench-results/BENCHMARKS.md`;
+
+/**
+ * Where this run's results go: BENCHMARKS.md when asked (`--write-benchmarks`, or BENCH_WRITE_BENCHMARKS=1),
+ * else bench-results/BENCHMARKS.md, which .gitignore covers.
+ */
+export function resultsFile(
+  argv: readonly string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const asked =
+    argv.includes('--write-benchmarks') || ['1', 'true', 'yes'].includes(env.BENCH_WRITE_BENCHMARKS ?? '');
+  return asked ? BENCHMARKS_FILE : UNTRACKED_RESULTS_FILE;
+}
 
 /** A limiter under test, running as its own process so that its memory is its own. */
 export interface Target {
@@ -54,7 +79,7 @@ export async function startAtRevision(
     rmSync(dir, { recursive: true, force: true });
     return undefined;
   }
-  const limiter = await startLimiter(env, { cwd: dir });
+  const limiter = await startLimiter(env, { cwd: dir, checkout: dir });
   return {
     name: 'before',
     url: limiter.url,
@@ -288,23 +313,29 @@ Measured on one machine, in one run, side by side: each table compares the real 
 with the real ZITADEL client) with a deliberately naive baseline (\`bench/naiveLimiter.ts\`, not part of the product)
 against the same local fake ZITADEL (\`test/support/fakeZitadel.ts\`) with injected latency. Other work shares the
 machine, so absolute numbers are noisy; read the **ratios**, which compare runs made seconds apart under the same
-conditions. Regenerate with \`npm run bench\` (about two minutes) and \`npm run loadtest\` (about 1.5 minutes); each
-rewrites only its own section below.
+conditions. Regenerate with \`npm run bench -- --write-benchmarks\` (about two minutes) and
+\`npm run loadtest -- --write-benchmarks\` (about 1.5 minutes); each rewrites only its own section below. Without the
+flag, results go to the untracked \`bench-results/BENCHMARKS.md\`.
 `;
 
-/** Replaces the section between `<!-- name:start -->` and `<!-- name:end -->` in BENCHMARKS.md, keeping the rest. */
-export function writeSection(name: string, markdown: string): void {
+/**
+ * Replaces the section between `<!-- name:start -->` and `<!-- name:end -->` in the results file (resultsFile()),
+ * keeping the rest, and returns the file's path relative to the repository.
+ */
+export function writeSection(name: string, markdown: string, file: string = resultsFile()): string {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
   const block = `${start}\n${markdown.trim()}\n${end}`;
-  const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : BENCHMARKS_INTRO;
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : BENCHMARKS_INTRO;
   const from = current.indexOf(start);
   const to = current.indexOf(end);
   const next =
     from >= 0 && to > from
       ? current.slice(0, from) + block + current.slice(to + end.length)
       : `${current.trimEnd()}\n\n${block}\n`;
-  writeFileSync(BENCHMARKS_FILE, next);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, next);
+  return path.relative(ROOT, file);
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -11,6 +11,7 @@ import { requestContext } from './http/requestContext.js';
 import { WEBHOOK_PATH, webhookRoute } from './http/webhookRoute.js';
 import type { Logger, LogSink } from './logging/logger.js';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics/limiterMetrics.js';
+import { createPayloadDecoder, instanceKeySet, type JwsKeyResolver } from './webhook/decodePayload.js';
 import type { ZitadelLimiterApi } from './zitadel/client.js';
 
 export interface AppDeps {
@@ -27,6 +28,8 @@ export interface AppDeps {
   /** Where audit records go (one per verified webhook); omit to turn them off (tests). */
   readonly auditSink?: LogSink;
   readonly now?: () => number;
+  /** Where JWT payloads are verified; omit for the instance's JWKS at `${INSTANCE_URL}/oauth/v2/keys`. */
+  readonly jwsKeys?: JwsKeyResolver;
 }
 
 /**
@@ -55,11 +58,21 @@ export function createApp(deps: AppDeps): Express {
     logger,
   });
   app.get('/readyz', readinessRoute(readiness));
+  app.locals.readiness = readiness; // for the server's start-up line (main.ts)
   app.get('/metrics', metricsRoute(metrics.registry));
 
   const processWebhook = createWebhookProcessor({ config, zitadel, now });
   const audit = deps.auditSink === undefined ? undefined : auditLog(deps.auditSink, config);
-  app.post(WEBHOOK_PATH, ...webhookRoute({ config, processWebhook, now, metrics, audit }, logger));
+  const decodePayload = createPayloadDecoder({
+    settings: config.payload,
+    jwsKeys:
+      deps.jwsKeys ??
+      instanceKeySet({ instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs, now }),
+  });
+  app.post(
+    WEBHOOK_PATH,
+    ...webhookRoute({ config, processWebhook, decodePayload, now, metrics, audit }, logger),
+  );
 
   app.use((_req, _res, next) => next(new HttpProblem(404, 'not_found')));
   app.use(errorHandler(logger));

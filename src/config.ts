@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { CountBy, EvictionOrder } from './policy/devices.js';
@@ -31,6 +32,19 @@ export interface Config extends ConnectionConfig {
   readonly onFailure: OnFailure;
   /** Enforcements running at once; more wait in line, or are answered at once when the line is too long. */
   readonly maxConcurrentEnforcements: number;
+  /** Which payload forms a webhook may take; see PayloadSettings. */
+  readonly payload: PayloadSettings;
+}
+
+/** The body forms ZITADEL can post (target `payloadType`): plain JSON, a signed JWT, or that JWT encrypted (JWE). */
+export type PayloadForm = 'json' | 'jwt' | 'jwe';
+
+/** REQUIRE_PAYLOAD_TYPE and PAYLOAD_DECRYPTION_KEY(_FILE). */
+export interface PayloadSettings {
+  /** The weakest form accepted; undefined accepts all three. */
+  readonly requiredForm: PayloadForm | undefined;
+  /** Private keys a JWE payload may be encrypted to (several during a rotation). Opaque KeyObjects: never printed. */
+  readonly decryptionKeys: readonly KeyObject[];
 }
 
 /** Which sessions count: fully signed-in ones (every factor the login demands) or any with a verified factor. */
@@ -115,6 +129,15 @@ const instanceUrl = z
       });
       return z.NEVER;
     }
+    // The console's or the login's address is what a browser shows; the APIs live at the instance's root.
+    if (/\/ui\/(console|login|v2\/login)(\/|$)/.test(url.pathname)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not the console or login URL",
+      });
+      return z.NEVER;
+    }
     return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   });
 
@@ -125,7 +148,9 @@ const requiredSecret = (what: string) =>
     .trim()
     .min(1, { error: `is required (${what})` });
 
-const signingKeys = requiredSecret("the target's signing key from ZITADEL").transform((value, ctx) => {
+const signingKeys = requiredSecret(
+  "the target's signing key, which setup prints: npm run setup -- --endpoint https://<this service>/session/manage",
+).transform((value, ctx) => {
   const keys = value.split(',').map((key) => key.trim());
   if (keys.some((key) => key.length === 0)) {
     ctx.addIssue({ code: 'custom', message: 'has an empty key between commas' });
@@ -329,6 +354,76 @@ function decisionSettings(values: {
   };
 }
 
+const PAYLOAD_FORMS = ['json', 'jwt', 'jwe'] as const;
+const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
+
+/** RSA (2048 bits or more) or EC P-256 keys: what ZITADEL encrypts to (RSA-OAEP-256, ECDH-ES+A256KW). */
+function decryptionKeysFrom(variable: string, text: string, problems: string[]): KeyObject[] {
+  const blocks = text.replace(/\\n/g, '\n').match(PEM_PRIVATE_KEY) ?? [];
+  if (blocks.length === 0) {
+    problems.push(`${variable} must hold one or more PEM private keys (-----BEGIN PRIVATE KEY-----, PKCS#8)`);
+    return [];
+  }
+  const keys: KeyObject[] = [];
+  for (const [index, block] of blocks.entries()) {
+    let key: KeyObject;
+    try {
+      key = createPrivateKey({ key: block, format: 'pem' });
+    } catch {
+      problems.push(`${variable}: key ${index + 1} cannot be read as a PEM private key`);
+      continue;
+    }
+    const details = key.asymmetricKeyDetails;
+    const usable =
+      (key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048) ||
+      (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1');
+    if (!usable) problems.push(`${variable}: key ${index + 1} must be RSA (2048 bits or more) or EC P-256`);
+    else keys.push(key);
+  }
+  return keys;
+}
+
+function parsePayloadSettings(env: Record<string, string>, problems: string[]): PayloadSettings {
+  const required = env.REQUIRE_PAYLOAD_TYPE?.trim().toLowerCase();
+  let requiredForm: PayloadForm | undefined;
+  if (required !== undefined) {
+    requiredForm = PAYLOAD_FORMS.find((form) => form === required);
+    if (requiredForm === undefined) problems.push('REQUIRE_PAYLOAD_TYPE must be json, jwt or jwe');
+  }
+  const inline = env.PAYLOAD_DECRYPTION_KEY;
+  const file = env.PAYLOAD_DECRYPTION_KEY_FILE?.trim();
+  let decryptionKeys: KeyObject[] = [];
+  if (inline !== undefined && file !== undefined) {
+    problems.push('PAYLOAD_DECRYPTION_KEY and PAYLOAD_DECRYPTION_KEY_FILE are both set; set one of them');
+  } else if (inline !== undefined) {
+    decryptionKeys = decryptionKeysFrom('PAYLOAD_DECRYPTION_KEY', inline, problems);
+  } else if (file !== undefined) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      problems.push('PAYLOAD_DECRYPTION_KEY_FILE cannot be read (check the path and its permissions)');
+    }
+    if (text !== undefined)
+      decryptionKeys = decryptionKeysFrom('PAYLOAD_DECRYPTION_KEY_FILE', text, problems);
+  }
+  if (requiredForm === 'jwe' && inline === undefined && file === undefined) {
+    problems.push('REQUIRE_PAYLOAD_TYPE=jwe needs PAYLOAD_DECRYPTION_KEY or PAYLOAD_DECRYPTION_KEY_FILE');
+  }
+  return Object.freeze({ requiredForm, decryptionKeys: Object.freeze(decryptionKeys) });
+}
+
+/**
+ * Reads REQUIRE_PAYLOAD_TYPE and PAYLOAD_DECRYPTION_KEY(_FILE) alone, for the operator CLI (`setup`, `doctor`).
+ * Throws a ConfigError naming the variables, never their values.
+ */
+export function loadPayloadSettings(env: NodeJS.ProcessEnv): PayloadSettings {
+  const problems: string[] = [];
+  const settings = parsePayloadSettings(withoutBlanks(env), problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}
+
 /** Blank variables (`FOO=` in a .env file) mean "not set", so defaults apply instead of a confusing error. */
 function withoutBlanks(env: NodeJS.ProcessEnv): Record<string, string> {
   const result: Record<string, string> = {};
@@ -378,7 +473,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const connection = parseConnection(plain, problems);
   const parsed = environmentSchema.safeParse(plain);
   if (!parsed.success) problems.push(...issuesToProblems(parsed.error));
-  if (connection === undefined || !parsed.success) throw new ConfigError(problems);
+  const payload = parsePayloadSettings(plain, problems);
+  if (connection === undefined || !parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
   if (values.ENFORCEMENT_DEADLINE_MS < connection.zitadelTimeoutMs) {
     throw new ConfigError(['ENFORCEMENT_DEADLINE_MS must be at least ZITADEL_TIMEOUT_MS']);
@@ -401,6 +497,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     instanceId: values.ZITADEL_INSTANCE_ID,
     onFailure: values.ON_FAILURE,
     maxConcurrentEnforcements: values.MAX_CONCURRENT_ENFORCEMENTS,
+    payload,
   } satisfies Config);
 }
 

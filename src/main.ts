@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
-import dotenv from 'dotenv';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadEnvFile } from './envFile.js';
+import { readinessOf, type Readiness } from './http/readiness.js';
 import { createServerWithTimeouts } from './http/serverTimeouts.js';
 import { createLogger } from './logging/logger.js';
 import { buildService } from './service.js';
@@ -22,8 +23,10 @@ function orExitOnConfigError<T>(step: () => T): T {
 }
 
 function loadConfigOrExit(): Config {
-  dotenv.config({ quiet: true });
-  return orExitOnConfigError(() => loadConfig(process.env));
+  return orExitOnConfigError(() => {
+    loadEnvFile(process.env);
+    return loadConfig(process.env);
+  });
 }
 
 function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>): void {
@@ -49,6 +52,34 @@ function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/**
+ * One line that says what this limiter will do and whether ZITADEL answers, once the first check is back. The
+ * check runs after the server listens and never holds up start-up; /readyz keeps checking afterwards.
+ */
+function reportStartup(config: Config, logger: ReturnType<typeof createLogger>, readiness?: Readiness): void {
+  const summary = {
+    instance: config.instanceUrl,
+    credential: config.credential.kind,
+    limit: config.concurrentSessions,
+    strategy: config.limitStrategy,
+    dryRun: config.dryRun,
+  };
+  if (readiness === undefined) {
+    logger.info('zitadel-session-limiter started', summary);
+    return;
+  }
+  void readiness.check().then((verdict) => {
+    if (verdict.ready)
+      logger.info('zitadel-session-limiter started; ZITADEL answers', { ...summary, zitadel: 'ready' });
+    else
+      logger.warn('zitadel-session-limiter started; ZITADEL does not answer the check yet (see /readyz)', {
+        ...summary,
+        zitadel: 'not_ready',
+        reason: verdict.reason,
+      });
+  });
+}
+
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 const app = orExitOnConfigError(() =>
@@ -66,9 +97,18 @@ server.on('listening', () => {
     acceptedKeyCount: config.signingKeys.length,
     enforceOnRequest: config.enforceOnRequest,
   });
+  reportStartup(config, logger, readinessOf(app));
 });
 server.on('error', (error: NodeJS.ErrnoException) => {
-  logger.error('server failed', { code: error.code });
+  if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+    const why = error.code === 'EADDRINUSE' ? 'is already in use' : 'may not be used by this user';
+    logger.error(`port ${config.port} ${why}; set PORT to another port`, {
+      code: error.code,
+      port: config.port,
+    });
+  } else {
+    logger.error('server failed', { code: error.code, port: config.port });
+  }
   process.exit(1);
 });
 closeGracefully(server, logger);

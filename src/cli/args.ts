@@ -27,10 +27,23 @@ export function parseCommandArgs<const T extends Options>(
       allowNegative: true,
     });
   } catch (error) {
-    // parseArgs' messages quote only the option the operator typed, never a value from the environment.
-    const message = error instanceof Error ? error.message : 'invalid arguments';
-    throw new UsageError(message, command);
+    throw new UsageError(usageMessageOf(error, Object.keys({ ...COMMON_OPTIONS, ...options })), command);
   }
+}
+
+/**
+ * node:util's parse errors in our words: Node's own texts talk about "positional arguments" and `-- "--x"`.
+ * Only the option's name is repeated (never a value typed after `=`).
+ */
+function usageMessageOf(error: unknown, known: readonly string[]): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  const message = error instanceof Error ? error.message : '';
+  const option = /'(-[^'=\s<]*)/.exec(message)?.[1] ?? 'an option';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    return `unknown option ${option}; this command takes ${known.map((name) => `--${name}`).join(', ')}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+    return message.includes('does not take') ? `${option} takes no value` : `${option} needs a value`;
+  return 'invalid arguments';
 }
 
 /** Exactly `count` positional arguments, or a usage error naming what is missing or extra. */

@@ -7,15 +7,17 @@ import { deadlineIn } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
 import { connect } from './connect.js';
 import { EXIT } from './errors.js';
-import { cliLogger, emitJson, note, say, type CommandContext } from './io.js';
+import { cliLogger, counted, emitJson, note, say, type CommandContext } from './io.js';
+import { requireSubject, resolveNamedUser } from './subject.js';
 
-export const ENFORCE_HELP = `Usage: zitadel-session-limiter enforce <userId> [--dry-run] [--json]
+export const ENFORCE_HELP = `Usage: zitadel-session-limiter enforce <userId | loginName> [--dry-run] [--json]
 
-Brings one user back to their limit now, with the webhook's own decision (no session is new, so under
-evict-oldest the N most recently signed-in devices stay; under deny-new the first N). The user's limit comes
-from their metadata (LIMIT_METADATA_KEY), then ORG_LIMITS, then CONCURRENT_SESSIONS, as for the webhook; reads
-LIMIT_STRATEGY, COUNT_BY, EVICTION_ORDER, COUNT_WHEN and DELETE_CONCURRENCY like the service; DRY_RUN=true in
-the environment also makes it a dry run.
+An argument of digits only is a user id; anything else is looked up as a login name (exact match), as
+\`sessions\` does. Brings one user back to their limit now, with the webhook's own decision (no session is new,
+so under evict-oldest the N most recently signed-in devices stay; under deny-new the first N). The user's limit
+comes from their metadata (LIMIT_METADATA_KEY), then ORG_LIMITS, then CONCURRENT_SESSIONS, as for the webhook;
+reads LIMIT_STRATEGY, COUNT_BY, EVICTION_ORDER, COUNT_WHEN and DELETE_CONCURRENCY like the service; DRY_RUN=true
+in the environment also makes it a dry run.
 
 Options:
   --dry-run   show what would be deleted, delete nothing
@@ -44,11 +46,12 @@ export function cliPolicyReader(
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
-export function describeReport(report: EnforcementReport): string {
+export function describeReport(report: EnforcementReport, loginName?: string): string {
+  const who = loginName === undefined ? report.userId : `${report.userId} (login name ${loginName})`;
   const unit = report.countBy === 'device' ? 'device' : 'session';
   const limit = report.limit === 'unlimited' ? 'no limit' : `the limit of ${plural(report.limit, unit)}`;
   const lines = [
-    `User ${report.userId}: ${plural(report.counted, 'session')} on ${plural(report.devices, 'device')} count toward ${limit} (${report.strategy}; ${LIMIT_SOURCE[report.limitSource]}).`,
+    `User ${who}: ${plural(report.counted, 'session')} on ${plural(report.devices, 'device')} ${report.counted === 1 ? 'counts' : 'count'} toward ${limit} (${report.strategy}; ${LIMIT_SOURCE[report.limitSource]}).`,
   ];
   if (report.deleted.length === 0 && report.failed.length === 0) lines.push('  Nothing to delete.');
   else
@@ -60,7 +63,7 @@ export function describeReport(report: EnforcementReport): string {
     lines.push(`  Not deleted (ZITADEL did not confirm in time): ${report.failed.join(', ')}`);
   if (report.foreignRows > 0)
     lines.push(
-      `  The search also returned ${report.foreignRows} session(s) of other users; they were left alone.`,
+      `  The search also returned ${counted(report.foreignRows, 'session')} of other users; they were left alone.`,
     );
   if (report.remaining > 0)
     lines.push(`  ${report.remaining} more session(s) were not reached in one pass; run enforce again.`);
@@ -91,22 +94,31 @@ const FALLBACK_TEXT = {
 /** `enforce`: the same use case as the webhook, for one user, without a trigger. */
 export async function runEnforce(context: CommandContext, args: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('enforce', args, { 'dry-run': { type: 'boolean' } });
-  const [userId = ''] = expectPositionals('enforce', positionals, ['userId']);
+  const [subject = ''] = expectPositionals('enforce', positionals, ['userId | loginName']);
+  requireSubject('enforce', subject);
   const settings = cliSettings(context, values['dry-run'] === true);
   const { zitadel } = connect(context.io.env);
+  const deadline = deadlineIn(USER_BUDGET_MS, context.io.now());
+  const { userId, loginName } = await resolveNamedUser('enforce', subject, zitadel, deadline);
   const report = await enforceUserLimit({
     userId,
     trigger: undefined,
     settings,
     zitadel,
     policies: cliPolicyReader(context, zitadel, settings),
-    deadline: deadlineIn(USER_BUDGET_MS, context.io.now()),
+    deadline,
     nowMs: context.io.now(),
     logger: cliLogger(context),
   });
-  if (context.json) emitJson(context, { ok: report.failed.length === 0, command: 'enforce', ...report });
-  else say(context, describeReport(report));
+  if (context.json)
+    emitJson(context, {
+      ok: report.failed.length === 0,
+      command: 'enforce',
+      ...report,
+      ...(loginName === undefined ? {} : { loginName }),
+    });
+  else say(context, describeReport(report, loginName));
   if (report.failed.length === 0) return EXIT.ok;
-  note(context, `error: ${report.failed.length} deletion(s) did not go through; run enforce again.`);
+  note(context, `error: ${counted(report.failed.length, 'deletion')} did not go through; run enforce again.`);
   return EXIT.zitadel;
 }

@@ -101,3 +101,8 @@ export function cliLogger(context: CommandContext): Logger {
   };
   return build({});
 }
+
+/** "1 user", "2 users": a count with its noun in the right number. */
+export function counted(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
-import { ZitadelError } from '../zitadel/errors.js';
+import { ZitadelError, isPermanentNetworkCode } from '../zitadel/errors.js';
+import { DOCTOR_HELP, runDoctor } from './doctor.js';
 import { ENFORCE_HELP, runEnforce } from './enforce.js';
 import { CommandFailure, EXIT, UsageError, type ExitCode } from './errors.js';
 import { emitJson, note, type CliIo, type CommandContext } from './io.js';
@@ -15,24 +17,52 @@ ZITADEL_CLIENT_SECRET), and CONCURRENT_SESSIONS / LIMIT_STRATEGY for the limit.
 
 Commands:
   setup --endpoint <url>      register the target and executions in ZITADEL (IAM_OWNER), print SIGNING_KEY
+  doctor --endpoint <url>     check, read-only, that the wiring works; each line with its fix
   sessions <userId|loginName> a user's sessions, and whether each counts toward the limit
-  enforce <userId>            bring one user back to the limit now (--dry-run to preview)
+  enforce <userId|loginName>  bring one user back to the limit now (--dry-run to preview)
   sweep                       bring every user back to the limit (--org, --dry-run, --concurrency)
 
-Every command takes --json (one JSON document on stdout) and --help.
+Every command takes --json (one JSON document on stdout) and --help. --version prints the version.
 
 Exit codes: 0 success, 2 usage error, 3 configuration error, 4 ZITADEL error (refused, unreachable, or
 deletions not confirmed), 1 unexpected error.
 `;
 
+/** The package's version, read from package.json next to src/ or dist/ (both two levels up from here). */
+export function cliVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 type Command = (context: CommandContext, args: readonly string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { readonly run: Command; readonly help: string }> = {
   setup: { run: runSetup, help: SETUP_HELP },
+  doctor: { run: (context, args) => runDoctor(context, args, explainZitadelError), help: DOCTOR_HELP },
   sessions: { run: runSessions, help: SESSIONS_HELP },
   enforce: { run: runEnforce, help: ENFORCE_HELP },
   sweep: { run: runSweep, help: SWEEP_HELP },
 };
+
+/** What a network failure's code means for the operator. */
+function networkHint(error: ZitadelError): string {
+  const code = error.networkCode;
+  if (code === 'ENOTFOUND') return 'ENOTFOUND, the host name does not resolve. Check INSTANCE_URL.';
+  if (code === 'EAI_AGAIN') return 'EAI_AGAIN, the name server did not answer. Check DNS and the network.';
+  if (code === 'ECONNREFUSED')
+    return 'ECONNREFUSED, nothing accepts connections there. Check the host and port in INSTANCE_URL.';
+  if (code === 'ETIMEDOUT' || code === 'ENETUNREACH' || code === 'EHOSTUNREACH')
+    return `${code}, the host did not answer. Check INSTANCE_URL, firewalls and proxies.`;
+  if (code !== undefined && isPermanentNetworkCode(code))
+    return `${code}, the TLS connection was refused (certificate or protocol). Check INSTANCE_URL and the instance's certificate.`;
+  return `${code ?? 'no error code'}. Check INSTANCE_URL and the network.`;
+}
 
 /** ZITADEL's answer in the operator's terms: what to check, never a body or a token. */
 export function explainZitadelError(error: ZitadelError, instanceUrl: string | undefined): string {
@@ -40,7 +70,9 @@ export function explainZitadelError(error: ZitadelError, instanceUrl: string | u
   if (error.kind === 'timeout' || error.kind === 'deadline')
     return `${where} did not answer in time (${error.operation}). Check INSTANCE_URL and ZITADEL_TIMEOUT_MS.`;
   if (error.kind === 'network')
-    return `${where} could not be reached (${error.operation}). Check INSTANCE_URL and the network.`;
+    return `${where} could not be reached (${error.operation}): ${networkHint(error)}`;
+  if (error.kind === 'invalid_response' && error.status !== undefined)
+    return `${where} answered ${error.operation} with HTTP ${error.status} and a page that is not ZITADEL's API: INSTANCE_URL must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not a console or login URL.`;
   if (error.kind === 'invalid_response')
     return `${where} answered ${error.operation} with something that is not the expected JSON. Is INSTANCE_URL the ZITADEL base URL?`;
   const status = `HTTP ${error.status ?? '?'}${error.grpcCode === undefined ? '' : `, code ${error.grpcCode}`}`;
@@ -92,7 +124,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
+    if (name === '--version' || name === '-V' || name === 'version') {
+      io.stdout.write(`zitadel-session-limiter ${cliVersion()}\n`);
+      return EXIT.ok;
+    }
     const command = COMMANDS[name];
+    if (command === undefined && name.startsWith('-'))
+      throw new UsageError(
+        `unknown option ${name.split('=')[0] ?? name} before the command; commands: ${Object.keys(COMMANDS).join(', ')}`,
+      );
     if (command === undefined)
       throw new UsageError(
         `unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}`,

@@ -9,6 +9,7 @@ import { deadlineIn } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
 import { connect } from './connect.js';
 import { cliLogger, emitJson, formatTime, say, table, truncate, type CommandContext } from './io.js';
+import { requireSubject, resolveNamedUser } from './subject.js';
 
 export const SESSIONS_HELP = `Usage: zitadel-session-limiter sessions <userId | loginName> [--json]
 
@@ -16,8 +17,8 @@ Lists a user's sessions as ZITADEL's search returns them: device, created, last 
 factors, user agent, and whether each counts toward the limit (and why not), by the same rules the webhook uses;
 then the user's devices (sessions with one browser fingerprint), most recently signed in first. Sessions that
 \`enforce\` would delete are marked. An argument of digits only is a user id; anything else is looked up as a
-login name first. Reads the limit variables like the service (CONCURRENT_SESSIONS, LIMIT_STRATEGY, COUNT_BY,
-EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS).
+login name (exact match; a login name no user has exits with 2). Reads the limit variables like the service
+(CONCURRENT_SESSIONS, LIMIT_STRATEGY, COUNT_BY, EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS).
 `;
 
 const LIST_BUDGET_MS = 60_000;
@@ -34,15 +35,11 @@ const REASON_TEXT: Record<ExclusionReason, string> = {
 export async function runSessions(context: CommandContext, args: readonly string[]): Promise<number> {
   const { positionals } = parseCommandArgs('sessions', args, {});
   const [subject = ''] = expectPositionals('sessions', positionals, ['userId | loginName']);
+  requireSubject('sessions', subject);
   const settings = loadLimitSettings(context.io.env);
   const { zitadel } = connect(context.io.env);
   const deadline = deadlineIn(LIST_BUDGET_MS, context.io.now());
-
-  // ZITADEL ids are decimal snowflakes; anything else is far more likely a login name.
-  const resolved = /^[0-9]+$/.test(subject)
-    ? undefined
-    : await zitadel.findUserIdByLoginName({ loginName: subject }, deadline);
-  const userId = resolved ?? subject;
+  const { userId, loginName } = await resolveNamedUser('sessions', subject, zitadel, deadline);
   const { sessions: rows } = await zitadel.listUserSessions({ userId }, deadline);
   const nowMs = context.io.now();
   const records = rows.map(toSessionRecord);
@@ -133,7 +130,7 @@ export async function runSessions(context: CommandContext, args: readonly string
       ok: true,
       command: 'sessions',
       userId,
-      ...(resolved === undefined ? {} : { loginName: subject }),
+      ...(loginName === undefined ? {} : { loginName }),
       limit: policy.limit.limit,
       limitSource: policy.limit.source,
       strategy: settings.limitStrategy,
@@ -153,12 +150,9 @@ export async function runSessions(context: CommandContext, args: readonly string
     return 0;
   }
 
-  const who = resolved === undefined ? `User ${userId}` : `User ${userId} (login name ${subject})`;
+  const who = loginName === undefined ? `User ${userId}` : `User ${userId} (login name ${loginName})`;
   if (sessions.length === 0) {
-    say(
-      context,
-      `${who}: no sessions.${resolved === undefined && !/^[0-9]+$/.test(subject) ? ' (No user has this login name either.)' : ''}`,
-    );
+    say(context, `${who}: no sessions.`);
     return 0;
   }
   say(

@@ -1,21 +1,40 @@
 import { isIP } from 'node:net';
-import { loadLimitSettings } from '../config.js';
+import path from 'node:path';
+import { loadLimitSettings, loadPayloadSettings, type PayloadForm } from '../config.js';
+import { WEBHOOK_PATH } from '../http/webhookRoute.js';
+import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
-import type { ActionsApiVersion, ActionTarget, ActionTargetSpec, ZitadelClient } from '../zitadel/client.js';
+import type {
+  ActionsApiVersion,
+  ActionTarget,
+  ActionTargetSpec,
+  PayloadTypeName,
+  ZitadelClient,
+} from '../zitadel/client.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs, parseTimeoutSeconds } from './args.js';
 import { connect } from './connect.js';
 import { CommandFailure, UsageError } from './errors.js';
 import { emitJson, note, say, type CommandContext } from './io.js';
+import { ensureEncryptionKey, readPublicKeyFile, type EncryptionKeyResult } from './payloadKeys.js';
+import { probeEndpoint, type ProbeResult } from './probeEndpoint.js';
 
 export const SETUP_HELP = `Usage: zitadel-session-limiter setup --endpoint <url> [options]
 
 Registers the limiter in ZITADEL, or brings an existing registration up to date: one target (found by name, so
-re-running never creates a second one) and response executions on CreateSession and SetSession. Prints the
-target's signing key and the line to paste into the limiter's environment. Needs an IAM_OWNER credential.
+re-running never creates a second one) and response executions on CreateSession and SetSession (session v2, and
+v2beta where the instance serves it). Prints the target's signing key and the line to paste into the limiter's
+environment, then sends the endpoint one signed probe. Needs an IAM_OWNER credential.
 
 Options:
   --endpoint <url>            the limiter's webhook URL, e.g. https://limiter.example.com/session/manage
+                              (a URL without that path is completed with /session/manage)
+  --payload-type <type>       json, jwt or jwe (ZITADEL 4.8+; default: REQUIRE_PAYLOAD_TYPE, else unchanged)
+  --public-key <file>         jwe: upload and activate this PEM public key (RSA 2048+ or EC P-256) instead of
+                              keeping the active one or generating a pair
+  --private-key-out <file>    jwe: where a generated private key is written, mode 0600
+                              (default: ./zitadel-session-limiter-payload-key.pem; never overwritten)
+  --no-probe                  do not send the signed probe to the endpoint
   --name <name>               target name (default: zitadel-session-limiter)
   --timeout <duration>        how long ZITADEL waits for the limiter, 1s to 270s (default: 10s)
   --async                     register as restAsync: ZITADEL does not wait (never refuses a login)
@@ -25,39 +44,69 @@ Options:
   --json                      print one JSON document
 `;
 
-/** The two calls after which a session may have gained a verified factor (see the README). */
+/**
+ * The calls after which a session may have gained a verified factor (see the README): Session Service v2, and
+ * v2beta, which ZITADEL v4 still serves to custom login UIs built on it.
+ */
 export const SESSION_METHODS = [
   '/zitadel.session.v2.SessionService/CreateSession',
   '/zitadel.session.v2.SessionService/SetSession',
+  '/zitadel.session.v2beta.SessionService/CreateSession',
+  '/zitadel.session.v2beta.SessionService/SetSession',
 ] as const;
+
+export const PAYLOAD_TYPE_NAMES: Record<PayloadForm, PayloadTypeName> = {
+  json: 'PAYLOAD_TYPE_JSON',
+  jwt: 'PAYLOAD_TYPE_JWT',
+  jwe: 'PAYLOAD_TYPE_JWE',
+};
+
+/** The form a target's `payloadType` sends; unspecified (or left out by an older ZITADEL) is JSON. */
+export function payloadFormOf(target: ActionTarget): PayloadForm {
+  if (target.payloadType === 'PAYLOAD_TYPE_JWT') return 'jwt';
+  if (target.payloadType === 'PAYLOAD_TYPE_JWE') return 'jwe';
+  return 'json';
+}
+
+const DEFAULT_PRIVATE_KEY_FILE = 'zitadel-session-limiter-payload-key.pem';
 
 const DEFAULT_TARGET_NAME = 'zitadel-session-limiter';
 // Setup makes a handful of calls; a minute covers retries on a slow instance.
 const SETUP_BUDGET_MS = 60_000;
 
-function parseEndpoint(value: string, insecure: boolean): string {
+/**
+ * The endpoint as given, or completed with our route: `https://limiter.example.com` would register a URL the
+ * limiter answers 404 on, so a URL whose path does not end in /session/manage gets it appended (and says so).
+ */
+export function parseEndpoint(
+  value: string,
+  insecure: boolean,
+  command = 'setup',
+): { endpoint: string; completed: boolean } {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     throw new UsageError(
       '--endpoint must be a full URL such as https://limiter.example.com/session/manage',
-      'setup',
+      command,
     );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new UsageError('--endpoint must be an https:// URL', 'setup');
+    throw new UsageError('--endpoint must be an https:// URL', command);
   if (url.protocol === 'http:' && !insecure) {
     throw new UsageError(
       'refusing a plain http:// endpoint: ZITADEL would send passwords and session tokens in clear text. ' +
         'Use https://, or pass --insecure for a local test.',
-      'setup',
+      command,
     );
   }
   if (url.username !== '' || url.password !== '' || url.hash !== '') {
-    throw new UsageError('--endpoint must not contain credentials or a #fragment', 'setup');
+    throw new UsageError('--endpoint must not contain credentials or a #fragment', command);
   }
-  return url.href;
+  if (url.pathname.endsWith(WEBHOOK_PATH)) return { endpoint: url.href, completed: false };
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${WEBHOOK_PATH}`;
+  return { endpoint: url.href, completed: true };
 }
 
 /** Hosts that self-hosted ZITADEL's default HTTPClient.DenyList refuses, or that only resolve inside a network. */
@@ -103,9 +152,10 @@ function denyListExplanation(endpoint: string): string {
 
 function isMissingApi(error: unknown): boolean {
   // An unknown REST path answers 404; a gRPC service that is not served answers 501 / code 12 (Unimplemented).
+  // A 404 without ZITADEL's JSON is classed invalid_response (a wrong INSTANCE_URL, usually) but may be this too.
   return (
     error instanceof ZitadelError &&
-    error.kind === 'http' &&
+    (error.kind === 'http' || error.kind === 'invalid_response') &&
     (error.status === 404 || error.status === 501 || error.grpcCode === 12)
   );
 }
@@ -152,6 +202,8 @@ function explainActionsError(error: unknown): unknown {
 function sameTarget(existing: ActionTarget, spec: ActionTargetSpec): boolean {
   const interrupt = 'restWebhook' in spec.type ? spec.type.restWebhook.interruptOnError : undefined;
   return (
+    (spec.payloadType === undefined ||
+      payloadFormOf(existing) === payloadFormOf({ id: '', payloadType: spec.payloadType })) &&
     existing.endpoint === spec.endpoint &&
     existing.timeout === spec.timeout &&
     existing.restCall === undefined &&
@@ -196,6 +248,75 @@ async function saveTarget(
   }
 }
 
+type ExecutionStatus = 'added' | 'unchanged' | 'not_served';
+
+/**
+ * Adds the target to the response execution of each session method, keeping the other targets there (SetExecution
+ * replaces the whole list). ZITADEL answers 404 (Errors.Execution.ConditionInvalid) for a method it does not
+ * serve: v2beta on instances that dropped it.
+ */
+async function wireExecutions(
+  zitadel: ZitadelClient,
+  api: ActionsApiVersion,
+  targetId: string,
+  deadline: Deadline,
+): Promise<{ method: string; status: ExecutionStatus }[]> {
+  const executions: { method: string; status: ExecutionStatus }[] = [];
+  for (const method of SESSION_METHODS) {
+    try {
+      const current = await zitadel.listResponseExecutionTargets({ api, method }, deadline);
+      if (current.includes(targetId)) {
+        executions.push({ method, status: 'unchanged' });
+        continue;
+      }
+      await zitadel.setResponseExecution({ api, method, targetIds: [...current, targetId] }, deadline);
+      executions.push({ method, status: 'added' });
+    } catch (error) {
+      const unknownMethod =
+        method.includes('.v2beta.') &&
+        error instanceof ZitadelError &&
+        error.kind === 'http' &&
+        error.status === 404;
+      if (!unknownMethod) throw explainActionsError(error);
+      executions.push({ method, status: 'not_served' });
+    }
+  }
+  return executions;
+}
+
+const EXECUTION_WORDS: Record<ExecutionStatus, string> = {
+  added: 'added',
+  unchanged: 'already set',
+  not_served: 'not served by this instance (skipped)',
+};
+
+function parsePayloadType(
+  value: string | undefined,
+  fallback: PayloadForm | undefined,
+): PayloadForm | undefined {
+  if (value === undefined) return fallback;
+  const form = value.trim().toLowerCase();
+  if (form !== 'json' && form !== 'jwt' && form !== 'jwe')
+    throw new UsageError('--payload-type must be json, jwt or jwe', 'setup');
+  return form;
+}
+
+/** Older instances drop an unknown `payloadType` silently: read the target back to be sure it took. */
+async function confirmPayloadType(
+  zitadel: ZitadelClient,
+  api: ActionsApiVersion,
+  targetId: string,
+  form: PayloadForm,
+  deadline: Deadline,
+): Promise<void> {
+  const target = await zitadel.getTarget({ api, id: targetId }, deadline);
+  if (target !== undefined && payloadFormOf(target) === form) return;
+  throw new CommandFailure(
+    `ZITADEL did not keep payloadType ${PAYLOAD_TYPE_NAMES[form]} on the target (it still sends ${target === undefined ? 'nothing' : payloadFormOf(target).toUpperCase()}): ` +
+      'JWT and JWE payloads need ZITADEL 4.8 or newer. Run setup with --payload-type json, or upgrade ZITADEL.',
+  );
+}
+
 /** `setup`: create or update the target and the executions; print the signing key once. */
 export async function runSetup(context: CommandContext, args: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('setup', args, {
@@ -205,10 +326,14 @@ export async function runSetup(context: CommandContext, args: readonly string[])
     async: { type: 'boolean' },
     'interrupt-on-error': { type: 'boolean' },
     insecure: { type: 'boolean' },
+    'payload-type': { type: 'string' },
+    'public-key': { type: 'string' },
+    'private-key-out': { type: 'string' },
+    probe: { type: 'boolean' },
   });
   expectPositionals('setup', positionals, []);
   if (values.endpoint === undefined) throw new UsageError('missing --endpoint <url>', 'setup');
-  const endpoint = parseEndpoint(values.endpoint, values.insecure === true);
+  const { endpoint, completed } = parseEndpoint(values.endpoint, values.insecure === true);
   const name = (values.name ?? DEFAULT_TARGET_NAME).trim();
   if (name.length === 0 || name.length > 200)
     throw new UsageError('--name must be 1 to 200 characters', 'setup');
@@ -222,6 +347,28 @@ export async function runSetup(context: CommandContext, args: readonly string[])
   }
 
   const settings = loadLimitSettings(context.io.env);
+  const payloadSettings = loadPayloadSettings(context.io.env);
+  const payloadForm = parsePayloadType(values['payload-type'], payloadSettings.requiredForm);
+  if (
+    payloadForm !== 'jwe' &&
+    (values['public-key'] !== undefined || values['private-key-out'] !== undefined)
+  )
+    throw new UsageError('--public-key and --private-key-out go with --payload-type jwe', 'setup');
+  const publicKeyPem =
+    values['public-key'] === undefined ? undefined : readPublicKeyFile(values['public-key']);
+  const privateKeyFile = path.resolve(values['private-key-out'] ?? DEFAULT_PRIVATE_KEY_FILE);
+  if (completed)
+    note(
+      context,
+      `note: completed the endpoint to ${endpoint} (the limiter's webhook route is ${WEBHOOK_PATH}).`,
+    );
+  if (payloadForm !== undefined && isWeakerThan(payloadForm, payloadSettings.requiredForm)) {
+    note(
+      context,
+      `warning: REQUIRE_PAYLOAD_TYPE=${payloadSettings.requiredForm} here, but the target will send ${payloadForm}: a limiter with this setting refuses every webhook.`,
+    );
+  }
+
   // deny-new can only refuse a login through a waited-for answer that interrupts; evict-oldest should fail open.
   const interruptOnError = values['interrupt-on-error'] ?? settings.limitStrategy === 'deny-new';
   const spec: ActionTargetSpec = {
@@ -229,6 +376,7 @@ export async function runSetup(context: CommandContext, args: readonly string[])
     endpoint,
     timeout: `${timeoutSeconds}s`,
     type: isAsync ? { restAsync: {} } : { restWebhook: { interruptOnError } },
+    payloadType: payloadForm === undefined ? undefined : PAYLOAD_TYPE_NAMES[payloadForm],
   };
   if (settings.limitStrategy === 'deny-new' && (isAsync || !interruptOnError)) {
     note(
@@ -251,29 +399,61 @@ export async function runSetup(context: CommandContext, args: readonly string[])
       context,
       `warning: ${targets.length} targets are named "${name}"; updating the first (${targets[0]?.id}) and leaving the others alone.`,
     );
-  const saved = await saveTarget(zitadel, api, targets[0], spec, deadline);
-
-  const executions: { method: string; status: 'added' | 'unchanged' }[] = [];
-  for (const method of SESSION_METHODS) {
+  const existing = targets[0];
+  // A JWE target without an active key fails every call: switch to JWE only once the key is active.
+  const switchesToJwe =
+    payloadForm === 'jwe' && (existing === undefined || payloadFormOf(existing) !== 'jwe');
+  const saved = await saveTarget(
+    zitadel,
+    api,
+    existing,
+    switchesToJwe ? { ...spec, payloadType: undefined } : spec,
+    deadline,
+  );
+  let encryptionKey: EncryptionKeyResult | undefined;
+  let targetStatus = saved.status;
+  if (payloadForm === 'jwe') {
     try {
-      // SetExecution replaces the whole list: keep whatever else the operator runs on these methods.
-      const current = await zitadel.listResponseExecutionTargets({ api, method }, deadline);
-      if (current.includes(saved.id)) {
-        executions.push({ method, status: 'unchanged' });
-        continue;
-      }
-      await zitadel.setResponseExecution({ api, method, targetIds: [...current, saved.id] }, deadline);
-      executions.push({ method, status: 'added' });
+      encryptionKey = await ensureEncryptionKey(
+        zitadel,
+        { api, targetId: saved.id, publicKeyPem, privateKeyFile },
+        deadline,
+      );
     } catch (error) {
       throw explainActionsError(error);
     }
+    if (switchesToJwe) {
+      try {
+        await zitadel.updateTarget({ api, id: saved.id, target: spec }, deadline);
+      } catch (error) {
+        throw explainActionsError(error);
+      }
+      if (targetStatus === 'unchanged') targetStatus = 'updated';
+    }
   }
+  if (payloadForm === 'jwt' || payloadForm === 'jwe')
+    await confirmPayloadType(zitadel, api, saved.id, payloadForm, deadline);
+  if (encryptionKey?.privateKeyFile !== undefined && !isAsync && interruptOnError) {
+    note(
+      context,
+      'warning: the target now encrypts to a new key and interrupts on error: logins fail until the limiter has the private key. Deploy it now.',
+    );
+  }
+
+  const executions = await wireExecutions(zitadel, api, saved.id, deadline);
 
   if (saved.signingKey === undefined)
     note(
       context,
       'warning: ZITADEL did not return the signing key; read it with GET /v2/actions/targets/{id}.',
     );
+  let probe: ProbeResult | undefined;
+  if (values.probe !== false && saved.signingKey !== undefined) {
+    probe = await probeEndpoint({ endpoint, signingKey: saved.signingKey, now: context.io.now });
+    if (probe.verdict !== 'ok')
+      note(context, `warning: probe: ${probe.summary}.${probe.fix === undefined ? '' : ` ${probe.fix}`}`);
+  }
+
   const type = isAsync ? 'restAsync' : `restWebhook, interruptOnError=${interruptOnError}`;
   if (context.json) {
     emitJson(context, {
@@ -287,26 +467,48 @@ export async function runSetup(context: CommandContext, args: readonly string[])
         timeout: spec.timeout,
         type: isAsync ? 'restAsync' : 'restWebhook',
         interruptOnError: isAsync ? undefined : interruptOnError,
-        status: saved.status,
+        payloadType: spec.payloadType,
+        status: targetStatus,
       },
       executions,
+      publicKey: encryptionKey,
+      probe,
       signingKey: saved.signingKey,
     });
     return 0;
   }
   say(context, `Action Service: /${api}/actions`);
-  say(context, `Target "${name}" (${saved.id}): ${saved.status}`);
+  say(context, `Target "${name}" (${saved.id}): ${targetStatus}`);
   say(context, `  endpoint  ${endpoint}`);
   say(context, `  type      ${type}`);
   say(context, `  timeout   ${spec.timeout}`);
+  if (spec.payloadType !== undefined) say(context, `  payload   ${spec.payloadType}`);
+  if (encryptionKey !== undefined) {
+    say(context, `  public key ${encryptionKey.keyId}: ${encryptionKey.status}`);
+  }
   say(context, 'Response executions:');
   for (const execution of executions)
-    say(context, `  ${execution.method}  ${execution.status === 'added' ? 'added' : 'already set'}`);
+    say(context, `  ${execution.method}  ${EXECUTION_WORDS[execution.status]}`);
+  if (probe !== undefined) say(context, `Probe: ${probe.verdict === 'ok' ? '✓' : '✗'} ${probe.summary}`);
   if (saved.signingKey !== undefined) {
     say(context);
     say(context, "Paste into the limiter's environment (.env). The signing key is a secret:");
     say(context);
     say(context, `SIGNING_KEY=${saved.signingKey}`);
+    if (encryptionKey?.privateKeyFile !== undefined)
+      say(context, `PAYLOAD_DECRYPTION_KEY_FILE=${encryptionKey.privateKeyFile}`);
+    if (payloadForm === 'jwe' && payloadSettings.requiredForm !== 'jwe')
+      say(context, 'REQUIRE_PAYLOAD_TYPE=jwe');
+    if (payloadForm === 'jwt' && payloadSettings.requiredForm === undefined)
+      say(context, 'REQUIRE_PAYLOAD_TYPE=jwt');
+  }
+  if (encryptionKey?.privateKeyFile !== undefined) {
+    say(context);
+    say(
+      context,
+      `The private key was written to ${encryptionKey.privateKeyFile} (mode 0600) and is not shown. Give it to the limiter ` +
+        '(PAYLOAD_DECRYPTION_KEY_FILE, or its contents in PAYLOAD_DECRYPTION_KEY): until then it refuses JWE webhooks.',
+    );
   }
   return 0;
 }

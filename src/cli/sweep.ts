@@ -12,7 +12,7 @@ import { expectPositionals, parseCommandArgs, parseIntegerOption } from './args.
 import { connect } from './connect.js';
 import { USER_BUDGET_MS, cliPolicyReader, cliSettings, describeReport } from './enforce.js';
 import { EXIT } from './errors.js';
-import { cliLogger, emitJson, note, progress, say, type CommandContext } from './io.js';
+import { cliLogger, counted, emitJson, note, progress, say, type CommandContext } from './io.js';
 
 export const SWEEP_HELP = `Usage: zitadel-session-limiter sweep [--org <id>] [--dry-run] [--concurrency <k>] [--json]
 
@@ -158,7 +158,10 @@ export async function runSweep(context: CommandContext, args: readonly string[])
     if (result.status === 'fulfilled') {
       reports.push(result.value);
       if (result.value.failed.length > 0)
-        failedUsers.push({ userId, reason: `${result.value.failed.length} deletion(s) not confirmed` });
+        failedUsers.push({
+          userId,
+          reason: `${counted(result.value.failed.length, 'deletion')} not confirmed`,
+        });
     } else if (result.status === 'rejected') {
       const error: unknown = result.reason;
       failedUsers.push({
@@ -201,11 +204,11 @@ export async function runSweep(context: CommandContext, args: readonly string[])
   } else {
     for (const report of reports.slice(0, USERS_SHOWN)) say(context, describeReport(report));
     if (reports.length > USERS_SHOWN)
-      say(context, `… and ${reports.length - USERS_SHOWN} more users (use --json for all).`);
+      say(context, `… and ${counted(reports.length - USERS_SHOWN, 'more user')} (use --json for all).`);
     if (reports.length > 0) say(context);
     say(
       context,
-      `Sweep${settings.dryRun ? ' (dry run)' : ''}: ${found.listed} sessions listed, ${found.counted.size} users` +
+      `Sweep${settings.dryRun ? ' (dry run)' : ''}: ${counted(found.listed, 'session')} listed, ${counted(found.counted.size, 'user')}` +
         `${org === undefined ? '' : ` in organisation ${org}`}, ${usersOverLimit} over ${perUserLimits ? 'their own limit' : `the limit of ${settings.concurrentSessions}`} (${settings.limitStrategy}); ` +
         `${deleted} session${deleted === 1 ? '' : 's'} ${settings.dryRun ? 'would be ' : ''}deleted` +
         (settings.countBy === 'device' && deleted > 0
@@ -215,6 +218,9 @@ export async function runSweep(context: CommandContext, args: readonly string[])
   }
   if (failedUsers.length === 0) return EXIT.ok;
   for (const failure of failedUsers) note(context, `error: user ${failure.userId}: ${failure.reason}`);
-  note(context, `error: ${failedUsers.length} user(s) could not be brought to the limit; run sweep again.`);
+  note(
+    context,
+    `error: ${counted(failedUsers.length, 'user')} could not be brought to the limit; run sweep again.`,
+  );
   return EXIT.zitadel;
 }

@@ -65,6 +65,8 @@ export type UndecidedReason =
   | 'zitadel_unavailable'
   | 'zitadel_rejected'
   | 'zitadel_invalid_response'
+  /** A JWT/JWE payload whose signature cannot be checked: the instance's key set does not answer. */
+  | 'jwks_unavailable'
   | 'internal_error';
 
 export interface UndecidedOutcome {

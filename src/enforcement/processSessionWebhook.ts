@@ -4,7 +4,7 @@ import { withRequestLogger } from '../logging/requestScope.js';
 import type { SessionTrigger, SessionWebhook } from '../webhook/parseSessionWebhook.js';
 import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
-import { ZitadelError, zitadelErrorCode } from '../zitadel/errors.js';
+import { ZitadelError, zitadelErrorCode, zitadelFailureFields } from '../zitadel/errors.js';
 import { AdmissionGate } from './admissionGate.js';
 import { confirmTrigger, ignoredWithoutZitadel } from './confirmTrigger.js';
 import { enforceUserLimit } from './enforceUserLimit.js';
@@ -126,12 +126,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
           errorName: error instanceof Error ? error.name : typeof error,
         });
       else if (error instanceof ZitadelError)
-        logger.warn('ZITADEL call failed', {
-          operation: error.operation,
-          failure: error.kind,
-          status: error.status,
-          grpcCode: error.grpcCode,
-        });
+        logger.error('ZITADEL call failed', zitadelFailureFields(error));
       return undecided(reason, webhook);
     }
   };

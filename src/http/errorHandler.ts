@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../logging/logger.js';
+import { PayloadRejectedError } from '../webhook/decodePayload.js';
 import { InvalidPayloadError } from '../webhook/parseSessionWebhook.js';
-import { ZitadelError, zitadelErrorCode } from '../zitadel/errors.js';
+import { ZitadelError, zitadelErrorCode, zitadelFailureFields } from '../zitadel/errors.js';
 
 export { zitadelErrorCode } from '../zitadel/errors.js';
 import { HttpProblem } from './httpProblem.js';
@@ -32,6 +33,7 @@ function bodyParserErrorOf(error: unknown): ErrorAnswer | undefined {
 export function answerFor(error: unknown): ErrorAnswer {
   if (error instanceof HttpProblem) return { status: error.status, code: error.code };
   if (error instanceof InvalidPayloadError) return { status: 400, code: error.code };
+  if (error instanceof PayloadRejectedError) return { status: error.status, code: error.code };
   const bodyError = bodyParserErrorOf(error);
   if (bodyError !== undefined) return bodyError;
   if (error instanceof ZitadelError) return { status: 502, code: zitadelErrorCode(error) };
@@ -51,19 +53,17 @@ export function errorHandler(fallbackLogger: Logger): ErrorRequestHandler {
     // The request's own logger stamps its request id, like every other line of this request.
     const logger = (res.locals.logger as Logger | undefined) ?? fallbackLogger;
     const { status, code } = answerFor(error);
-    if (error instanceof ZitadelError) {
-      logger.error('ZITADEL call failed', {
-        operation: error.operation,
-        failure: error.kind,
-        status: error.status,
-        grpcCode: error.grpcCode,
-      });
+    if (error instanceof PayloadRejectedError) {
+      logger.warn('webhook refused', { reason: error.code });
+    } else if (error instanceof ZitadelError) {
+      logger.error('ZITADEL call failed', zitadelFailureFields(error));
     } else if (code === 'internal_error') {
       logger.error('unexpected error', {
         errorName: error instanceof Error ? error.name : typeof error,
         path: req.path,
       });
     }
-    res.status(status).json({ error: code });
+    const expected = error instanceof HttpProblem ? error.expected : undefined;
+    res.status(status).json(expected === undefined ? { error: code } : { error: code, expected });
   };
 }

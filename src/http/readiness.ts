@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { Logger } from '../logging/logger.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import { deadlineIn } from '../zitadel/deadline.js';
@@ -79,7 +79,7 @@ export class Readiness {
       verdict = { ready: false, reason: reasonOf(error) };
       const detail =
         error instanceof ZitadelError
-          ? { failure: error.kind, status: error.status, grpcCode: error.grpcCode }
+          ? { failure: error.kind, code: error.networkCode, status: error.status, grpcCode: error.grpcCode }
           : {};
       if (this.#lastCheck?.verdict.ready !== false)
         logger.warn('not ready: the ZITADEL check failed', { reason: verdict.reason, ...detail });
@@ -99,4 +99,10 @@ export function readinessRoute(readiness: Readiness): RequestHandler {
     if (verdict.ready) res.status(200).json({ status: 'ready' });
     else res.status(503).json({ status: 'not_ready', reason: verdict.reason });
   };
+}
+
+/** The readiness an app built by createApp checks with (the server asks it once at start-up). */
+export function readinessOf(app: Express): Readiness | undefined {
+  const readiness: unknown = app.locals.readiness;
+  return readiness instanceof Readiness ? readiness : undefined;
 }

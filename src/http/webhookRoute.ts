@@ -5,7 +5,12 @@ import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
 import { verifyZitadelSignature, type SignatureFailureReason } from '../signature/verifyZitadelSignature.js';
-import { parseSessionWebhook, type SessionWebhook } from '../webhook/parseSessionWebhook.js';
+import { PayloadRejectedError, type PayloadDecoder } from '../webhook/decodePayload.js';
+import {
+  InvalidPayloadError,
+  parseSessionWebhook,
+  type SessionWebhook,
+} from '../webhook/parseSessionWebhook.js';
 import type { AuditLog } from './auditLog.js';
 import { answerFor } from './errorHandler.js';
 import { HttpProblem } from './httpProblem.js';
@@ -14,6 +19,10 @@ export const WEBHOOK_PATH = '/session/manage';
 
 // ZITADEL's clock and ours may disagree a little; a timestamp further ahead than this is refused.
 const FUTURE_SKEW_SECONDS = 60;
+
+/** What a malformed header should have looked like (pkg/actions/signing.go in ZITADEL), for whoever wires a sender. */
+export const SIGNATURE_HEADER_FORM =
+  'ZITADEL-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">';
 
 const SIGNATURE_FAILURE_STATUS: Record<SignatureFailureReason, number> = {
   signature_missing: 401,
@@ -26,6 +35,8 @@ const SIGNATURE_FAILURE_STATUS: Record<SignatureFailureReason, number> = {
 export interface WebhookRouteDeps {
   readonly config: Config;
   readonly processWebhook: WebhookProcessor;
+  /** JSON, JWT or JWE body to the JSON envelope (REQUIRE_PAYLOAD_TYPE, JWKS, decryption keys). */
+  readonly decodePayload: PayloadDecoder;
   readonly now: () => number;
   readonly metrics: LimiterMetrics;
   /** One record per verified webhook; undefined turns audit records off (tests that do not look at them). */
@@ -57,7 +68,7 @@ function signatureHeaderOf(headers: NodeJS.Dict<string[]>): string | undefined {
   const values = headers['zitadel-signature'];
   if (values === undefined) return undefined;
   // Node would join repeated headers with ", "; two signature headers are never legitimate.
-  if (values.length !== 1) throw new HttpProblem(400, 'signature_malformed');
+  if (values.length !== 1) throw new HttpProblem(400, 'signature_malformed', SIGNATURE_HEADER_FORM);
   return values[0];
 }
 
@@ -81,11 +92,28 @@ function rawBodyOf(req: Request, logger: Logger): Buffer {
   throw new HttpProblem(500, 'raw_body_unavailable');
 }
 
-function parseJson(rawBody: Buffer): unknown {
+function parseJson(rawBody: Uint8Array): unknown {
   try {
-    return JSON.parse(rawBody.toString('utf8')) as unknown;
+    return JSON.parse(Buffer.from(rawBody).toString('utf8')) as unknown;
   } catch {
     throw new HttpProblem(400, 'invalid_json');
+  }
+}
+
+/**
+ * A signed body that is not a session webhook is answered 400 like any bad input, but it came from ZITADEL (or
+ * from someone holding the key), so the log says which part of the shape was wrong: paths and kinds, never values.
+ */
+function parseVerifiedPayload(json: unknown, logger: Logger): SessionWebhook {
+  try {
+    return parseSessionWebhook(json);
+  } catch (error) {
+    if (error instanceof InvalidPayloadError)
+      logger.warn('signed webhook refused: not a session webhook', {
+        reason: error.code,
+        issues: error.issues,
+      });
+    throw error;
   }
 }
 
@@ -96,6 +124,7 @@ const UNDECIDED_STATUS: Record<UndecidedReason, number> = {
   zitadel_unavailable: 502,
   zitadel_rejected: 502,
   zitadel_invalid_response: 502,
+  jwks_unavailable: 502,
   internal_error: 500,
 };
 
@@ -132,19 +161,23 @@ export function webhookRoute(
   deps: WebhookRouteDeps,
   fallbackLogger: Logger,
 ): (RequestHandler | ErrorRequestHandler)[] {
-  const { config, processWebhook, now, metrics, audit } = deps;
+  const { config, processWebhook, decodePayload, now, metrics, audit } = deps;
   const readRawBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false });
+
+  /** Records an outcome (metrics, audit record), measured from the webhook's receipt. */
+  function record(outcome: WebhookOutcome, res: Response): WebhookOutcome {
+    const durationMs = now() - ((res.locals.receivedAtMs as number | undefined) ?? now());
+    metrics.webhookDecided(outcome, durationMs);
+    audit?.decision(res.locals.requestId as string | undefined, outcome, durationMs);
+    return outcome;
+  }
 
   /** Runs the use case and records its result (metrics, audit) whether it decided or failed. */
   async function decide(webhook: SessionWebhook, res: Response, logger: Logger): Promise<WebhookOutcome> {
     const requestId = res.locals.requestId as string | undefined;
     const receivedAtMs = (res.locals.receivedAtMs as number | undefined) ?? now();
     try {
-      const outcome = await processWebhook(webhook, { logger });
-      const durationMs = now() - receivedAtMs;
-      metrics.webhookDecided(outcome, durationMs);
-      audit?.decision(requestId, outcome, durationMs);
-      return outcome;
+      return record(await processWebhook(webhook, { logger }), res);
     } catch (error) {
       const durationMs = now() - receivedAtMs;
       metrics.enforcementFailed(durationMs);
@@ -166,10 +199,24 @@ export function webhookRoute(
     });
     if (!verification.ok) {
       logger.warn('webhook refused', { reason: verification.reason });
-      throw new HttpProblem(SIGNATURE_FAILURE_STATUS[verification.reason], verification.reason);
+      throw new HttpProblem(
+        SIGNATURE_FAILURE_STATUS[verification.reason],
+        verification.reason,
+        verification.reason === 'signature_malformed' ? SIGNATURE_HEADER_FORM : undefined,
+      );
     }
 
-    const webhook = parseSessionWebhook(parseJson(rawBody));
+    // Only a body ZITADEL signed gets this far, so a forged kid can never make us fetch the key set.
+    let json: Uint8Array;
+    try {
+      ({ json } = await decodePayload(rawBody));
+    } catch (error) {
+      if (!(error instanceof PayloadRejectedError) || error.code !== 'jwks_unavailable') throw error;
+      // The HMAC holds but the signed payload cannot be checked now: no decision, as in a ZITADEL outage.
+      answer(res, record({ outcome: 'undecided', reason: 'jwks_unavailable' }, res), config);
+      return;
+    }
+    const webhook = parseVerifiedPayload(parseJson(json), logger);
     if (config.instanceId !== undefined && webhook.instanceId !== config.instanceId) {
       // Signed with our key but sent for another instance: a target shared by mistake, or a forgery.
       logger.warn('webhook refused', { reason: 'instance_mismatch' });

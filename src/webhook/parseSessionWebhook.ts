@@ -41,11 +41,52 @@ export interface SessionTrigger {
 
 export type UserHint = { readonly userId: string } | { readonly loginName: string };
 
+/**
+ * The body is not a session webhook. `issues` says which part of the shape was wrong, as `path: expected kind`
+ * (e.g. `response.sessionId: expected string`): field names from our schema and kinds only, never a value, so
+ * they are safe to log.
+ */
 export class InvalidPayloadError extends Error {
-  constructor(readonly code: 'invalid_payload') {
+  readonly code = 'invalid_payload';
+
+  constructor(readonly issues: readonly string[]) {
     super('The body is not a ZITADEL session webhook');
     this.name = 'InvalidPayloadError';
   }
+}
+
+// A handful is enough to see what is wrong; a hostile body must not produce a log line of any size.
+const MAX_ISSUES = 5;
+
+function pathOf(path: readonly PropertyKey[], prefix: string): string {
+  const parts = [prefix, ...path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part)))];
+  return (
+    parts
+      .filter((part) => part !== '')
+      .join('.')
+      .replace(/\.\[/g, '[') || '(body)'
+  );
+}
+
+/** zod's issues as `path: expected kind`, built from the issue's code and our schema's constants only. */
+function describeIssue(issue: z.core.$ZodIssue, prefix: string): string {
+  const where = pathOf(issue.path, prefix);
+  switch (issue.code) {
+    case 'invalid_type':
+      return `${where}: expected ${issue.expected}`;
+    case 'too_small':
+      return `${where}: expected at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'too_big':
+      return `${where}: expected at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    default:
+      return `${where}: not of the expected form`;
+  }
+}
+
+function invalid(error: z.ZodError, prefix = ''): InvalidPayloadError {
+  return new InvalidPayloadError(
+    error.issues.slice(0, MAX_ISSUES).map((issue) => describeIssue(issue, prefix)),
+  );
 }
 
 const SESSION_SERVICE = '/zitadel.session.v2.SessionService/';
@@ -125,7 +166,7 @@ function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): Se
     return { kind: 'ignored', reason: 'other_method', name: envelope.fullMethod, instanceId };
   const isCreate = match[1] === 'CreateSession';
   const request = sessionRequestSchema.safeParse(envelope.request ?? {});
-  if (!request.success) throw new InvalidPayloadError('invalid_payload');
+  if (!request.success) throw invalid(request.error, 'request');
   // ContextInfoResponse carries the response; ContextInfoRequest has none (the call has not run yet).
   const source = envelope.response === undefined ? 'request' : 'response';
 
@@ -135,12 +176,12 @@ function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): Se
     sessionId = undefined;
     if (source === 'response') {
       const response = createSessionResponseSchema.safeParse(envelope.response);
-      if (!response.success) throw new InvalidPayloadError('invalid_payload');
+      if (!response.success) throw invalid(response.error, 'response');
       sessionId = response.data.sessionId;
       createdAt = response.data.details?.changeDate;
     }
   } else if (sessionId === undefined) {
-    throw new InvalidPayloadError('invalid_payload');
+    throw new InvalidPayloadError(['request.sessionId: expected string (SetSession names its session)']);
   }
 
   return {
@@ -184,16 +225,18 @@ function parseEventEnvelope(envelope: z.infer<typeof eventEnvelopeSchema>): Sess
  */
 export function parseSessionWebhook(body: unknown): SessionWebhook {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new InvalidPayloadError('invalid_payload');
+    throw new InvalidPayloadError(['(body): expected object']);
   if ('fullMethod' in body) {
     const envelope = methodEnvelopeSchema.safeParse(body);
-    if (!envelope.success) throw new InvalidPayloadError('invalid_payload');
+    if (!envelope.success) throw invalid(envelope.error);
     return parseMethodEnvelope(envelope.data);
   }
   if ('event_type' in body) {
     const envelope = eventEnvelopeSchema.safeParse(body);
-    if (!envelope.success) throw new InvalidPayloadError('invalid_payload');
+    if (!envelope.success) throw invalid(envelope.error);
     return parseEventEnvelope(envelope.data);
   }
-  throw new InvalidPayloadError('invalid_payload');
+  throw new InvalidPayloadError([
+    '(body): expected fullMethod (a method execution) or event_type (an event)',
+  ]);
 }

@@ -3,7 +3,16 @@ import { createSessionApi, type ZitadelSessionApi } from './sessionApi.js';
 import { createZitadelTransport, type ZitadelClientOptions } from './transport.js';
 import { createUserApi, type ZitadelUserApi } from './userApi.js';
 
-export type { ActionsApiVersion, ActionTarget, ActionTargetSpec, ZitadelOperatorApi } from './operatorApi.js';
+export type {
+  ActionExecution,
+  ActionsApiVersion,
+  ActionTarget,
+  ActionTargetSpec,
+  OidcApp,
+  PayloadTypeName,
+  TargetPublicKey,
+  ZitadelOperatorApi,
+} from './operatorApi.js';
 export { SESSION_PAGE_SIZE, type ZitadelSessionApi } from './sessionApi.js';
 export type { LoginPolicy, ZitadelUserApi } from './userApi.js';
 export type {

@@ -12,6 +12,8 @@ export class ZitadelError extends Error {
   readonly grpcCode: number | undefined;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  /** For network failures: the system's error code (ENOTFOUND, ECONNREFUSED, CERT_HAS_EXPIRED, …), when known. */
+  readonly networkCode: string | undefined;
 
   constructor(init: {
     operation: string;
@@ -20,8 +22,14 @@ export class ZitadelError extends Error {
     grpcCode?: number | undefined;
     retryable: boolean;
     retryAfterMs?: number | undefined;
+    networkCode?: string | undefined;
   }) {
-    const detail = init.status === undefined ? init.kind : `HTTP ${init.status}`;
+    const detail =
+      init.status !== undefined
+        ? `HTTP ${init.status}`
+        : init.networkCode === undefined
+          ? init.kind
+          : `${init.kind} (${init.networkCode})`;
     super(`ZITADEL ${init.operation} failed: ${detail}`);
     this.name = 'ZitadelError';
     this.operation = init.operation;
@@ -30,10 +38,86 @@ export class ZitadelError extends Error {
     this.grpcCode = init.grpcCode;
     this.retryable = init.retryable;
     this.retryAfterMs = init.retryAfterMs;
+    this.networkCode = init.networkCode;
   }
 }
 
+// A code is an identifier such as ECONNREFUSED; anything else (a message, a value) is never passed on.
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,47}$/;
+// What an aborted request reports: our own timeout or deadline, already told apart by the caller.
+const ABORT_CODES = new Set(['ERR_CANCELED', 'ECONNABORTED', 'ABORT_ERR']);
+
+function ownCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' && ERROR_CODE.test(error.code) ? error.code : undefined;
+}
+
+/**
+ * The system error code of a failed connection (ENOTFOUND, ECONNREFUSED, ETIMEDOUT, ECONNRESET, or a TLS code
+ * such as CERT_HAS_EXPIRED), from the error or its cause. Only the code: the error itself may hold our request.
+ */
+export function networkCodeOf(error: unknown): string | undefined {
+  const cause = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
+  return [ownCodeOf(error), ownCodeOf(cause)].find((code) => code !== undefined && !ABORT_CODES.has(code));
+}
+
+/**
+ * Network failures that retrying within one deadline cannot heal: a host name that does not exist (ENOTFOUND; a
+ * temporary DNS failure is EAI_AGAIN and is retried), and TLS that refuses the certificate or the protocol (a
+ * wrong INSTANCE_URL, an expired or self-signed certificate, https to a plain-http port). A refused or reset
+ * connection is retried: a restarting ZITADEL comes back within seconds.
+ */
+export function isPermanentNetworkCode(code: string | undefined): boolean {
+  if (code === undefined) return false;
+  return (
+    code === 'ENOTFOUND' ||
+    code === 'EPROTO' ||
+    code.includes('CERT') ||
+    code.startsWith('UNABLE_TO_') ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    code === 'HOSTNAME_MISMATCH'
+  );
+}
+
+/** A failed connection as a ZitadelError: the kind our abort signals say, the code, and whether to try again. */
+export function networkFailure(
+  operation: string,
+  error: unknown,
+  aborted: { readonly deadline: boolean; readonly attempt: boolean },
+): ZitadelError {
+  if (aborted.deadline) return new ZitadelError({ operation, kind: 'deadline', retryable: false });
+  if (aborted.attempt) return new ZitadelError({ operation, kind: 'timeout', retryable: true });
+  const networkCode = networkCodeOf(error);
+  return new ZitadelError({
+    operation,
+    kind: 'network',
+    retryable: !isPermanentNetworkCode(networkCode),
+    networkCode,
+  });
+}
+
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * Whether an error answer's body is one ZITADEL writes: the API's `{"code": <gRPC code>, "message"}` or the OAuth
+ * endpoints' `{"error": "invalid_grant", …}`. A web page or a proxy's text is neither.
+ */
+export function isZitadelErrorBody(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  return (
+    ('code' in data && typeof data.code === 'number') || ('error' in data && typeof data.error === 'string')
+  );
+}
+
+/**
+ * ZITADEL answers an unknown path of its API in its own JSON; a 404 or 405 with anything else (the console's
+ * HTML, a proxy's page) means INSTANCE_URL does not point at the API. That is a wrong URL, not a wrong credential
+ * or role, and asking again cannot fix it.
+ */
+export function isWrongUrlAnswer(status: number, data: unknown): boolean {
+  return (status === 404 || status === 405) && !isZitadelErrorBody(data);
+}
 
 export function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUSES.has(status);
@@ -72,4 +156,15 @@ export function zitadelErrorCode(
   }
   if (error.kind === 'invalid_response') return 'zitadel_invalid_response';
   return 'zitadel_unavailable';
+}
+
+/** What a log line may say about a failed ZITADEL call: the operation, the kind of failure and its codes. */
+export function zitadelFailureFields(error: ZitadelError): Record<string, string | number | undefined> {
+  return {
+    operation: error.operation,
+    failure: error.kind,
+    code: error.networkCode,
+    status: error.status,
+    grpcCode: error.grpcCode,
+  };
 }

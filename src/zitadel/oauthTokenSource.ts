@@ -6,7 +6,13 @@ import { ConfigError, type ZitadelCredential } from '../config.js';
 import type { AccessTokenSource } from './accessToken.js';
 import { cachingTokenSource, type IssuedAccessToken, type RequestAccessToken } from './cachedAccessToken.js';
 import type { ZitadelCallObserver, ZitadelOperation } from './client.js';
-import { ZitadelError, isRetryableStatus, parseRetryAfter } from './errors.js';
+import {
+  ZitadelError,
+  isRetryableStatus,
+  isWrongUrlAnswer,
+  networkFailure,
+  parseRetryAfter,
+} from './errors.js';
 
 export type JwtProfileCredential = Extract<ZitadelCredential, { kind: 'jwt-profile' }>;
 export type ClientCredentials = Extract<ZitadelCredential, { kind: 'client-credentials' }>;
@@ -76,20 +82,20 @@ function tokenEndpoint(
           ...(authorization === undefined ? {} : { Authorization: authorization }),
         },
       });
-    } catch {
-      // The axios error holds our request (the assertion or the client secret): it must go no further than here.
-      options.observer?.callFinished?.(
-        FETCH_TOKEN,
-        requestSignal.aborted ? 'timeout' : 'network',
-        now() - started,
-      );
-      throw new ZitadelError({
-        operation: FETCH_TOKEN,
-        kind: requestSignal.aborted ? 'timeout' : 'network',
-        retryable: true,
-      });
+    } catch (error) {
+      // The axios error holds our request (the assertion or the client secret): only its code goes further.
+      const failure = networkFailure(FETCH_TOKEN, error, { deadline: false, attempt: requestSignal.aborted });
+      options.observer?.callFinished?.(FETCH_TOKEN, failure.kind, now() - started);
+      throw failure;
     }
     options.observer?.callFinished?.(FETCH_TOKEN, String(response.status), now() - started);
+    if (isWrongUrlAnswer(response.status, response.data))
+      throw new ZitadelError({
+        operation: FETCH_TOKEN,
+        kind: 'invalid_response',
+        status: response.status,
+        retryable: false,
+      });
     if (response.status < 200 || response.status >= 300) {
       // 400 invalid_grant / 401 invalid_client: a wrong key, user, client id or secret; asking again cannot help.
       throw new ZitadelError({

@@ -6,6 +6,9 @@ import { isNotFound, readAllPages, type ZitadelCall } from './transport.js';
 /** Which Action Service an instance offers: `v2` (ZITADEL v4+) or `v2beta` (v3): the same messages under another prefix. */
 export type ActionsApiVersion = 'v2' | 'v2beta';
 
+/** Target `payloadType` (ZITADEL 4.8+); older instances drop the field silently. */
+export type PayloadTypeName = 'PAYLOAD_TYPE_JSON' | 'PAYLOAD_TYPE_JWT' | 'PAYLOAD_TYPE_JWE';
+
 /** The target `setup` registers. Never `restCall`: ZITADEL would replace the login's response with our answer. */
 export interface ActionTargetSpec {
   readonly name: string;
@@ -15,6 +18,33 @@ export interface ActionTargetSpec {
   readonly type:
     | { readonly restWebhook: { readonly interruptOnError: boolean } }
     | { readonly restAsync: Record<string, never> };
+  /** Left out: ZITADEL keeps what the target has (JSON for a new one). */
+  readonly payloadType?: PayloadTypeName | undefined;
+}
+
+/** A public key uploaded to a target for JWE payloads (proto/zitadel/action/v2/target.proto `PublicKey`). */
+export interface TargetPublicKey {
+  readonly keyId: string;
+  readonly active: boolean;
+  /** The PEM ZITADEL stores (bytes in the proto, base64 in JSON); undefined when it did not send it. */
+  readonly publicKeyPem: string | undefined;
+  readonly expirationDate: string | undefined;
+}
+
+/** An OIDC application as far as eviction is concerned (management API `App.oidcConfig`). */
+export interface OidcApp {
+  readonly name: string;
+  readonly projectName: string;
+  /** Local validation of JWT access tokens outlives an eviction. */
+  readonly jwtAccessTokens: boolean;
+  readonly backChannelLogout: boolean;
+  readonly refreshTokens: boolean;
+}
+
+/** One execution of the instance: its condition as ZITADEL returns it, and its ordered targets. */
+export interface ActionExecution {
+  readonly condition: Record<string, unknown>;
+  readonly targets: readonly string[];
 }
 
 // `Target` of proto/zitadel/action/v2/target.proto (v2beta's is the same); only the fields we read.
@@ -28,6 +58,7 @@ const actionTargetSchema = z.object({
   restCall: targetBehaviourSchema.optional(),
   restAsync: z.object({}).optional(),
   signingKey: z.string().optional(),
+  payloadType: z.string().optional(),
 });
 export type ActionTarget = z.infer<typeof actionTargetSchema>;
 // zitadel.filter.v2.PaginationResponse: total_result is a uint64, a string in protojson.
@@ -51,6 +82,56 @@ const listExecutionsResponseSchema = z.object({
     )
     .optional(),
 });
+
+const publicKeySchema = z.object({
+  keyId: z.string().min(1),
+  active: z.boolean().optional(),
+  publicKey: z.string().optional(),
+  expirationDate: z.string().optional(),
+});
+const listPublicKeysResponseSchema = z.object({
+  pagination: actionsPaginationSchema,
+  publicKeys: z.array(publicKeySchema).optional(),
+});
+const listAllExecutionsResponseSchema = z.object({
+  pagination: actionsPaginationSchema,
+  executions: z
+    .array(
+      z.object({
+        condition: z.record(z.string(), z.unknown()).optional(),
+        targets: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+const listDetailsSchema = z.object({ totalResult: z.union([z.string(), z.number()]).optional() }).optional();
+const listProjectsResponseSchema = z.object({
+  details: listDetailsSchema,
+  result: z.array(z.object({ id: z.string().min(1), name: z.string().optional() })).optional(),
+});
+const listAppsResponseSchema = z.object({
+  details: listDetailsSchema,
+  result: z
+    .array(
+      z.object({
+        name: z.string().optional(),
+        oidcConfig: z
+          .object({
+            accessTokenType: z.string().optional(),
+            backChannelLogoutUri: z.string().optional(),
+            grantTypes: z.array(z.string()).optional(),
+          })
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+const permissionsResponseSchema = z.object({ result: z.array(z.string()).optional() });
+const instanceResponseSchema = z.object({
+  instance: z.object({ version: z.string().optional() }).optional(),
+});
+const featureFlagSchema = z.object({ enabled: z.boolean().optional() }).optional();
+const instanceFeaturesSchema = z.object({ enableBackChannelLogout: featureFlagSchema });
 
 /**
  * Calls only the operator CLI makes: the instance-wide session listing (`sweep`) and the Action Service (`setup`,
@@ -92,6 +173,39 @@ export interface ZitadelOperatorApi {
     args: { api: ActionsApiVersion; method: string; targetIds: readonly string[] },
     deadline: Deadline,
   ): Promise<void>;
+  /** Every target of the instance. */
+  listAllTargets(args: { api: ActionsApiVersion }, deadline: Deadline): Promise<ActionTarget[]>;
+  /** Every execution of the instance with targets, whatever its condition. */
+  listAllExecutions(args: { api: ActionsApiVersion }, deadline: Deadline): Promise<ActionExecution[]>;
+  /** The public keys uploaded to a target for JWE payloads (ZITADEL 4.8+). */
+  listPublicKeys(
+    args: { api: ActionsApiVersion; targetId: string },
+    deadline: Deadline,
+  ): Promise<TargetPublicKey[]>;
+  /** Uploads a PEM public key to a target; answers its key id (the JWE `kid`). */
+  addPublicKey(
+    args: { api: ActionsApiVersion; targetId: string; publicKeyPem: string },
+    deadline: Deadline,
+  ): Promise<string>;
+  /** Makes the key the target's one active encryption key. */
+  activatePublicKey(
+    args: { api: ActionsApiVersion; targetId: string; keyId: string },
+    deadline: Deadline,
+  ): Promise<void>;
+  /** The caller's own ZITADEL permissions, e.g. `session.read` (auth API ListMyZitadelPermissions). */
+  listMyPermissions(deadline: Deadline): Promise<string[]>;
+  /** The instance's ZITADEL version, when the credential may read the instance (`iam.read`). */
+  getInstanceVersion(deadline: Deadline): Promise<string | undefined>;
+  /**
+   * The OIDC apps of the credential's organisation (management API, `project.read` + `project.app.read`), at most
+   * `maxProjects` projects; `truncated` when there were more.
+   */
+  listOidcApps(
+    args: { maxProjects: number },
+    deadline: Deadline,
+  ): Promise<{ apps: OidcApp[]; truncated: boolean }>;
+  /** Whether the `enableBackChannelLogout` feature is on (undefined: the instance does not say). */
+  getBackChannelLogoutFeature(deadline: Deadline): Promise<boolean | undefined>;
 }
 
 // Action Service listings: targets and executions are few; the page cap only ends a runaway listing.
@@ -100,8 +214,17 @@ const ACTIONS_MAX_PAGES = 100;
 
 /** CreateTarget/UpdateTarget body, in the proto's JSON names. */
 function targetBody(target: ActionTargetSpec) {
-  return { name: target.name, endpoint: target.endpoint, timeout: target.timeout, ...target.type };
+  return {
+    name: target.name,
+    endpoint: target.endpoint,
+    timeout: target.timeout,
+    ...target.type,
+    ...(target.payloadType === undefined ? {} : { payloadType: target.payloadType }),
+  };
 }
+
+const targetPath = (api: ActionsApiVersion, targetId: string) =>
+  `/${api}/actions/targets/${encodeURIComponent(targetId)}`;
 
 /** The operator CLI's calls, on the same transport (retries, deadlines, typed errors) as the session calls. */
 export function createOperatorApi(call: ZitadelCall): ZitadelOperatorApi {
@@ -228,6 +351,177 @@ export function createOperatorApi(call: ZitadelCall): ZitadelOperatorApi {
         z.unknown(),
         deadline,
       );
+    },
+
+    async listAllTargets({ api }, deadline) {
+      return readAllPages(
+        async (offset) => {
+          const page = await call(
+            'list_targets',
+            {
+              method: 'POST',
+              url: `/${api}/actions/targets/search`,
+              data: {
+                pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true },
+                sortingColumn: 'TARGET_FIELD_NAME_CREATED_DATE',
+              },
+            },
+            listTargetsResponseSchema,
+            deadline,
+          );
+          return { items: page.targets ?? [], total: page.pagination?.totalResult };
+        },
+        ACTIONS_PAGE_SIZE,
+        ACTIONS_MAX_PAGES,
+      );
+    },
+
+    async listAllExecutions({ api }, deadline) {
+      const executions = await readAllPages(
+        async (offset) => {
+          const page = await call(
+            'list_executions',
+            {
+              method: 'POST',
+              url: `/${api}/actions/executions/search`,
+              data: { pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true } },
+            },
+            listAllExecutionsResponseSchema,
+            deadline,
+          );
+          return { items: page.executions ?? [], total: page.pagination?.totalResult };
+        },
+        ACTIONS_PAGE_SIZE,
+        ACTIONS_MAX_PAGES,
+      );
+      return executions.map((execution) => ({
+        condition: execution.condition ?? {},
+        targets: execution.targets ?? [],
+      }));
+    },
+
+    async listPublicKeys({ api, targetId }, deadline) {
+      const keys = await readAllPages(
+        async (offset) => {
+          const page = await call(
+            'list_public_keys',
+            {
+              method: 'POST',
+              url: `${targetPath(api, targetId)}/publickeys/search`,
+              data: { pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true } },
+            },
+            listPublicKeysResponseSchema,
+            deadline,
+          );
+          return { items: page.publicKeys ?? [], total: page.pagination?.totalResult };
+        },
+        ACTIONS_PAGE_SIZE,
+        ACTIONS_MAX_PAGES,
+      );
+      return keys.map((key) => ({
+        keyId: key.keyId,
+        active: key.active ?? false,
+        // `bytes` in the proto: base64 in protojson.
+        publicKeyPem:
+          key.publicKey === undefined ? undefined : Buffer.from(key.publicKey, 'base64').toString('utf8'),
+        expirationDate: key.expirationDate,
+      }));
+    },
+
+    async addPublicKey({ api, targetId, publicKeyPem }, deadline) {
+      const answer = await call(
+        'add_public_key',
+        {
+          method: 'POST',
+          url: `${targetPath(api, targetId)}/publickeys`,
+          data: { publicKey: Buffer.from(publicKeyPem, 'utf8').toString('base64') },
+        },
+        z.object({ keyId: z.string().min(1) }),
+        deadline,
+      );
+      return answer.keyId;
+    },
+
+    async activatePublicKey({ api, targetId, keyId }, deadline) {
+      await call(
+        'activate_public_key',
+        {
+          method: 'POST',
+          url: `${targetPath(api, targetId)}/publickeys/${encodeURIComponent(keyId)}/activate`,
+          data: {},
+        },
+        z.unknown(),
+        deadline,
+      );
+    },
+
+    async listMyPermissions(deadline) {
+      const answer = await call(
+        'list_my_permissions',
+        { method: 'POST', url: '/auth/v1/permissions/zitadel/me/_search', data: {} },
+        permissionsResponseSchema,
+        deadline,
+      );
+      return answer.result ?? [];
+    },
+
+    async getInstanceVersion(deadline) {
+      const answer = await call(
+        'get_instance',
+        { method: 'GET', url: '/admin/v1/instances/me' },
+        instanceResponseSchema,
+        deadline,
+      );
+      return answer.instance?.version;
+    },
+
+    async getBackChannelLogoutFeature(deadline) {
+      const answer = await call(
+        'get_instance_features',
+        { method: 'GET', url: '/v2/features/instance' },
+        instanceFeaturesSchema,
+        deadline,
+      );
+      return answer.enableBackChannelLogout?.enabled;
+    },
+
+    async listOidcApps({ maxProjects }, deadline) {
+      const projects = await call(
+        'list_projects',
+        {
+          method: 'POST',
+          url: '/management/v1/projects/_search',
+          data: { query: { offset: '0', limit: maxProjects + 1, asc: true } },
+        },
+        listProjectsResponseSchema,
+        deadline,
+      );
+      const rows = projects.result ?? [];
+      const apps: OidcApp[] = [];
+      for (const project of rows.slice(0, maxProjects)) {
+        const page = await call(
+          'list_apps',
+          {
+            method: 'POST',
+            url: `/management/v1/projects/${encodeURIComponent(project.id)}/apps/_search`,
+            data: { query: { offset: '0', limit: 1000, asc: true } },
+          },
+          listAppsResponseSchema,
+          deadline,
+        );
+        for (const app of page.result ?? []) {
+          const oidc = app.oidcConfig;
+          if (oidc === undefined) continue;
+          apps.push({
+            name: app.name ?? '(unnamed)',
+            projectName: project.name ?? project.id,
+            jwtAccessTokens: oidc.accessTokenType === 'OIDC_TOKEN_TYPE_JWT',
+            backChannelLogout: (oidc.backChannelLogoutUri ?? '') !== '',
+            refreshTokens: (oidc.grantTypes ?? []).includes('OIDC_GRANT_TYPE_REFRESH_TOKEN'),
+          });
+        }
+      }
+      return { apps, truncated: rows.length > maxProjects };
     },
   };
 }

@@ -4,7 +4,13 @@ import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import type { z } from 'zod';
 import type { AccessTokenSource } from './accessToken.js';
 import type { Deadline } from './deadline.js';
-import { ZitadelError, isRetryableStatus, parseRetryAfter } from './errors.js';
+import {
+  ZitadelError,
+  isRetryableStatus,
+  isWrongUrlAnswer,
+  networkFailure,
+  parseRetryAfter,
+} from './errors.js';
 import { CallPool } from './callPool.js';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 import type { ZitadelUserOperation } from './userApi.js';
@@ -27,7 +33,15 @@ export type ZitadelOperatorOperation =
   | 'update_target'
   | 'get_target'
   | 'list_executions'
-  | 'set_execution';
+  | 'set_execution'
+  | 'list_public_keys'
+  | 'add_public_key'
+  | 'activate_public_key'
+  | 'list_my_permissions'
+  | 'get_instance'
+  | 'get_instance_features'
+  | 'list_projects'
+  | 'list_apps';
 
 /** Hooks for metrics and logs; every argument is safe to record (no ids, no secrets). */
 export interface ZitadelCallObserver {
@@ -66,7 +80,9 @@ function grpcCodeOf(data: unknown): number | undefined {
   return undefined;
 }
 
-export const isNotFound = (error: unknown): boolean => error instanceof ZitadelError && error.status === 404;
+/** ZITADEL's own "not found" (a 404 in its JSON); a 404 page from elsewhere is a wrong INSTANCE_URL instead. */
+export const isNotFound = (error: unknown): boolean =>
+  error instanceof ZitadelError && error.kind === 'http' && error.status === 404;
 
 /** The HTTP transport every ZITADEL API module shares: base URL, credentials, timeouts, retries, keep-alive. */
 export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCall {
@@ -128,11 +144,14 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
         signal: attemptSignal,
         headers: { Authorization: `Bearer ${token}` },
       });
-    } catch {
-      // The axios error holds our request config, Authorization header included: it must go no further than here.
-      const kind = deadline.signal.aborted ? 'deadline' : attemptSignal.aborted ? 'timeout' : 'network';
-      options.observer?.callFinished?.(operation, kind, now() - started);
-      throw new ZitadelError({ operation, kind, retryable: kind !== 'deadline' });
+    } catch (error) {
+      // The axios error holds our request config, Authorization header included: only its code goes further.
+      const failure = networkFailure(operation, error, {
+        deadline: deadline.signal.aborted,
+        attempt: attemptSignal.aborted,
+      });
+      options.observer?.callFinished?.(operation, failure.kind, now() - started);
+      throw failure;
     }
     options.observer?.callFinished?.(operation, String(response.status), now() - started);
     if (response.status >= 200 && response.status < 300) return response.data;
@@ -140,6 +159,13 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
       tokenWasRefreshed.value = true;
       throw new ZitadelError({ operation, kind: 'http', status: 401, retryable: true, retryAfterMs: 0 });
     }
+    if (isWrongUrlAnswer(response.status, response.data))
+      throw new ZitadelError({
+        operation,
+        kind: 'invalid_response',
+        status: response.status,
+        retryable: false,
+      });
     throw new ZitadelError({
       operation,
       kind: 'http',

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baseEnv, TSX_LOADER, type SpawnOptions } from '../support/limiterProcess.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -9,7 +11,7 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-// Values the CLI would otherwise take from a developer's .env (dotenv never overrides what is passed here).
+// The defaults, spelt out: a test's expectations should not depend on a default changing elsewhere.
 const NEUTRAL_ENV = {
   CONCURRENT_SESSIONS: '2',
   LIMIT_STRATEGY: 'evict-oldest',
@@ -17,15 +19,24 @@ const NEUTRAL_ENV = {
   ZITADEL_TIMEOUT_MS: '3000',
 };
 
-/** Runs `src/cli.ts` as a real process, from source with tsx, with only the environment given here. */
+/**
+ * Runs `src/cli.ts` as a real process, from source with tsx, with only the environment given here: no `.env` is
+ * read (ENV_FILE=none) and nothing comes from the shell but PATH.
+ */
 export function runCli(
   args: readonly string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
+  options: SpawnOptions = {},
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...NEUTRAL_ENV, ...env },
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/cli.ts'), ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...baseEnv(options),
+      ...NEUTRAL_ENV,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ISOLATED_ENV } from '../support/limiterProcess.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function runDemo(): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test' },
+    env: { PATH: process.env.PATH ?? '', ...ISOLATED_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

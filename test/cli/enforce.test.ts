@@ -63,6 +63,41 @@ describe('enforce', () => {
     expect(run.stdout).toContain(`Kept 2: ${newest}, ${second}`);
   });
 
+  it('resolves a login name to the user, as sessions does, instead of taking it for a user id', async () => {
+    const run = await runCli(['enforce', '1001@example.com', '--dry-run'], env());
+
+    expect(run.code).toBe(0);
+    const [, , third, fourth] = byAge.map((session) => session.id);
+    expect(run.stdout).toContain(
+      'User 1001 (login name 1001@example.com): 4 sessions on 4 devices count toward the limit of 2 devices (evict-oldest; limit from CONCURRENT_SESSIONS).',
+    );
+    expect(run.stdout).toContain(`Would delete 2 (2 devices): ${third}, ${fourth}`);
+    expect(zitadel.requests('POST', '/v2/users').at(-1)?.body).toMatchObject({
+      queries: [{ loginNameQuery: { loginName: '1001@example.com', method: 'TEXT_QUERY_METHOD_EQUALS' } }],
+    });
+    expect(zitadel.requests('POST', '/v2/sessions/search').at(-1)?.body).toMatchObject({
+      queries: [{ userIdQuery: { id: '1001' } }],
+    });
+    expect(zitadel.requests('DELETE', '/v2/sessions')).toEqual([]);
+
+    const json = await runCli(['enforce', '1001@example.com', '--json'], env());
+    expect(jsonOf(json)).toMatchObject({ ok: true, userId: '1001', loginName: '1001@example.com' });
+    expect(zitadel.liveSessionsOf('1001')).toHaveLength(3);
+  });
+
+  it('exits with 2 for a login name no user has, and for an empty user, before any deletion', async () => {
+    const unknown = await runCli(['enforce', 'nobody@example.com'], env());
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no user has the login name "nobody@example.com"');
+    expect(zitadel.requests('POST', '/v2/sessions/search')).toEqual([]);
+
+    const empty = await runCli(['enforce', ' '], env());
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('<userId | loginName> must not be empty');
+    expect(zitadel.requests('DELETE', '/v2/sessions')).toEqual([]);
+    expect(zitadel.liveSessionsOf('1001')).toHaveLength(5);
+  });
+
   it('deletes nothing with --dry-run, and reports what it would delete as JSON', async () => {
     const run = await runCli(['enforce', '1001', '--dry-run', '--json'], env());
 
@@ -123,7 +158,7 @@ describe('enforce', () => {
 
     expect(run.code).toBe(4);
     expect(jsonOf(run)).toMatchObject({ ok: false, deleted: [], failed: [byAge[2]!.id, byAge[3]!.id] });
-    expect(run.stderr).toContain('2 deletion(s) did not go through');
+    expect(run.stderr).toContain('2 deletions did not go through');
     expect(zitadel.liveSessionsOf('1001')).toHaveLength(5);
   });
 

@@ -130,9 +130,25 @@ describe('sessions', () => {
     const wide = await runCli(['sessions', '1001', '--json'], { ...env(), CONCURRENT_SESSIONS: '5' });
     expect(jsonOf(wide)).toMatchObject({ limit: 5, counted: 3, overLimit: 0 });
 
-    const none = await runCli(['sessions', 'nobody@example.com'], env());
+    const none = await runCli(['sessions', '3003'], env());
     expect(none.code).toBe(0);
-    expect(none.stdout).toContain('no sessions');
+    expect(none.stdout).toContain('User 3003: no sessions.');
+  });
+
+  it('exits with 2 for a login name no user has, rather than listing it as an empty user id', async () => {
+    const searchesBefore = zitadel.requests('POST', '/v2/sessions/search').length;
+    const run = await runCli(['sessions', 'nobody@example.com'], env());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no user has the login name "nobody@example.com"');
+    expect(zitadel.requests('POST', '/v2/sessions/search')).toHaveLength(searchesBefore);
+  });
+
+  it("treats an empty user ('') as a usage error and never calls ZITADEL", async () => {
+    const before = zitadel.seen.length;
+    const run = await runCli(['sessions', ''], env());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('<userId | loginName> must not be empty');
+    expect(zitadel.seen).toHaveLength(before);
   });
 
   it("groups one browser's sessions into one device and applies the user's own limit from metadata", async () => {

@@ -7,6 +7,8 @@ const ADMIN_PAT = 'cli-admin-pat-9Xk';
 const ENDPOINT = 'https://limiter.example.com/session/manage';
 const CREATE_SESSION = '/zitadel.session.v2.SessionService/CreateSession';
 const SET_SESSION = '/zitadel.session.v2.SessionService/SetSession';
+const CREATE_SESSION_V2BETA = '/zitadel.session.v2beta.SessionService/CreateSession';
+const SET_SESSION_V2BETA = '/zitadel.session.v2beta.SessionService/SetSession';
 
 describe('setup', () => {
   let zitadel: FakeZitadel;
@@ -57,6 +59,8 @@ describe('setup', () => {
     expect(zitadel.requests('PUT', '/v2/actions/executions').map((request) => request.body)).toEqual([
       { condition: { response: { method: CREATE_SESSION } }, targets: [target!.id] },
       { condition: { response: { method: SET_SESSION } }, targets: [target!.id] },
+      { condition: { response: { method: CREATE_SESSION_V2BETA } }, targets: [target!.id] },
+      { condition: { response: { method: SET_SESSION_V2BETA } }, targets: [target!.id] },
     ]);
     expect(run.stdout).toContain(`SIGNING_KEY=${target!.signingKey}\n`);
     expect(run.stdout.split(target!.signingKey).length - 1).toBe(1);
@@ -89,6 +93,8 @@ describe('setup', () => {
       executions: [
         { method: CREATE_SESSION, status: 'unchanged' },
         { method: SET_SESSION, status: 'unchanged' },
+        { method: CREATE_SESSION_V2BETA, status: 'unchanged' },
+        { method: SET_SESSION_V2BETA, status: 'unchanged' },
       ],
       signingKey: target!.signingKey,
     });
@@ -177,7 +183,7 @@ describe('setup', () => {
     const [target] = [...actions.targets.values()];
     expect(actions.responseTargets(SET_SESSION)).toEqual([target!.id]);
     expect(zitadel.requests('POST', '/v2beta/actions/targets').length).toBeGreaterThan(0);
-    expect(zitadel.requests('PUT', '/v2beta/actions/executions')).toHaveLength(2);
+    expect(zitadel.requests('PUT', '/v2beta/actions/executions')).toHaveLength(4);
     expect(zitadel.requests('PUT', '/v2/actions/executions')).toHaveLength(0);
   });
 

@@ -105,6 +105,11 @@ describe('sweep', () => {
   it('only touches one organisation with --org', async () => {
     secondOrgUsers.add('1002');
 
+    const preview = await runCli(['sweep', '--org', 'org-2', '--dry-run'], env());
+    expect(preview.stdout).toContain(
+      'Sweep (dry run): 14 sessions listed, 1 user in organisation org-2, 1 over the limit of 2 (evict-oldest); 1 session would be deleted on 1 device.',
+    );
+
     const run = await runCli(['sweep', '--org', 'org-2', '--json'], env());
 
     expect(run.code).toBe(0);

@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { SIGNATURE_HEADER_FORM } from '../../src/http/webhookRoute.js';
 import { buildHarness, postWebhook, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 import {
   sessionCheckedEvent,
@@ -666,7 +667,20 @@ describe('refused input never reaches ZITADEL', () => {
     const { app } = buildHarness();
     const res = await postWebhook(app, body, options);
     expect(res.status).toBe(status);
-    expect(res.body).toEqual({ error: code });
+    expect(res.body).toEqual(
+      code === 'signature_malformed' ? { error: code, expected: SIGNATURE_HEADER_FORM } : { error: code },
+    );
+  });
+
+  it('tells the sender of a malformed header which form is expected, without echoing the header', async () => {
+    const { app } = buildHarness();
+    const res = await postWebhook(app, body, { header: 'sha256=feedface-sent-by-a-misconfigured-proxy' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'signature_malformed',
+      expected: 'ZITADEL-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
+    });
+    expect(JSON.stringify(res.body)).not.toContain('feedface');
   });
 
   it('refuses a body over the size limit with 413', async () => {
@@ -690,6 +704,31 @@ describe('refused input never reaches ZITADEL', () => {
     expect(res.body).toEqual({ error: 'invalid_payload' });
   });
 
+  it('logs which part of a signed payload was wrong (paths and kinds, never values)', async () => {
+    const { app, logLines } = buildHarness();
+    const body = JSON.stringify({
+      fullMethod: '/zitadel.session.v2.SessionService/CreateSession',
+      request: { checks: { user: { userId: 42 }, password: { password: 'hunter2-in-a-bad-payload' } } },
+      response: { details: {} },
+    });
+
+    const res = await postWebhook(app, body);
+
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_payload' });
+    const refused = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'signed webhook refused: not a session webhook');
+    expect(refused).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        reason: 'invalid_payload',
+        issues: ['request.checks.user.userId: expected string'],
+      }),
+    ]);
+    expect(logLines.join('\n')).not.toContain('hunter2-in-a-bad-payload');
+  });
+
   it('refuses two signature headers', async () => {
     const { app } = buildHarness();
     const { default: request } = await import('supertest');
@@ -700,7 +739,7 @@ describe('refused input never reaches ZITADEL', () => {
       .set('ZITADEL-Signature', ['t=1,v1=aa', 't=2,v1=bb'] as unknown as string)
       .send(body);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'signature_malformed' });
+    expect(res.body).toEqual({ error: 'signature_malformed', expected: SIGNATURE_HEADER_FORM });
   });
 
   it('accepts any of several signing keys (rotation)', async () => {

@@ -80,7 +80,7 @@ describe('render.yaml', () => {
       startCommand: 'npm start',
     });
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.start).toBe('node dist/main.js');
+    expect(scripts.start).toBe('node --enable-source-maps dist/main.js');
     expect(scripts.build).toContain('tsc');
   });
 
@@ -110,7 +110,7 @@ describe('render.yaml', () => {
   });
 });
 
-describe('vercel.json and api/index.ts', () => {
+describe('vercel.json and api/index.js', () => {
   const vercel = JSON.parse(read('vercel.json')) as {
     framework: unknown;
     build: { env: Record<string, string> };
@@ -123,13 +123,15 @@ describe('vercel.json and api/index.ts', () => {
     for (const path of [WEBHOOK_PATH, '/healthz', '/readyz', '/metrics'])
       expect(routed.get(path), path).toBe('/api');
     for (const path of ['/healthz', '/readyz', '/metrics']) expect(await appServes(path), path).toBe(true);
-    expect(existsSync(`${ROOT}api/index.ts`)).toBe(true);
-    expect(Object.keys(vercel.functions)).toEqual(['api/index.ts']);
+    // The function is the build's output (dist/vercel.js), handed over by api/index.js; see vercelBuild.test.ts.
+    expect(read('api/index.js')).toContain("export { default } from '../dist/vercel.js';");
+    expect(existsSync(`${ROOT}src/vercel.ts`)).toBe(true);
+    expect(Object.keys(vercel.functions)).toEqual(['api/index.js']);
   });
 
   it('lets the function outlive the enforcement deadline, and keeps Vercel from parsing the body first', () => {
     const defaultDeadlineSeconds = 8;
-    expect(vercel.functions['api/index.ts']!.maxDuration).toBeGreaterThan(defaultDeadlineSeconds);
+    expect(vercel.functions['api/index.js']!.maxDuration).toBeGreaterThan(defaultDeadlineSeconds);
     expect(vercel.build.env.NODEJS_HELPERS).toBe('0');
     // No framework detection: Vercel's Express preset would look for an app in src/ and find createApp's module.
     expect(vercel.framework).toBeNull();
@@ -147,8 +149,10 @@ describe('docker-compose.yml', () => {
       env_file: '.env',
       restart: 'unless-stopped',
       environment: { PORT: '3000' },
-      ports: ['3000:3000'],
+      // Loopback by default: /metrics has no authentication.
+      ports: ['127.0.0.1:3000:3000'],
     });
+    expect(at(limiter, 'healthcheck', 'start_period')).toBe('5s');
     const test = at(limiter, 'healthcheck', 'test') as string[];
     expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
     expect(test[3]).toContain('http://127.0.0.1:3000/readyz');
@@ -175,13 +179,70 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** The Node version a file pins, as [major, minor, patch]. */
+function pinnedVersion(version: string | undefined): number[] {
+  expect(version, 'a pinned x.y.z version').toMatch(/^[0-9]+\.[0-9]+\.[0-9]+$/);
+  return (version ?? '').split('.').map(Number);
+}
+
+/** Whether package.json's engines range (`^a.b.c || ^d.e.f …`) admits a version. */
+function enginesAdmit(range: string, version: readonly number[]): boolean {
+  return range.split('||').some((part) => {
+    const floor = /^\^([0-9]+)\.([0-9]+)\.([0-9]+)$/.exec(part.trim());
+    expect(floor, `engines part ${part}`).not.toBeNull();
+    const [major, minor, patch] = (floor ?? []).slice(1).map(Number) as [number, number, number];
+    const [vMajor = 0, vMinor = 0, vPatch = 0] = version;
+    return vMajor === major && (vMinor > minor || (vMinor === minor && vPatch >= patch));
+  });
+}
+
+describe('Node versions', () => {
+  const dockerVersion = /^ARG NODE_VERSION=(\S+)$/m.exec(read('Dockerfile'))?.[1];
+  const renderVersion = (
+    (at(parseBlockYaml(read('render.yaml')), 'services', 0, 'envVars') as YamlValue[])
+      .map(asMap)
+      .find((entry) => entry.key === 'NODE_VERSION') ?? {}
+  ).value as string | undefined;
+  const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+
+  it('deploys on Node 24 LTS, pinned to one release, the same in the image and on Render', () => {
+    expect(pinnedVersion(dockerVersion)[0]).toBe(24);
+    expect(renderVersion).toBe(dockerVersion);
+    for (const line of read('Dockerfile')
+      .split('\n')
+      .filter((text) => text.startsWith('FROM ')))
+      expect(line).toMatch(/^FROM node:\$\{NODE_VERSION\}-bookworm-slim( AS build)?$/);
+  });
+
+  it("admits the deployed release and the Node this suite runs on, and no major it has not met (Vercel's pick)", () => {
+    expect(enginesAdmit(engines, pinnedVersion(dockerVersion))).toBe(true);
+    expect(enginesAdmit(engines, process.versions.node.split('.').map(Number))).toBe(true);
+    // Vercel deploys the highest major the range admits: an open range (>=) would move it to an untried major.
+    expect(engines).not.toMatch(/[<>]/);
+    expect(enginesAdmit(engines, [26, 0, 0])).toBe(false);
+  });
+});
+
+describe('.gitignore', () => {
+  const ignored = read('.gitignore').split('\n');
+
+  it('covers every variables file but the template, and the key file .env.example suggests', () => {
+    expect(ignored).toEqual(expect.arrayContaining(['.env', '.env.*', '!.env.example']));
+    const suggested = /ZITADEL_KEY_FILE=\.\/(\S+)/.exec(read('.env.example'))?.[1];
+    expect(suggested).toBe('service-account-key.json');
+    expect(ignored).toContain(suggested);
+  });
+});
+
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
 
   it('runs as node, stops on SIGTERM and checks liveness on /healthz, which the app serves', async () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
-    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    // The build ships source maps: the image either uses them or would ship dead weight.
+    expect(dockerfile).toMatch(/^CMD \["node", "--enable-source-maps", "dist\/main\.js"\]$/m);
+    expect(read('tsconfig.build.json')).toContain('"sourceMap": true');
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
     expect(await appServes('/healthz')).toBe(true);
   });

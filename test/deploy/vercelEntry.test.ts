@@ -11,7 +11,7 @@ const MINUTE = 60_000;
 const VARIABLES = ['INSTANCE_URL', 'PAT', 'SIGNING_KEY', 'CONCURRENT_SESSIONS', 'LOG_LEVEL'] as const;
 
 /**
- * Imports api/index.ts afresh, as a cold start would, with exactly these variables in process.env. Whatever the
+ * Imports src/vercel.ts (what api/index.js re-exports once built) afresh, as a cold start would, with exactly these variables in process.env. Whatever the
  * entry writes to stdout and stderr is collected instead of printed.
  */
 async function coldStart(env: Partial<Record<(typeof VARIABLES)[number], string>>) {
@@ -29,7 +29,7 @@ async function coldStart(env: Partial<Record<(typeof VARIABLES)[number], string>
   vi.spyOn(process.stdout, 'write').mockImplementation(collect);
   vi.spyOn(process.stderr, 'write').mockImplementation(collect);
   vi.resetModules();
-  const entry = await import('../../api/index.js');
+  const entry = await import('../../src/vercel.js');
   return { app: entry.default, output };
 }
 
@@ -42,7 +42,7 @@ afterAll(() => {
   }
 });
 
-describe('api/index.ts (Vercel) with a valid environment', () => {
+describe('src/vercel.ts (Vercel) with a valid environment', () => {
   const zitadel = new FakeZitadel({ acceptedTokens: [PAT] });
   let app: Express;
   let output: string[];
@@ -126,7 +126,7 @@ describe('api/index.ts (Vercel) with a valid environment', () => {
   });
 });
 
-describe('api/index.ts (Vercel) with an invalid environment', () => {
+describe('src/vercel.ts (Vercel) with an invalid environment', () => {
   it('answers every request with 503 naming the bad variables, never their values', async () => {
     const { app, output } = await coldStart({
       INSTANCE_URL: 'ftp://zitadel.example.com',

@@ -5,6 +5,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Express } from 'express';
 import { createServerWithTimeouts, type ServerTimeouts } from '../../src/http/serverTimeouts.js';
+import { SIGNATURE_HEADER_FORM } from '../../src/http/webhookRoute.js';
 
 /**
  * Shared by the hostile suites: nothing here may reach ZITADEL. Every outgoing request that is not loopback traffic
@@ -45,8 +46,12 @@ export function expectRefused(res: { status: number; body: unknown }, status?: n
 
 /** The body of a refusal: one terse code, nothing of the caller's input. */
 export function expectTerseError(body: unknown, code: RegExp = /^[a-z_]+$/): void {
-  expect(typeof body === 'object' && body !== null ? Object.keys(body) : body).toEqual(['error']);
-  expect((body as { error: unknown }).error).toMatch(code);
+  const { error, expected } = body as { error: unknown; expected?: unknown };
+  // signature_malformed also says which header form was expected: a constant, never built from the input.
+  const keys = error === 'signature_malformed' ? ['error', 'expected'] : ['error'];
+  expect(typeof body === 'object' && body !== null ? Object.keys(body) : body).toEqual(keys);
+  expect(error).toMatch(code);
+  if (error === 'signature_malformed') expect(expected).toBe(SIGNATURE_HEADER_FORM);
 }
 
 export interface ListeningServer {

@@ -22,6 +22,17 @@ export interface FakeTarget {
   signingKey: string;
   creationDate: Date;
   changeDate: Date;
+  /** As set; undefined is what ZITADEL stores when the field was left out (it then sends JSON). */
+  payloadType: string | undefined;
+  /** Public keys uploaded for JWE payloads (publicKeyPem is what was uploaded, decoded). */
+  publicKeys: FakePublicKey[];
+}
+
+export interface FakePublicKey {
+  keyId: string;
+  publicKeyPem: string;
+  active: boolean;
+  expirationDate: Date | undefined;
 }
 
 export interface FakeExecution {
@@ -34,6 +45,10 @@ export interface FakeActionsOptions {
   versions?: readonly ActionsVersion[];
   /** Refuse localhost and private addresses as ZITADEL's default deny list does (Errors.Target.DeniedURL). */
   denyPrivateEndpoints?: boolean;
+  /** Methods the instance does not serve: SetExecution on them answers 404 (Errors.Execution.ConditionInvalid). */
+  unknownMethods?: readonly string[];
+  /** An instance before 4.8: `payloadType` is an unknown field, dropped silently, and never returned. */
+  withoutPayloadTypes?: boolean;
 }
 
 const TARGET_TYPES = ['restWebhook', 'restCall', 'restAsync'] as const;
@@ -71,7 +86,7 @@ function targetJson(target: FakeTarget) {
     timeout: target.timeout,
     endpoint: target.endpoint,
     signingKey: target.signingKey,
-    payloadType: 'PAYLOAD_TYPE_JSON',
+    ...(target.payloadType === undefined ? {} : { payloadType: target.payloadType }),
   };
 }
 
@@ -81,10 +96,38 @@ export class FakeActions {
   readonly executions = new Map<string, FakeExecution>();
   versions: readonly ActionsVersion[];
   denyPrivateEndpoints: boolean;
+  unknownMethods: readonly string[];
+  withoutPayloadTypes: boolean;
 
   constructor(options: FakeActionsOptions = {}) {
     this.versions = options.versions ?? ['v2', 'v2beta'];
     this.denyPrivateEndpoints = options.denyPrivateEndpoints ?? false;
+    this.unknownMethods = options.unknownMethods ?? [];
+    this.withoutPayloadTypes = options.withoutPayloadTypes ?? false;
+  }
+
+  /** Adds a target directly, as if created earlier by hand; answers it for further changes. */
+  addTarget(init: Partial<FakeTarget> & { name: string; endpoint: string }): FakeTarget {
+    const now = new Date();
+    const target: FakeTarget = {
+      id: nextZitadelId(),
+      timeout: '10s',
+      type: 'restWebhook',
+      interruptOnError: false,
+      signingKey: newSigningKey(),
+      creationDate: now,
+      changeDate: now,
+      payloadType: undefined,
+      publicKeys: [],
+      ...init,
+    };
+    this.targets.set(target.id, target);
+    return target;
+  }
+
+  /** Sets an execution directly (any condition, e.g. a whole service or `all`). */
+  setExecution(condition: Record<string, unknown>, targets: string[]): void {
+    this.executions.set(JSON.stringify(condition), { condition, targets });
   }
 
   /** The targets of the response execution on `method`. */
@@ -105,12 +148,17 @@ export class FakeActions {
       app.get(`${base}/targets/:id`, served);
       app.put(`${base}/executions`, served);
       app.post(`${base}/executions/search`, served);
+      app.post(`${base}/targets/:id/publickeys`, served);
+      app.post(`${base}/targets/:id/publickeys/search`, served);
+      app.post(`${base}/targets/:id/publickeys/:keyId/activate`, served);
     }
   };
 
   #route(req: Request, res: Response): void {
     const path = req.path.replace(/^\/v2(beta)?\/actions/, '');
     const body = (req.body ?? {}) as Record<string, unknown>;
+    const keyRoute = /^\/targets\/([^/]+)\/publickeys(\/search|\/([^/]+)\/activate)?$/.exec(path);
+    if (req.method === 'POST' && keyRoute !== null) return this.#publicKeys(keyRoute, body, res);
     if (req.method === 'POST' && path === '/targets/search') return this.#listTargets(body, res);
     if (req.method === 'POST' && path === '/targets') return this.#createTarget(body, res);
     if (req.method === 'POST' && path.startsWith('/targets/'))
@@ -168,6 +216,8 @@ export class FakeActions {
   }
 
   #applyType(target: FakeTarget, body: Record<string, unknown>): void {
+    if (typeof body.payloadType === 'string' && !this.withoutPayloadTypes)
+      target.payloadType = body.payloadType;
     const type = TARGET_TYPES.find((candidate) => body[candidate] !== undefined);
     if (type === undefined) return;
     target.type = type;
@@ -193,6 +243,8 @@ export class FakeActions {
       signingKey: newSigningKey(),
       creationDate: now,
       changeDate: now,
+      payloadType: undefined,
+      publicKeys: [],
     };
     this.#applyType(target, body);
     this.targets.set(target.id, target);
@@ -261,6 +313,57 @@ export class FakeActions {
     });
   }
 
+  /** AddPublicKey, ListPublicKeys, ActivatePublicKey (proto/zitadel/action/v2/action_service.proto, 4.8+). */
+  #publicKeys(route: RegExpExecArray, body: Record<string, unknown>, res: Response): void {
+    const target = this.targets.get(decodeURIComponent(route[1] ?? ''));
+    if (this.withoutPayloadTypes) {
+      zitadelError(res, 404, 5, 'Not Found');
+      return;
+    }
+    if (target === undefined) {
+      zitadelError(res, 412, 9, 'Errors.Target.NotFound (ErrTargetNotFound)');
+      return;
+    }
+    if (route[2] === '/search') {
+      res.json({
+        pagination: { totalResult: String(target.publicKeys.length), appliedLimit: '100' },
+        ...(target.publicKeys.length === 0
+          ? {}
+          : {
+              publicKeys: target.publicKeys.map((key) => ({
+                keyId: key.keyId,
+                ...(key.active ? { active: true } : {}),
+                publicKey: Buffer.from(key.publicKeyPem, 'utf8').toString('base64'),
+                ...(key.expirationDate === undefined
+                  ? {}
+                  : { expirationDate: key.expirationDate.toISOString() }),
+              })),
+            }),
+      });
+      return;
+    }
+    if (route[3] !== undefined) {
+      const key = target.publicKeys.find((candidate) => candidate.keyId === route[3]);
+      if (key === undefined) {
+        zitadelError(res, 412, 9, 'Errors.Target.NotFound (ErrKeyNotFound)');
+        return;
+      }
+      // Only one key is active at a time.
+      for (const other of target.publicKeys) other.active = other === key;
+      res.json({ changeDate: new Date().toISOString() });
+      return;
+    }
+    const pem =
+      typeof body.publicKey === 'string' ? Buffer.from(body.publicKey, 'base64').toString('utf8') : '';
+    if (!pem.includes('BEGIN PUBLIC KEY')) {
+      zitadelError(res, 400, 3, 'Errors.Target.InvalidPublicKey (ErrPublicKeyFormat)');
+      return;
+    }
+    const keyId = nextZitadelId();
+    target.publicKeys.push({ keyId, publicKeyPem: pem, active: false, expirationDate: undefined });
+    res.json({ keyId, creationDate: new Date().toISOString() });
+  }
+
   #setExecution(body: Record<string, unknown>, res: Response): void {
     const condition = body.condition as Record<string, unknown> | undefined;
     const kinds =
@@ -269,6 +372,11 @@ export class FakeActions {
         : Object.keys(condition).filter((key) => ['request', 'response', 'function', 'event'].includes(key));
     if (condition === undefined || kinds.length !== 1) {
       zitadelError(res, 400, 3, 'invalid SetExecutionRequest.Condition: value is required');
+      return;
+    }
+    const method = (condition.response ?? condition.request) as { method?: unknown } | undefined;
+    if (typeof method?.method === 'string' && this.unknownMethods.includes(method.method)) {
+      zitadelError(res, 404, 5, 'Errors.Execution.ConditionInvalid (COMMAND-vysplsevt8)');
       return;
     }
     const targets = Array.isArray(body.targets) ? body.targets : [];

@@ -1,7 +1,36 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** tsx's loader by absolute URL, so a process can start from any working directory. */
+export const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/**
+ * What every process a test starts gets besides its own variables: no file of variables is read (ENV_FILE=none), so
+ * a developer's `.env` cannot change a test's outcome; and nothing from the shell but PATH.
+ */
+export const ISOLATED_ENV = { ENV_FILE: 'none', NODE_ENV: 'test' } as const;
+
+/** ISOLATED_ENV, or (for the one test that proves a real `.env` is still read) the same without ENV_FILE. */
+export function baseEnv(options: SpawnOptions): Record<string, string> {
+  return options.readEnvFile === true ? { NODE_ENV: 'test' } : { ...ISOLATED_ENV };
+}
+
+export interface SpawnOptions {
+  /** The working directory (default: the repository). Where the process would look for `.env`. */
+  readonly cwd?: string;
+  /** Leave out ENV_FILE=none: only for the test that proves a real `.env` is still read. */
+  readonly readEnvFile?: boolean;
+  /**
+   * Run another checkout's sources (the benchmark's "before"). Such a version may predate the start-up line, so only
+   * its "listening" line is awaited.
+   */
+  readonly checkout?: string;
+}
+
+/** The start-up line's message begins with this (src/main.ts, reportStartup). */
+const STARTED = '"msg":"zitadel-session-limiter started';
 
 export interface LimiterProcess {
   readonly url: string;
@@ -12,14 +41,22 @@ export interface LimiterProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-function spawnLimiter(env: Record<string, string>, cwd = ROOT) {
+function spawnLimiter(env: Record<string, string>, options: SpawnOptions = {}) {
   // The real entry point, run from source with tsx so the tests need no build step.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd,
-    // Only what we pass: no developer .env or shell variables leak into the run (dotenv never overrides these).
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, path.join(options.checkout ?? ROOT, 'src/main.ts')],
+    {
+      cwd: options.cwd ?? ROOT,
+      // Only what we pass: no developer .env or shell variables leak into the run.
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...baseEnv(options),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   const collect = (chunk: Buffer) =>
     output.push(
@@ -35,23 +72,23 @@ function spawnLimiter(env: Record<string, string>, cwd = ROOT) {
 }
 
 /**
- * Starts `src/main.ts` on a free port and waits for its "listening" line. `cwd` runs another checkout's sources
- * (the benchmark's "before").
+ * Starts `src/main.ts` on a free port and waits for its "listening" line and its start-up line. The start-up line
+ * follows the server's first ZITADEL check (a token request and a search), so that call is over before a test
+ * counts what ZITADEL saw.
  */
 export async function startLimiter(
   env: Record<string, string>,
-  options: { readonly cwd?: string } = {},
+  options: SpawnOptions = {},
 ): Promise<LimiterProcess> {
-  const { child, output, exited } = spawnLimiter({ PORT: '0', ...env }, options.cwd);
+  const { child, output, exited } = spawnLimiter({ PORT: '0', ...env }, options);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`limiter did not start:\n${output.join('\n')}`)), 20_000);
     const check = () => {
-      for (const line of output) {
-        if (!line.includes('listening')) continue;
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-        return;
-      }
+      const listening = output.find((line) => line.includes('listening'));
+      if (listening === undefined) return;
+      if (options.checkout === undefined && !output.some((line) => line.includes(STARTED))) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(listening) as { port: number }).port);
     };
     child.stdout?.on('data', check);
     void exited.then(() => {
@@ -74,8 +111,9 @@ export async function startLimiter(
 /** Runs `src/main.ts` expecting it to refuse to start; resolves with its exit code and output. */
 export async function runLimiterExpectingFailure(
   env: Record<string, string>,
+  options: SpawnOptions = {},
 ): Promise<{ code: number | null; output: string }> {
-  const { child, output, exited } = spawnLimiter(env);
+  const { child, output, exited } = spawnLimiter(env, options);
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const code = await exited;
   clearTimeout(timer);

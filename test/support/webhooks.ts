@@ -4,7 +4,8 @@ import { TEST_USER } from './zitadelRows.js';
 
 /**
  * Builds and signs webhook bodies the way ZITADEL does. Used only by tests; the known-answer vectors from
- * ZITADEL's own code (shared/zitadel/signature-vectors.json) keep this signer and our verifier honest.
+ * ZITADEL's own code (test/fixtures/zitadel-signature-vectors.json, checked in test/unit/verifyZitadelSignature.test.ts)
+ * keep this signer and our verifier honest.
  */
 export function signatureHeader(
   body: string | Buffer,

@@ -199,6 +199,22 @@ describe('loadConfig', () => {
     expect(configErrorFor({ ...VALID_ENV, INSTANCE_URL: value }).message).toContain('INSTANCE_URL');
   });
 
+  it.each([
+    'https://my-instance.zitadel.cloud/ui/console',
+    'https://my-instance.zitadel.cloud/ui/console/users',
+    'https://auth.example.com/ui/v2/login/loginname',
+  ])('refuses the console or login URL %s, asking for the base URL', (value) => {
+    expect(configErrorFor({ ...VALID_ENV, INSTANCE_URL: value }).message).toContain(
+      "INSTANCE_URL must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not the console or login URL",
+    );
+  });
+
+  it('points a missing SIGNING_KEY at the setup command that prints it', () => {
+    expect(configErrorFor({ ...VALID_ENV, SIGNING_KEY: '' }).message).toContain(
+      "SIGNING_KEY is required (the target's signing key, which setup prints: npm run setup -- --endpoint",
+    );
+  });
+
   it('does not echo credentials of a refused INSTANCE_URL', () => {
     const error = configErrorFor({
       ...VALID_ENV,

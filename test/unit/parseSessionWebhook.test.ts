@@ -303,6 +303,71 @@ describe('parseSessionWebhook: other bodies', () => {
     expect(() => parseSessionWebhook(body)).toThrow(InvalidPayloadError);
   });
 
+  it.each([
+    [
+      'a numeric session id',
+      { fullMethod: SET, request: { sessionId: 3 } },
+      ['request.sessionId: expected string'],
+    ],
+    [
+      'a CreateSession response without its session id',
+      { fullMethod: CREATE, request: {}, response: { details: {} } },
+      ['response.sessionId: expected string'],
+    ],
+    [
+      'a SetSession without a session id',
+      { fullMethod: SET, request: {}, response: {} },
+      ['request.sessionId: expected string (SetSession names its session)'],
+    ],
+    ['a numeric fullMethod', { fullMethod: 7 }, ['fullMethod: expected string']],
+    ['an empty fullMethod', { fullMethod: '' }, ['fullMethod: expected at least 1 characters']],
+    [
+      'an event without its aggregate',
+      { event_type: 'session.password.checked', aggregateType: 'session' },
+      ['aggregateID: expected string'],
+    ],
+    ['an array', [{ fullMethod: CREATE }], ['(body): expected object']],
+    [
+      'an object of another kind',
+      { hello: 'world' },
+      ['(body): expected fullMethod (a method execution) or event_type (an event)'],
+    ],
+    [
+      'a user check with a numeric user id',
+      { fullMethod: CREATE, request: { checks: { user: { userId: 5 } } } },
+      ['request.checks.user.userId: expected string'],
+    ],
+  ])('says which part of %s was wrong', (_name, body, issues) => {
+    try {
+      parseSessionWebhook(body);
+      expect.unreachable('the payload should have been refused');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidPayloadError);
+      expect((error as InvalidPayloadError).issues).toEqual(issues);
+    }
+  });
+
+  it('names paths and kinds but never a value, and at most five of them', () => {
+    const secrets = ['hunter2-password', 'session-token-Qx9', 'u-77'];
+    try {
+      parseSessionWebhook({
+        fullMethod: 12,
+        instanceID: 99,
+        request: secrets[0],
+        response: secrets[1],
+        userID: secrets[2],
+        headers: { Authorization: ['Bearer x'] },
+      });
+      expect.unreachable('the payload should have been refused');
+    } catch (error) {
+      const { issues } = error as InvalidPayloadError;
+      expect(issues.length).toBeGreaterThan(0);
+      expect(issues.length).toBeLessThanOrEqual(5);
+      for (const secret of [...secrets, '12', '99', 'Bearer'])
+        expect(issues.join('\n')).not.toContain(secret);
+    }
+  });
+
   it('gives an error message that carries nothing of the body', () => {
     try {
       parseSessionWebhook({

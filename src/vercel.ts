@@ -1,16 +1,18 @@
 /**
- * Vercel's entry: the same Express app the server runs, built by the same buildService, once per cold start.
- * Vercel routes /session/manage, /healthz, /readyz and /metrics here (vercel.json); the webhook's work is done before
- * its answer is sent, so nothing runs after the function returns.
+ * Vercel's function: the same Express app the server runs, built by the same buildService, once per cold start.
+ * `npm run build` compiles it to dist/vercel.js, and api/index.js (the function Vercel deploys) re-exports it, so
+ * Vercel runs what the build produced, as `node dist/main.js` does. Vercel routes /session/manage, /healthz, /readyz
+ * and /metrics there (vercel.json); the webhook's work is done before its answer is sent, so nothing runs after the
+ * function returns.
  *
  * Set NODEJS_HELPERS=0 (vercel.json does it for the build): Vercel's helpers would otherwise parse the body before
  * Express sees it, and the signature can only be checked over the exact bytes ZITADEL sent.
  */
 import type { Express } from 'express';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { configErrorApp } from '../src/http/configErrorApp.js';
-import { createLogger } from '../src/logging/logger.js';
-import { buildService } from '../src/service.js';
+import { ConfigError, loadConfig } from './config.js';
+import { configErrorApp } from './http/configErrorApp.js';
+import { createLogger } from './logging/logger.js';
+import { buildService } from './service.js';
 
 function buildOncePerColdStart(): Express {
   try {
