@@ -42,21 +42,12 @@ export function auditLog(sink: LogSink, settings: Settings): AuditLog {
 
   return {
     decision(requestId, outcome, durationMs) {
-      if (outcome.outcome === 'ignored') {
+      if (outcome.outcome === 'ignored' || outcome.outcome === 'undecided') {
+        // An undecided webhook let a login go on unchecked (ON_FAILURE=allow) or failed it (refuse): worth a look.
         write(
-          'info',
+          outcome.outcome === 'ignored' ? 'info' : 'warn',
           requestId,
-          { outcome: 'ignored', reason: outcome.reason, sessionId: outcome.sessionId, ...rules },
-          durationMs,
-        );
-        return;
-      }
-      if (outcome.outcome === 'undecided') {
-        // The login went on unchecked (ON_FAILURE=allow) or was failed (refuse): either way, worth a look.
-        write(
-          'warn',
-          requestId,
-          { outcome: 'undecided', reason: outcome.reason, sessionId: outcome.sessionId, ...rules },
+          { outcome: outcome.outcome, reason: outcome.reason, sessionId: outcome.sessionId, ...rules },
           durationMs,
         );
         return;
