@@ -4,7 +4,11 @@ import { reportSummary, type WebhookOutcome } from '../enforcement/outcome.js';
 import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
-import { verifyZitadelSignature, type SignatureFailureReason } from '../signature/verifyZitadelSignature.js';
+import {
+  checkSignatureHeader,
+  verifyZitadelSignature,
+  type SignatureFailureReason,
+} from '../signature/verifyZitadelSignature.js';
 import { parseSessionWebhook, type SessionWebhook } from '../webhook/parseSessionWebhook.js';
 import type { AuditLog } from './auditLog.js';
 import { answerFor } from './errorHandler.js';
@@ -40,10 +44,20 @@ function stampReceipt(now: () => number): RequestHandler {
   };
 }
 
+/**
+ * A refusal sent before the body was read. `Connection: close` makes Node close the socket once the answer is out,
+ * instead of reading off (draining) the rest of a body nobody will look at: a large unsigned upload costs the
+ * sender a connection, and us no more than the socket's own buffers.
+ */
+function refuseBeforeReading(res: Response, problem: HttpProblem): HttpProblem {
+  res.setHeader('Connection', 'close');
+  return problem;
+}
+
 /** ZITADEL always sends application/json, even for JWT payloads; anything else was not sent by it. */
-const requireJsonContentType: RequestHandler = (req, _res, next) => {
+const requireJsonContentType: RequestHandler = (req, res, next) => {
   if (req.headers['content-type'] === undefined || !req.is('application/json')) {
-    next(new HttpProblem(415, 'unsupported_media_type'));
+    next(refuseBeforeReading(res, new HttpProblem(415, 'unsupported_media_type')));
     return;
   }
   next();
@@ -134,6 +148,37 @@ export function webhookRoute(
     }
   }
 
+  /**
+   * What the header alone can tell — present, well formed, `t=` inside the window — is checked before a single body
+   * byte is read: traffic without a plausible signature never gets to send (and make us hold) a body.
+   */
+  const checkHeaderBeforeReading: RequestHandler = (req, res, next) => {
+    let check: ReturnType<typeof checkSignatureHeader>;
+    try {
+      check = checkSignatureHeader({
+        header: signatureHeaderOf(req.headersDistinct),
+        nowSeconds: Math.floor(now() / 1000),
+        toleranceSeconds: config.signatureToleranceSeconds,
+        futureSkewSeconds: FUTURE_SKEW_SECONDS,
+      });
+    } catch (error) {
+      next(error instanceof HttpProblem ? refuseBeforeReading(res, error) : error);
+      return;
+    }
+    if (!check.ok) {
+      requestLogger(res, fallbackLogger).warn('webhook refused', { reason: check.reason });
+      next(refuseBeforeReading(res, new HttpProblem(SIGNATURE_FAILURE_STATUS[check.reason], check.reason)));
+      return;
+    }
+    // body-parser would read off a declared-too-large body before answering 413; answer (and close) at once.
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > config.maxBodyBytes) {
+      next(refuseBeforeReading(res, new HttpProblem(413, 'payload_too_large')));
+      return;
+    }
+    next();
+  };
+
   const handle: RequestHandler = async (req, res) => {
     const logger = requestLogger(res, fallbackLogger);
     const rawBody = rawBodyOf(req, logger);
@@ -162,10 +207,19 @@ export function webhookRoute(
   };
 
   /** Counts every error answer of this route (refused or failed) by its code, then lets the error handler answer. */
-  const countErrorAnswer: ErrorRequestHandler = (error: unknown, _req, _res, next) => {
+  const countErrorAnswer: ErrorRequestHandler = (error: unknown, req, res, next) => {
     metrics.webhookAnsweredWithError(answerFor(error));
+    // A refusal before the whole body arrived (413, say): close rather than drain what is still coming.
+    if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
     next(error);
   };
 
-  return [stampReceipt(now), requireJsonContentType, readRawBody, handle, countErrorAnswer];
+  return [
+    stampReceipt(now),
+    requireJsonContentType,
+    checkHeaderBeforeReading,
+    readRawBody,
+    handle,
+    countErrorAnswer,
+  ];
 }
