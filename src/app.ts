@@ -27,6 +27,11 @@ export interface AppDeps {
   /** Where audit records go (one per verified webhook); omit to turn them off (tests). */
   readonly auditSink?: LogSink;
   readonly now?: () => number;
+  /**
+   * `/metrics` without METRICS_TOKEN: `serve` (default: a server on an internal network) or `hide` (404; the Vercel
+   * entry, whose every route is public).
+   */
+  readonly metricsWithoutToken?: 'serve' | 'hide';
 }
 
 /**
@@ -55,7 +60,13 @@ export function createApp(deps: AppDeps): Express {
     logger,
   });
   app.get('/readyz', readinessRoute(readiness));
-  app.get('/metrics', metricsRoute(metrics.registry));
+  app.get(
+    '/metrics',
+    metricsRoute(metrics.registry, {
+      token: config.metricsToken,
+      withoutToken: deps.metricsWithoutToken ?? 'serve',
+    }),
+  );
 
   const processWebhook = createWebhookProcessor({ config, zitadel, now });
   const audit = deps.auditSink === undefined ? undefined : auditLog(deps.auditSink, config);
