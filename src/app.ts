@@ -55,6 +55,7 @@ export function createApp(deps: AppDeps): Express {
   const readiness = new Readiness({
     checkZitadel: (deadline) => zitadel.checkAccess(deadline),
     lastZitadelSuccessAtMs: () => metrics.lastZitadelSuccessAtMs(),
+    lastZitadelFailure: () => metrics.lastZitadelFailure(),
     now,
     checkTimeoutMs: config.zitadelTimeoutMs,
     logger,
