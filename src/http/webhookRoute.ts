@@ -13,6 +13,7 @@ import { parseSessionWebhook, type SessionWebhook } from '../webhook/parseSessio
 import type { AuditLog } from './auditLog.js';
 import { answerFor } from './errorHandler.js';
 import { HttpProblem } from './httpProblem.js';
+import { ReplayCache } from './replayCache.js';
 
 export const WEBHOOK_PATH = '/session/manage';
 
@@ -103,24 +104,29 @@ function parseJson(rawBody: Buffer): unknown {
   }
 }
 
-/** The answer ZITADEL gets. Only a deny carries the forwarded-error fields that fail the user's call. */
-function answer(res: Response, outcome: WebhookOutcome, denyMessage: string): void {
+/** The answer ZITADEL gets (status and JSON). Only a deny carries the forwarded-error fields that fail the call. */
+function webhookAnswer(
+  outcome: WebhookOutcome,
+  denyMessage: string,
+): { status: number; body: Record<string, unknown> } {
   if (outcome.outcome === 'ignored') {
-    res.status(200).json({ outcome: 'ignored', reason: outcome.reason });
-    return;
+    return { status: 200, body: { outcome: 'ignored', reason: outcome.reason } };
   }
   const summary = reportSummary(outcome);
   if (outcome.outcome === 'denied' && !outcome.dryRun) {
     // ZITADEL turns a 2xx body with these fields into an error for the caller (pkg/actions HandleResponse).
-    res.status(200).json({ forwardedStatusCode: 403, forwardedErrorMessage: denyMessage, ...summary });
-    return;
+    return {
+      status: 200,
+      body: { forwardedStatusCode: 403, forwardedErrorMessage: denyMessage, ...summary },
+    };
   }
-  if (outcome.failed.length > 0) {
-    res.status(502).json({ error: 'zitadel_unavailable', ...summary });
-    return;
-  }
-  res.status(200).json(summary);
+  if (outcome.failed.length > 0) return { status: 502, body: { error: 'zitadel_unavailable', ...summary } };
+  return { status: 200, body: { ...summary } };
 }
+
+/** Replayed answers are kept this long beyond the tolerance: the furthest a signature's `t` may be ahead of us. */
+const REPLAY_CACHE_ENTRIES = 1_000;
+const REPLAY_CACHE_MAX_ANSWER_BYTES = 8 * 1024;
 
 /** `POST /session/manage`: the Actions V2 target. Same path as ZITADEL's blog sample, so it is a drop-in. */
 export function webhookRoute(
@@ -129,6 +135,13 @@ export function webhookRoute(
 ): (RequestHandler | ErrorRequestHandler)[] {
   const { config, processWebhook, now, metrics, audit } = deps;
   const readRawBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false });
+  // At most 1,000 answers of at most 8 KiB (about 8 MiB), each kept while its signature could still pass.
+  const replays = new ReplayCache({
+    maxEntries: REPLAY_CACHE_ENTRIES,
+    ttlMs: (config.signatureToleranceSeconds + FUTURE_SKEW_SECONDS) * 1000,
+    maxAnswerBytes: REPLAY_CACHE_MAX_ANSWER_BYTES,
+    now,
+  });
 
   /** Runs the use case and records its result (metrics, audit) whether it decided or failed. */
   async function decide(webhook: SessionWebhook, res: Response, logger: Logger): Promise<WebhookOutcome> {
@@ -201,9 +214,40 @@ export function webhookRoute(
       logger.warn('webhook refused', { reason: 'instance_mismatch' });
       throw new HttpProblem(403, 'instance_mismatch');
     }
-    // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
-    const outcome = await decide(webhook, res, logger);
-    answer(res, outcome, config.denyMessage);
+
+    // ZITADEL sends each delivery once: the same verified signature again is a replay, answered as the first was.
+    const lookup = await replays.lookup(verification.signature);
+    if (lookup.kind === 'replay') {
+      const { answer } = lookup;
+      const durationMs = now() - ((res.locals.receivedAtMs as number | undefined) ?? now());
+      logger.info('replayed webhook answered from the cache', { originalOutcome: answer.outcome });
+      metrics.webhookReplayed(answer.outcome);
+      audit?.replay(res.locals.requestId as string | undefined, answer, durationMs);
+      res.status(answer.status).json(answer.body);
+      return;
+    }
+
+    let outcome: WebhookOutcome;
+    try {
+      // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
+      outcome = await decide(webhook, res, logger);
+    } catch (error) {
+      lookup.settle(undefined);
+      throw error;
+    }
+    const { status, body } = webhookAnswer(outcome, config.denyMessage);
+    // A partly failed enforcement (502) is not remembered: a replay may then finish the job.
+    lookup.settle(
+      status === 200
+        ? {
+            status,
+            body,
+            outcome: outcome.outcome,
+            sessionId: outcome.sessionId,
+          }
+        : undefined,
+    );
+    res.status(status).json(body);
   };
 
   /** Counts every error answer of this route (refused or failed) by its code, then lets the error handler answer. */

@@ -25,6 +25,8 @@ export interface LimiterMetrics {
   readonly registry: Registry;
   /** A verified webhook was decided: enforced, within the limit, denied or ignored. */
   webhookDecided(outcome: WebhookOutcome, durationMs: number): void;
+  /** A replay of a delivery already decided was answered from the cache; `originalOutcome` is what it was. */
+  webhookReplayed(originalOutcome: string): void;
   /** Enforcement was attempted but failed (ZITADEL unreachable, an unexpected error). */
   enforcementFailed(durationMs: number): void;
   /** A webhook got an error answer: rejected (4xx, e.g. a bad signature) or failed (5xx). */
@@ -77,7 +79,7 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
 
   const webhooks = new Counter({
     name: `${PREFIX}webhooks_total`,
-    help: 'Webhooks by outcome: enforced, within_limit, denied, ignored (reason says why), rejected (4xx) or failed (5xx), with the answer code as reason.',
+    help: "Webhooks by outcome: enforced, within_limit, denied, ignored (reason says why), replayed (reason: the first delivery's outcome), rejected (4xx) or failed (5xx), with the answer code as reason.",
     labelNames: ['outcome', 'reason'] as const,
     registers,
   });
@@ -152,6 +154,10 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
       if (outcome.dryRun) dryRunEvictions.inc(outcome.deleted.length);
       else sessionsDeleted.inc({ strategy: outcome.strategy }, outcome.deleted.length);
       deleteFailures.inc(outcome.failed.length);
+    },
+
+    webhookReplayed(originalOutcome) {
+      webhooks.inc({ outcome: 'replayed', reason: boundedCode(originalOutcome) });
     },
 
     enforcementFailed(durationMs) {
