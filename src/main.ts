@@ -29,17 +29,27 @@ function loadConfigOrExit(): Config {
 // At most one log line per this interval while connections are being refused, however many there are.
 const DROP_REPORT_INTERVAL_MS = 10_000;
 
-/** Logs that MAX_CONNECTIONS was reached, with a count, at most once per interval (a flood must not flood the log). */
+/**
+ * Logs at once that MAX_CONNECTIONS was reached, then at most one line per interval with how many connections were
+ * closed in it: a flood must not flood the log.
+ */
 function reportDroppedConnections(server: Server, logger: ReturnType<typeof createLogger>): void {
   let dropped = 0;
   let timer: NodeJS.Timeout | undefined;
   server.on('drop', () => {
     dropped += 1;
-    timer ??= setTimeout(() => {
-      logger.warn('MAX_CONNECTIONS reached: new connections were closed at once', {
-        dropped,
-        maxConnections: server.maxConnections,
-      });
+    if (timer !== undefined) return;
+    logger.warn('MAX_CONNECTIONS reached: new connections are closed at once', {
+      maxConnections: server.maxConnections,
+    });
+    dropped = 0;
+    timer = setTimeout(() => {
+      if (dropped > 0)
+        logger.warn('MAX_CONNECTIONS: connections closed at once in the last interval', {
+          dropped,
+          intervalMs: DROP_REPORT_INTERVAL_MS,
+          maxConnections: server.maxConnections,
+        });
       dropped = 0;
       timer = undefined;
     }, DROP_REPORT_INTERVAL_MS).unref();
