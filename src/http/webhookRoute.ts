@@ -124,7 +124,8 @@ function webhookAnswer(
   return { status: 200, body: { ...summary } };
 }
 
-/** Replayed answers are kept this long beyond the tolerance: the furthest a signature's `t` may be ahead of us. */
+// The replay cache: at most this many answers, each of at most this size (about 8 MiB in all). An answer is kept for
+// the tolerance plus the future skew: as long as its signature could pass the timestamp check, and no longer.
 const REPLAY_CACHE_ENTRIES = 1_000;
 const REPLAY_CACHE_MAX_ANSWER_BYTES = 8 * 1024;
 
@@ -135,7 +136,6 @@ export function webhookRoute(
 ): (RequestHandler | ErrorRequestHandler)[] {
   const { config, processWebhook, now, metrics, audit } = deps;
   const readRawBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false });
-  // At most 1,000 answers of at most 8 KiB (about 8 MiB), each kept while its signature could still pass.
   const replays = new ReplayCache({
     maxEntries: REPLAY_CACHE_ENTRIES,
     ttlMs: (config.signatureToleranceSeconds + FUTURE_SKEW_SECONDS) * 1000,
