@@ -115,7 +115,12 @@ const requiredSecret = (what: string) =>
  */
 export const MAX_SIGNING_KEYS = 3;
 
-/** The body-size default: see test/hostile/bodyLimit.test.ts for the measured payloads it is set from. */
+/**
+ * The body-size default. The largest session payloads we could build (test/support/largestPayloads.ts, measured in
+ * test/hostile/bodyLimit.test.ts) are about 30 KB (CreateSession response with every check, challenge, metadata and
+ * a full user agent), 27 KB (SetSession) and 18 KB (event): 64 KiB leaves twice the worst case. Every connection may
+ * make us hold up to this much before its HMAC can be checked, so it also sets the flood bound (README).
+ */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 const signingKeys = requiredSecret("the target's signing key from ZITADEL").transform((value, ctx) => {
