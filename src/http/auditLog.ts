@@ -11,6 +11,12 @@ export interface AuditLog {
   decision(requestId: string | undefined, outcome: WebhookOutcome, durationMs: number): void;
   /** Enforcement could not finish: nothing is known to be decided. `code` is what ZITADEL was answered. */
   failure(requestId: string | undefined, code: string, durationMs: number): void;
+  /** A replay of a delivery already decided, answered from the cache: nothing was done, again. */
+  replay(
+    requestId: string | undefined,
+    first: { readonly outcome: string; readonly sessionId: string | undefined },
+    durationMs: number,
+  ): void;
 }
 
 type Settings = Pick<Config, 'concurrentSessions' | 'limitStrategy' | 'dryRun'>;
@@ -56,6 +62,15 @@ export function auditLog(sink: LogSink, settings: Settings): AuditLog {
         outcome.failed.length > 0 || outcome.remaining > 0 ? 'warn' : 'info',
         requestId,
         { ...reportSummary(outcome), foreignRows: outcome.foreignRows },
+        durationMs,
+      );
+    },
+
+    replay(requestId, first, durationMs) {
+      write(
+        'info',
+        requestId,
+        { outcome: 'replayed', replayOf: first.outcome, sessionId: first.sessionId, ...rules },
         durationMs,
       );
     },
