@@ -21,10 +21,18 @@
  * Then the goodput curve: ZITADEL turns slow (1.5 s per call, no faults) and the offered load steps up; for each
  * step it reports the webhooks decided in time per second, and fails on any 5xx or any answer after the deadline.
  *
+ * Last, the unsigned slow-body flood (bench/unsignedFlood.ts): 300 clients without a signature, each announcing
+ * 255 KB and holding back the last byte, reconnecting at once whenever it is cut off, for LOADTEST_FLOOD_SECONDS
+ * against replica 1, with one signed login in the middle. Fails when a flooding client is kept waiting for its body,
+ * when the login is not answered 200, or when the replica's RSS grows by more than 160 MiB (it plateaus near
+ * +80 MiB from allocation churn).
+ *
  * Knobs: LOADTEST_SECONDS (60), LOADTEST_RATE (50 webhooks/s), LOADTEST_USERS (300), LOADTEST_FAULT_RATE (0.2),
- * LOADTEST_REPLICAS (3), LOADTEST_GOODPUT_RATES (10,25,50,100,200 webhooks/s), LOADTEST_GOODPUT_SECONDS (6).
+ * LOADTEST_REPLICAS (3), LOADTEST_GOODPUT_RATES (10,25,50,100,200 webhooks/s), LOADTEST_GOODPUT_SECONDS (6),
+ * LOADTEST_FLOOD_SECONDS (5; 0 skips the unsigned flood).
  */
 import { DEFAULT_RETRY_POLICY } from '../src/zitadel/retry.js';
+import { unsignedFlood, type UnsignedFloodResult } from './unsignedFlood.js';
 import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
 import { createSessionResponse, setSessionResponse, signatureHeader } from '../test/support/webhooks.js';
 import {
@@ -55,6 +63,9 @@ const SLOW_LATENCY_MS = 1_500;
 // The limiter's default ENFORCEMENT_DEADLINE_MS, and how late an answer may arrive beyond it on a busy machine.
 const DEADLINE_MS = 8_000;
 const ANSWER_SLACK_MS = 1_500;
+const FLOOD_SECONDS = Number(process.env.LOADTEST_FLOOD_SECONDS ?? '5');
+const FLOOD_CLIENTS = 300;
+const FLOOD_BODY_BYTES = 255 * 1024;
 const WARMUP_SECONDS = 5;
 const LATENCY_MS = 20;
 const LIMIT = 2;
@@ -233,6 +244,7 @@ async function main(): Promise<void> {
   let steadyRate: number;
   const resent: Answer[] = [];
   const goodput: GoodputPoint[] = [];
+  let flood: UnsignedFloodResult | undefined;
   try {
     process.stdout.write(
       `warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE} webhooks/s across ${USERS} users, ${FAULT_RATE * 100}% ZITADEL faults…\n`,
@@ -265,6 +277,22 @@ async function main(): Promise<void> {
       goodput.push(await goodputAt(rate));
     }
     fake.options.latencyMs = LATENCY_MS;
+    if (FLOOD_SECONDS > 0) {
+      process.stdout.write(
+        `unsigned flood: ${FLOOD_CLIENTS} clients × ${FLOOD_BODY_BYTES / 1024} KB bodies held back, ${FLOOD_SECONDS} s, against replica 1…\n`,
+      );
+      const replica = replicas[0]!;
+      flood = await unsignedFlood(
+        replica.url,
+        replica.pid,
+        { seconds: FLOOD_SECONDS, clients: FLOOD_CLIENTS, bodyBytes: FLOOD_BODY_BYTES },
+        async () => {
+          // A user of its own, so the flood's login does not change the users the verdict checks.
+          const body = createSessionResponse(fake.addSession({ userId: 'flood-phase-user' }));
+          return (await postWebhook(replica.url, body, signatureHeader(body, KEY), 30_000)).status;
+        },
+      );
+    }
 
     for (const [i, replica] of replicas.entries()) {
       const health = await fetch(`${replica.url}/healthz`)
@@ -317,6 +345,21 @@ async function main(): Promise<void> {
     if (!flat)
       failures.push(
         `replica ${i + 1}'s resident memory grew from ${fmt(m.firstThird, 1)} MiB to ${fmt(m.lastThird, 1)} MiB`,
+      );
+  }
+
+  // What a refused connection holds is small (README: its headers and one socket read, 80 KiB), but a flood that
+  // reconnects about a thousand times a second churns through a few hundred MB/s of refused bytes, and the heap and
+  // allocator keep some of that: RSS rises to a plateau (about +80 MiB here) and stays there, however long the
+  // flood lasts. Fail well above that plateau, well below what buffering the bodies would cost (300 × 255 KB).
+  const floodBoundMb = 160;
+  if (flood !== undefined) {
+    if (flood.keptWaiting > 0)
+      failures.push(`${flood.keptWaiting} unsigned flood connections were kept waiting for their body`);
+    if (flood.loginStatus !== 200) failures.push(`the login sent during the flood got ${flood.loginStatus}`);
+    if (flood.rssPeakMb - flood.rssBeforeMb > floodBoundMb)
+      failures.push(
+        `replica 1's RSS grew by ${fmt(flood.rssPeakMb - flood.rssBeforeMb, 1)} MiB under the unsigned flood (bound ${fmt(floodBoundMb)} MiB)`,
       );
   }
 
@@ -388,6 +431,19 @@ async function main(): Promise<void> {
           `replica ${i + 1} RSS, median of first → last third (MiB)`,
           `${fmt(m.firstThird, 1)} → ${fmt(m.lastThird, 1)} (${m.growthMb >= 0 ? '+' : ''}${fmt(m.growthMb, 1)}; min ${fmt(Math.min(...m.samples), 1)}, max ${fmt(Math.max(...m.samples), 1)}, ${m.samples.length} samples)`,
         ]),
+        ...(flood === undefined
+          ? []
+          : [
+              [
+                `unsigned flood (${FLOOD_CLIENTS} clients, ${FLOOD_BODY_BYTES / 1024} KB bodies held back, ${FLOOD_SECONDS} s): connections / refused at once / kept waiting`,
+                `${flood.connections} / ${flood.refused} / ${flood.keptWaiting}`,
+              ],
+              [
+                'replica 1 RSS before → peak of the flood (MiB)',
+                `${fmt(flood.rssBeforeMb, 1)} → ${fmt(flood.rssPeakMb, 1)} (+${fmt(flood.rssPeakMb - flood.rssBeforeMb, 1)}; bound +${fmt(floodBoundMb)})`,
+              ],
+              ['signed login sent during the flood', String(flood.loginStatus)],
+            ]),
         ['exit codes on SIGTERM', exitCodes.map(String).join(', ')],
       ],
     ),

@@ -30,6 +30,11 @@ export interface AppDeps {
   readonly now?: () => number;
   /** Where JWT payloads are verified; omit for the instance's JWKS at `${INSTANCE_URL}/oauth/v2/keys`. */
   readonly jwsKeys?: JwsKeyResolver;
+  /**
+   * `/metrics` without METRICS_TOKEN: `serve` (default: a server on an internal network) or `hide` (404; the Vercel
+   * entry, whose every route is public).
+   */
+  readonly metricsWithoutToken?: 'serve' | 'hide';
 }
 
 /**
@@ -53,13 +58,20 @@ export function createApp(deps: AppDeps): Express {
   const readiness = new Readiness({
     checkZitadel: (deadline) => zitadel.checkAccess(deadline),
     lastZitadelSuccessAtMs: () => metrics.lastZitadelSuccessAtMs(),
+    lastZitadelFailure: () => metrics.lastZitadelFailure(),
     now,
     checkTimeoutMs: config.zitadelTimeoutMs,
     logger,
   });
   app.get('/readyz', readinessRoute(readiness));
   app.locals.readiness = readiness; // for the server's start-up line (main.ts)
-  app.get('/metrics', metricsRoute(metrics.registry));
+  app.get(
+    '/metrics',
+    metricsRoute(metrics.registry, {
+      token: config.metricsToken,
+      withoutToken: deps.metricsWithoutToken ?? 'serve',
+    }),
+  );
 
   const processWebhook = createWebhookProcessor({ config, zitadel, now });
   const audit = deps.auditSink === undefined ? undefined : auditLog(deps.auditSink, config);

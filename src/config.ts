@@ -26,6 +26,10 @@ export interface Config extends ConnectionConfig {
   readonly limitMetadataTtlMs: number;
   /** Limits per organisation id, from ORG_LIMITS. */
   readonly orgLimits: ReadonlyMap<string, SessionLimit>;
+  /** Concurrent HTTP connections the server holds at most (Node's `server.maxConnections`); more are closed at once. */
+  readonly maxConnections: number;
+  /** When set, `GET /metrics` demands `Authorization: Bearer <token>`; on Vercel it is only served when set. */
+  readonly metricsToken: string | undefined;
   /** When set, webhooks whose `instanceID` differs are refused (403) before any ZITADEL call. */
   readonly instanceId: string | undefined;
   /** `allow`: a webhook the limiter cannot decide in time passes (200 "undecided"); `refuse`: it gets a 5xx. */
@@ -148,6 +152,21 @@ const requiredSecret = (what: string) =>
     .trim()
     .min(1, { error: `is required (${what})` });
 
+/**
+ * How many signing keys may be configured at once. A rotation needs two (the new key and the old one until ZITADEL
+ * switched); one more leaves room for a second target posting to the same URL. Each accepted key is one more HMAC
+ * over the whole body for every forged request, so the cost of a forgery grows with this number.
+ */
+export const MAX_SIGNING_KEYS = 3;
+
+/**
+ * The body-size default. The largest session payloads we could build (test/support/largestPayloads.ts, measured in
+ * test/hostile/bodyLimit.test.ts) are about 30 KB (CreateSession response with every check, challenge, metadata and
+ * a full user agent), 27 KB (SetSession) and 18 KB (event): 64 KiB leaves twice the worst case. Every connection may
+ * make us hold up to this much before its HMAC can be checked, so it also sets the flood bound (README).
+ */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
 const signingKeys = requiredSecret(
   "the target's signing key, which setup prints: npm run setup -- --endpoint https://<this service>/session/manage",
 ).transform((value, ctx) => {
@@ -156,8 +175,24 @@ const signingKeys = requiredSecret(
     ctx.addIssue({ code: 'custom', message: 'has an empty key between commas' });
     return z.NEVER;
   }
+  if (keys.length > MAX_SIGNING_KEYS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `has ${keys.length} keys; at most ${MAX_SIGNING_KEYS} are accepted (a rotation needs two, and every extra key is one more HMAC over the body for each forged request)`,
+    });
+    return z.NEVER;
+  }
   return keys;
 });
+
+// A bearer token guarding /metrics. Short ones are guessable; the message never echoes the value.
+const metricsToken = z
+  .string()
+  .trim()
+  .min(16, { error: 'must be at least 16 characters (a random token, e.g. openssl rand -hex 32)' })
+  .max(512, { error: 'must be at most 512 characters' })
+  .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces (it is sent in a header)' })
+  .optional();
 
 const optionalSecret = z.string().trim().min(1).optional();
 
@@ -311,7 +346,10 @@ const environmentSchema = z.object({
     .default('info'),
   ENFORCEMENT_DEADLINE_MS: integer(500, 260_000).default(8000),
   DELETE_CONCURRENCY: integer(1, 100).default(20),
-  MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024).default(256 * 1024),
+  MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
+  // Well below the usual open-file limit of 1,024, so outgoing calls to ZITADEL always find a socket.
+  MAX_CONNECTIONS: integer(1, 1_000_000).default(512),
+  METRICS_TOKEN: metricsToken,
   COUNT_BY: z.enum(['device', 'session'], { error: 'must be device or session' }).default('device'),
   EVICTION_ORDER: z
     .enum(['last-authenticated', 'created'], { error: 'must be last-authenticated or created' })
@@ -494,6 +532,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     deleteConcurrency: values.DELETE_CONCURRENCY,
     maxBodyBytes: values.MAX_BODY_BYTES,
     ...decisionSettings(values),
+    maxConnections: values.MAX_CONNECTIONS,
+    metricsToken: values.METRICS_TOKEN,
     instanceId: values.ZITADEL_INSTANCE_ID,
     onFailure: values.ON_FAILURE,
     maxConcurrentEnforcements: values.MAX_CONCURRENT_ENFORCEMENTS,

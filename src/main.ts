@@ -29,6 +29,36 @@ function loadConfigOrExit(): Config {
   });
 }
 
+// At most one log line per this interval while connections are being refused, however many there are.
+const DROP_REPORT_INTERVAL_MS = 10_000;
+
+/**
+ * Logs at once that MAX_CONNECTIONS was reached, then at most one line per interval with how many connections were
+ * closed in it: a flood must not flood the log.
+ */
+function reportDroppedConnections(server: Server, logger: ReturnType<typeof createLogger>): void {
+  let dropped = 0;
+  let timer: NodeJS.Timeout | undefined;
+  server.on('drop', () => {
+    dropped += 1;
+    if (timer !== undefined) return;
+    logger.warn('MAX_CONNECTIONS reached: new connections are closed at once', {
+      maxConnections: server.maxConnections,
+    });
+    dropped = 0;
+    timer = setTimeout(() => {
+      if (dropped > 0)
+        logger.warn('MAX_CONNECTIONS: connections closed at once in the last interval', {
+          dropped,
+          intervalMs: DROP_REPORT_INTERVAL_MS,
+          maxConnections: server.maxConnections,
+        });
+      dropped = 0;
+      timer = undefined;
+    }, DROP_REPORT_INTERVAL_MS).unref();
+  });
+}
+
 function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>): void {
   let closing = false;
   const shutdown = (signal: string) => {
@@ -86,7 +116,12 @@ const app = orExitOnConfigError(() =>
   buildService(config, logger, (line) => process.stdout.write(`${line}\n`)),
 );
 // Slow or stalled clients must not hold sockets for minutes (Node's defaults are 60 s and 300 s).
-const server = createServerWithTimeouts(app).listen(config.port);
+const server = createServerWithTimeouts(app);
+// Beyond this many open connections Node closes new ones at once: a connection flood costs file descriptors and
+// memory up to a known bound, and leaves descriptors for the outgoing calls to ZITADEL.
+server.maxConnections = config.maxConnections;
+reportDroppedConnections(server, logger);
+server.listen(config.port);
 server.on('listening', () => {
   const address = server.address();
   logger.info('zitadel-session-limiter listening', {
@@ -95,6 +130,9 @@ server.on('listening', () => {
     strategy: config.limitStrategy,
     dryRun: config.dryRun,
     acceptedKeyCount: config.signingKeys.length,
+    maxConnections: config.maxConnections,
+    maxBodyBytes: config.maxBodyBytes,
+    metricsProtected: config.metricsToken !== undefined,
     enforceOnRequest: config.enforceOnRequest,
   });
   reportStartup(config, logger, readinessOf(app));

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createApp } from './app.js';
+import { createApp, type AppDeps } from './app.js';
 import type { Config, ConnectionConfig } from './config.js';
 import type { Logger, LogSink } from './logging/logger.js';
 import { createLimiterMetrics } from './metrics/limiterMetrics.js';
@@ -33,7 +33,12 @@ export function accessTokenSourceFor(
  * Wires the production object graph from a loaded config. Shared by the server and the serverless entry.
  * `recordSink` receives the access-log lines and the audit records (stdout in production); omit it for neither.
  */
-export function buildService(config: Config, logger: Logger, recordSink?: LogSink): Express {
+export function buildService(
+  config: Config,
+  logger: Logger,
+  recordSink?: LogSink,
+  options: Pick<AppDeps, 'metricsWithoutToken'> = {},
+): Express {
   const metrics = createLimiterMetrics({
     settings: { limit: config.concurrentSessions, strategy: config.limitStrategy, dryRun: config.dryRun },
   });
@@ -47,5 +52,5 @@ export function buildService(config: Config, logger: Logger, recordSink?: LogSin
     observer,
   });
   const sinks = recordSink === undefined ? {} : { accessLogSink: recordSink, auditSink: recordSink };
-  return createApp({ config, zitadel, logger, metrics, ...sinks });
+  return createApp({ config, zitadel, logger, metrics, ...sinks, ...options });
 }

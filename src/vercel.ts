@@ -2,7 +2,8 @@
  * Vercel's function: the same Express app the server runs, built by the same buildService, once per cold start.
  * `npm run build` compiles it to dist/vercel.js, and api/index.js (the function Vercel deploys) re-exports it, so
  * Vercel runs what the build produced, as `node dist/main.js` does. Vercel routes /session/manage, /healthz, /readyz
- * and /metrics there (vercel.json); the webhook's work is done before its answer is sent, so nothing runs after the
+ * and /metrics there (vercel.json; /metrics answers 404 unless METRICS_TOKEN is set, since a function has no
+ * internal network to hide it on); the webhook's work is done before its answer is sent, so nothing runs after the
  * function returns.
  *
  * Set NODEJS_HELPERS=0 (vercel.json does it for the build): Vercel's helpers would otherwise parse the body before
@@ -18,7 +19,10 @@ function buildOncePerColdStart(): Express {
   try {
     // No dotenv: Vercel injects the project's environment variables (and `vercel dev` reads .env itself).
     const config = loadConfig(process.env);
-    return buildService(config, createLogger(config.logLevel), (line) => process.stdout.write(`${line}\n`));
+    // Every route of a function is public: /metrics is only served when METRICS_TOKEN protects it.
+    return buildService(config, createLogger(config.logLevel), (line) => process.stdout.write(`${line}\n`), {
+      metricsWithoutToken: 'hide',
+    });
   } catch (error) {
     // A server exits on a bad config (main.ts); a function that throws here would fail every request with an
     // opaque FUNCTION_INVOCATION_FAILED and try again on the next. Answer 503 naming the variables instead.

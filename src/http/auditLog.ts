@@ -11,6 +11,12 @@ export interface AuditLog {
   decision(requestId: string | undefined, outcome: WebhookOutcome, durationMs: number): void;
   /** Enforcement could not finish: nothing is known to be decided. `code` is what ZITADEL was answered. */
   failure(requestId: string | undefined, code: string, durationMs: number): void;
+  /** A replay of a delivery already decided, answered from the cache: nothing was done, again. */
+  replay(
+    requestId: string | undefined,
+    first: { readonly outcome: string; readonly sessionId: string | undefined },
+    durationMs: number,
+  ): void;
 }
 
 type Settings = Pick<Config, 'concurrentSessions' | 'limitStrategy' | 'dryRun'>;
@@ -42,21 +48,12 @@ export function auditLog(sink: LogSink, settings: Settings): AuditLog {
 
   return {
     decision(requestId, outcome, durationMs) {
-      if (outcome.outcome === 'ignored') {
+      if (outcome.outcome === 'ignored' || outcome.outcome === 'undecided') {
+        // An undecided webhook let a login go on unchecked (ON_FAILURE=allow) or failed it (refuse): worth a look.
         write(
-          'info',
+          outcome.outcome === 'ignored' ? 'info' : 'warn',
           requestId,
-          { outcome: 'ignored', reason: outcome.reason, sessionId: outcome.sessionId, ...rules },
-          durationMs,
-        );
-        return;
-      }
-      if (outcome.outcome === 'undecided') {
-        // The login went on unchecked (ON_FAILURE=allow) or was failed (refuse): either way, worth a look.
-        write(
-          'warn',
-          requestId,
-          { outcome: 'undecided', reason: outcome.reason, sessionId: outcome.sessionId, ...rules },
+          { outcome: outcome.outcome, reason: outcome.reason, sessionId: outcome.sessionId, ...rules },
           durationMs,
         );
         return;
@@ -65,6 +62,15 @@ export function auditLog(sink: LogSink, settings: Settings): AuditLog {
         outcome.failed.length > 0 || outcome.remaining > 0 ? 'warn' : 'info',
         requestId,
         { ...reportSummary(outcome), foreignRows: outcome.foreignRows },
+        durationMs,
+      );
+    },
+
+    replay(requestId, first, durationMs) {
+      write(
+        'info',
+        requestId,
+        { outcome: 'replayed', replayOf: first.outcome, sessionId: first.sessionId, ...rules },
         durationMs,
       );
     },

@@ -12,6 +12,8 @@ export interface ReadinessOptions {
   readonly checkZitadel: (deadline: Deadline) => Promise<void>;
   /** When any ZITADEL call (a webhook's, say) last succeeded: evidence enough, and no extra call. */
   readonly lastZitadelSuccessAtMs: () => number | undefined;
+  /** When a call (a webhook's, say) last failed to reach ZITADEL, and why: evidence of the opposite. */
+  readonly lastZitadelFailure?: () => { readonly atMs: number; readonly reason: string } | undefined;
   readonly now: () => number;
   /** The time budget of one check; a probe that waits longer than its platform's timeout counts as failed anyway. */
   readonly checkTimeoutMs: number;
@@ -23,6 +25,11 @@ export interface ReadinessOptions {
 }
 
 const READY: ReadinessVerdict = { ready: true };
+
+interface Evidence {
+  readonly verdict: ReadinessVerdict;
+  readonly atMs: number;
+}
 
 function reasonOf(error: unknown): string {
   return error instanceof ZitadelError ? zitadelErrorCode(error) : 'zitadel_check_failed';
@@ -36,8 +43,9 @@ export class Readiness {
   readonly #options: ReadinessOptions;
   readonly #readyForMs: number;
   readonly #notReadyForMs: number;
-  #lastCheck: { readonly verdict: ReadinessVerdict; readonly atMs: number } | undefined;
+  #lastCheck: Evidence | undefined;
   #inFlight: Promise<ReadinessVerdict> | undefined;
+  #reportedReady: boolean | undefined;
 
   constructor(options: ReadinessOptions) {
     this.#options = options;
@@ -45,28 +53,56 @@ export class Readiness {
     this.#notReadyForMs = options.notReadyForMs ?? 5_000;
   }
 
+  /**
+   * The newest evidence decides: a successful call (any webhook's, or our own check) makes us ready for 30 s, a
+   * failed one (a webhook's call that timed out or was refused, or our own check) not ready for 5 s. Only when the
+   * newest evidence has run out is ZITADEL asked, so a webhook whose calls fail turns /readyz 503 at once, and the
+   * next call that succeeds (a webhook's, or the check a probe makes 5 s later) turns it back.
+   */
   async check(): Promise<ReadinessVerdict> {
     const nowMs = this.#options.now();
-    const succeededAtMs = this.#options.lastZitadelSuccessAtMs();
-    const last = this.#lastCheck;
-    // A webhook's successful call is as good as our own check, unless a failed check came after it.
-    if (
-      succeededAtMs !== undefined &&
-      nowMs - succeededAtMs < this.#readyForMs &&
-      (last === undefined || succeededAtMs >= last.atMs)
-    ) {
-      return READY;
-    }
-    if (
-      last !== undefined &&
-      nowMs - last.atMs < (last.verdict.ready ? this.#readyForMs : this.#notReadyForMs)
-    ) {
-      return last.verdict;
+    const newest = this.#newestEvidence();
+    if (newest !== undefined) {
+      const validForMs = newest.verdict.ready ? this.#readyForMs : this.#notReadyForMs;
+      if (nowMs - newest.atMs < validForMs) {
+        if (newest.fromCalls) this.#report(newest.verdict);
+        return newest.verdict;
+      }
     }
     this.#inFlight ??= this.#checkZitadel().finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
+  }
+
+  #newestEvidence(): (Evidence & { readonly fromCalls: boolean }) | undefined {
+    const candidates: (Evidence & { readonly fromCalls: boolean })[] = [];
+    const succeededAtMs = this.#options.lastZitadelSuccessAtMs();
+    if (succeededAtMs !== undefined)
+      candidates.push({ verdict: READY, atMs: succeededAtMs, fromCalls: true });
+    const failure = this.#options.lastZitadelFailure?.();
+    if (failure !== undefined)
+      candidates.push({
+        verdict: { ready: false, reason: failure.reason },
+        atMs: failure.atMs,
+        fromCalls: true,
+      });
+    // Our own check last: on a tie it wins, since it is what a probe asked for.
+    if (this.#lastCheck !== undefined) candidates.push({ ...this.#lastCheck, fromCalls: false });
+    let newest: (Evidence & { readonly fromCalls: boolean }) | undefined;
+    for (const candidate of candidates)
+      if (newest === undefined || candidate.atMs >= newest.atMs) newest = candidate;
+    return newest;
+  }
+
+  /** One log line when webhooks' calls turn readiness, not one per probe. */
+  #report(verdict: ReadinessVerdict): void {
+    if (verdict.ready === this.#reportedReady) return;
+    if (!verdict.ready)
+      this.#options.logger.warn('not ready: calls to ZITADEL are failing', { reason: verdict.reason });
+    else if (this.#reportedReady === false)
+      this.#options.logger.info('ready again: a call to ZITADEL succeeded');
+    this.#reportedReady = verdict.ready;
   }
 
   async #checkZitadel(): Promise<ReadinessVerdict> {
@@ -81,11 +117,12 @@ export class Readiness {
         error instanceof ZitadelError
           ? { failure: error.kind, code: error.networkCode, status: error.status, grpcCode: error.grpcCode }
           : {};
-      if (this.#lastCheck?.verdict.ready !== false)
+      if (this.#reportedReady !== false)
         logger.warn('not ready: the ZITADEL check failed', { reason: verdict.reason, ...detail });
     }
-    if (verdict.ready && this.#lastCheck?.verdict.ready === false)
+    if (verdict.ready && this.#reportedReady === false)
       logger.info('ready again: ZITADEL answered the check');
+    this.#reportedReady = verdict.ready;
     this.#lastCheck = { verdict, atMs: now() };
     return verdict;
   }

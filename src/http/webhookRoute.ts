@@ -4,7 +4,11 @@ import { reportSummary, type UndecidedReason, type WebhookOutcome } from '../enf
 import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
-import { verifyZitadelSignature, type SignatureFailureReason } from '../signature/verifyZitadelSignature.js';
+import {
+  checkSignatureHeader,
+  verifyZitadelSignature,
+  type SignatureFailureReason,
+} from '../signature/verifyZitadelSignature.js';
 import { PayloadRejectedError, type PayloadDecoder } from '../webhook/decodePayload.js';
 import {
   InvalidPayloadError,
@@ -14,6 +18,7 @@ import {
 import type { AuditLog } from './auditLog.js';
 import { answerFor } from './errorHandler.js';
 import { HttpProblem } from './httpProblem.js';
+import { ReplayCache } from './replayCache.js';
 
 export const WEBHOOK_PATH = '/session/manage';
 
@@ -23,6 +28,15 @@ const FUTURE_SKEW_SECONDS = 60;
 /** What a malformed header should have looked like (pkg/actions/signing.go in ZITADEL), for whoever wires a sender. */
 export const SIGNATURE_HEADER_FORM =
   'ZITADEL-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">';
+
+/** The refusal for a signature that does not hold; a malformed header is told the form ZITADEL sends. */
+function signatureProblem(reason: SignatureFailureReason): HttpProblem {
+  return new HttpProblem(
+    SIGNATURE_FAILURE_STATUS[reason],
+    reason,
+    reason === 'signature_malformed' ? SIGNATURE_HEADER_FORM : undefined,
+  );
+}
 
 const SIGNATURE_FAILURE_STATUS: Record<SignatureFailureReason, number> = {
   signature_missing: 401,
@@ -51,10 +65,20 @@ function stampReceipt(now: () => number): RequestHandler {
   };
 }
 
+/**
+ * A refusal sent before the body was read. `Connection: close` makes Node close the socket once the answer is out,
+ * instead of reading off (draining) the rest of a body nobody will look at: a large unsigned upload costs the
+ * sender a connection, and us no more than the socket's own buffers.
+ */
+function refuseBeforeReading(res: Response, problem: HttpProblem): HttpProblem {
+  res.setHeader('Connection', 'close');
+  return problem;
+}
+
 /** ZITADEL always sends application/json, even for JWT payloads; anything else was not sent by it. */
-const requireJsonContentType: RequestHandler = (req, _res, next) => {
+const requireJsonContentType: RequestHandler = (req, res, next) => {
   if (req.headers['content-type'] === undefined || !req.is('application/json')) {
-    next(new HttpProblem(415, 'unsupported_media_type'));
+    next(refuseBeforeReading(res, new HttpProblem(415, 'unsupported_media_type')));
     return;
   }
   next();
@@ -129,32 +153,45 @@ const UNDECIDED_STATUS: Record<UndecidedReason, number> = {
 };
 
 /**
- * The answer ZITADEL gets. Only a deny carries the forwarded-error fields that fail the user's call; a webhook the
- * limiter could not decide in time passes with 200 under ON_FAILURE=allow and gets a 5xx under refuse (which, with
- * interruptOnError, fails the login).
+ * The answer ZITADEL gets (status and JSON). Only a deny carries the forwarded-error fields that fail the user's
+ * call; a webhook the limiter could not decide in time passes with 200 under ON_FAILURE=allow and gets a 5xx under
+ * refuse (which, with interruptOnError, fails the login).
  */
-function answer(res: Response, outcome: WebhookOutcome, config: Config): void {
+function webhookAnswer(
+  outcome: WebhookOutcome,
+  config: Config,
+): { status: number; body: Record<string, unknown> } {
   if (outcome.outcome === 'ignored') {
-    res.status(200).json({ outcome: 'ignored', reason: outcome.reason });
-    return;
+    return { status: 200, body: { outcome: 'ignored', reason: outcome.reason } };
   }
   if (outcome.outcome === 'undecided') {
-    if (config.onFailure === 'allow') res.status(200).json({ outcome: 'undecided', reason: outcome.reason });
-    else res.status(UNDECIDED_STATUS[outcome.reason]).json({ error: outcome.reason });
-    return;
+    return config.onFailure === 'allow'
+      ? { status: 200, body: { outcome: 'undecided', reason: outcome.reason } }
+      : { status: UNDECIDED_STATUS[outcome.reason], body: { error: outcome.reason } };
   }
   const summary = reportSummary(outcome);
   if (outcome.outcome === 'denied' && !outcome.dryRun) {
     // ZITADEL turns a 2xx body with these fields into an error for the caller (pkg/actions HandleResponse).
-    res.status(200).json({ forwardedStatusCode: 403, forwardedErrorMessage: config.denyMessage, ...summary });
-    return;
+    return {
+      status: 200,
+      body: { forwardedStatusCode: 403, forwardedErrorMessage: config.denyMessage, ...summary },
+    };
   }
-  if (outcome.failed.length > 0 && config.onFailure === 'refuse') {
-    res.status(502).json({ error: 'zitadel_unavailable', ...summary });
-    return;
-  }
-  res.status(200).json(summary);
+  if (outcome.failed.length > 0 && config.onFailure === 'refuse')
+    return { status: 502, body: { error: 'zitadel_unavailable', ...summary } };
+  return { status: 200, body: { ...summary } };
 }
+
+/** Whether a replay of this webhook may be answered from memory: it was decided and carried out in full. */
+function isFinished(outcome: WebhookOutcome): boolean {
+  if (outcome.outcome === 'undecided') return false;
+  return outcome.outcome === 'ignored' || (outcome.failed.length === 0 && outcome.remaining === 0);
+}
+
+// The replay cache: at most this many answers, each of at most this size (about 8 MiB in all). An answer is kept for
+// the tolerance plus the future skew: as long as its signature could pass the timestamp check, and no longer.
+const REPLAY_CACHE_ENTRIES = 1_000;
+const REPLAY_CACHE_MAX_ANSWER_BYTES = 8 * 1024;
 
 /** `POST /session/manage`: the Actions V2 target. Same path as ZITADEL's blog sample, so it is a drop-in. */
 export function webhookRoute(
@@ -163,6 +200,12 @@ export function webhookRoute(
 ): (RequestHandler | ErrorRequestHandler)[] {
   const { config, processWebhook, decodePayload, now, metrics, audit } = deps;
   const readRawBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false });
+  const replays = new ReplayCache({
+    maxEntries: REPLAY_CACHE_ENTRIES,
+    ttlMs: (config.signatureToleranceSeconds + FUTURE_SKEW_SECONDS) * 1000,
+    maxAnswerBytes: REPLAY_CACHE_MAX_ANSWER_BYTES,
+    now,
+  });
 
   /** Records an outcome (metrics, audit record), measured from the webhook's receipt. */
   function record(outcome: WebhookOutcome, res: Response): WebhookOutcome {
@@ -186,6 +229,37 @@ export function webhookRoute(
     }
   }
 
+  /**
+   * What the header alone can tell — present, well formed, `t=` inside the window — is checked before a single body
+   * byte is read: traffic without a plausible signature never gets to send (and make us hold) a body.
+   */
+  const checkHeaderBeforeReading: RequestHandler = (req, res, next) => {
+    let check: ReturnType<typeof checkSignatureHeader>;
+    try {
+      check = checkSignatureHeader({
+        header: signatureHeaderOf(req.headersDistinct),
+        nowSeconds: Math.floor(now() / 1000),
+        toleranceSeconds: config.signatureToleranceSeconds,
+        futureSkewSeconds: FUTURE_SKEW_SECONDS,
+      });
+    } catch (error) {
+      next(error instanceof HttpProblem ? refuseBeforeReading(res, error) : error);
+      return;
+    }
+    if (!check.ok) {
+      requestLogger(res, fallbackLogger).warn('webhook refused', { reason: check.reason });
+      next(refuseBeforeReading(res, signatureProblem(check.reason)));
+      return;
+    }
+    // body-parser would read off a declared-too-large body before answering 413; answer (and close) at once.
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > config.maxBodyBytes) {
+      next(refuseBeforeReading(res, new HttpProblem(413, 'payload_too_large')));
+      return;
+    }
+    next();
+  };
+
   const handle: RequestHandler = async (req, res) => {
     const logger = requestLogger(res, fallbackLogger);
     const rawBody = rawBodyOf(req, logger);
@@ -199,11 +273,7 @@ export function webhookRoute(
     });
     if (!verification.ok) {
       logger.warn('webhook refused', { reason: verification.reason });
-      throw new HttpProblem(
-        SIGNATURE_FAILURE_STATUS[verification.reason],
-        verification.reason,
-        verification.reason === 'signature_malformed' ? SIGNATURE_HEADER_FORM : undefined,
-      );
+      throw signatureProblem(verification.reason);
     }
 
     // Only a body ZITADEL signed gets this far, so a forged kid can never make us fetch the key set.
@@ -213,7 +283,11 @@ export function webhookRoute(
     } catch (error) {
       if (!(error instanceof PayloadRejectedError) || error.code !== 'jwks_unavailable') throw error;
       // The HMAC holds but the signed payload cannot be checked now: no decision, as in a ZITADEL outage.
-      answer(res, record({ outcome: 'undecided', reason: 'jwks_unavailable' }, res), config);
+      const { status, body } = webhookAnswer(
+        record({ outcome: 'undecided', reason: 'jwks_unavailable' }, res),
+        config,
+      );
+      res.status(status).json(body);
       return;
     }
     const webhook = parseVerifiedPayload(parseJson(json), logger);
@@ -222,16 +296,51 @@ export function webhookRoute(
       logger.warn('webhook refused', { reason: 'instance_mismatch' });
       throw new HttpProblem(403, 'instance_mismatch');
     }
-    // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
-    const outcome = await decide(webhook, res, logger);
-    answer(res, outcome, config);
+
+    // ZITADEL sends each delivery once: the same verified signature again is a replay, answered as the first was.
+    const lookup = await replays.lookup(verification.signature);
+    if (lookup.kind === 'replay') {
+      const { answer } = lookup;
+      const durationMs = now() - ((res.locals.receivedAtMs as number | undefined) ?? now());
+      logger.info('replayed webhook answered from the cache', { originalOutcome: answer.outcome });
+      metrics.webhookReplayed(answer.outcome);
+      audit?.replay(res.locals.requestId as string | undefined, answer, durationMs);
+      res.status(answer.status).json(answer.body);
+      return;
+    }
+
+    let outcome: WebhookOutcome;
+    try {
+      // The audit record (see decide) is the one line that says what was decided; the application log has the rest.
+      outcome = await decide(webhook, res, logger);
+    } catch (error) {
+      lookup.settle(undefined);
+      throw error;
+    }
+    const { status, body } = webhookAnswer(outcome, config);
+    // Only a finished decision is remembered: after an undecided or partly failed one, a replay may finish the job.
+    lookup.settle(
+      isFinished(outcome)
+        ? { status, body, outcome: outcome.outcome, sessionId: outcome.sessionId }
+        : undefined,
+    );
+    res.status(status).json(body);
   };
 
   /** Counts every error answer of this route (refused or failed) by its code, then lets the error handler answer. */
-  const countErrorAnswer: ErrorRequestHandler = (error: unknown, _req, _res, next) => {
+  const countErrorAnswer: ErrorRequestHandler = (error: unknown, req, res, next) => {
     metrics.webhookAnsweredWithError(answerFor(error));
+    // A refusal before the whole body arrived (413, say): close rather than drain what is still coming.
+    if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
     next(error);
   };
 
-  return [stampReceipt(now), requireJsonContentType, readRawBody, handle, countErrorAnswer];
+  return [
+    stampReceipt(now),
+    requireJsonContentType,
+    checkHeaderBeforeReading,
+    readRawBody,
+    handle,
+    countErrorAnswer,
+  ];
 }

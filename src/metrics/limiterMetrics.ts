@@ -25,6 +25,8 @@ export interface LimiterMetrics {
   readonly registry: Registry;
   /** A verified webhook was decided: enforced, within the limit, denied or ignored. */
   webhookDecided(outcome: WebhookOutcome, durationMs: number): void;
+  /** A replay of a delivery already decided was answered from the cache; `originalOutcome` is what it was. */
+  webhookReplayed(originalOutcome: string): void;
   /** Enforcement was attempted but failed (ZITADEL unreachable, an unexpected error). */
   enforcementFailed(durationMs: number): void;
   /** A webhook got an error answer: rejected (4xx, e.g. a bad signature) or failed (5xx). */
@@ -34,6 +36,31 @@ export interface LimiterMetrics {
   zitadelRetrying(operation: ZitadelOperation, reason: string): void;
   /** When ZITADEL last answered one of our authenticated calls with success (2xx). */
   lastZitadelSuccessAtMs(): number | undefined;
+  /** When a call last failed to reach ZITADEL or was refused by it, and how; undefined once a call succeeded since. */
+  lastZitadelFailure(): ZitadelCallFailure | undefined;
+}
+
+export interface ZitadelCallFailure {
+  readonly atMs: number;
+  readonly reason: 'zitadel_unavailable' | 'zitadel_rejected';
+}
+
+/**
+ * Whether one call's outcome says ZITADEL cannot be used: refused credentials (401, 403; a token endpoint's 400),
+ * or no answer in time (timeout, network, deadline, 408, 429, 5xx). Other 4xx answers (a session already gone, 404)
+ * are ZITADEL doing its job. Undefined: not a failure.
+ */
+export function zitadelCallFailure(
+  operation: ZitadelOperation,
+  outcome: string,
+): ZitadelCallFailure['reason'] | undefined {
+  if (outcome === 'timeout' || outcome === 'network' || outcome === 'deadline') return 'zitadel_unavailable';
+  if (!HTTP_STATUS.test(outcome)) return undefined;
+  const status = Number(outcome);
+  if (status >= 500 || status === 408 || status === 429) return 'zitadel_unavailable';
+  if (status === 401 || status === 403 || (status === 400 && operation === 'fetch_token'))
+    return 'zitadel_rejected';
+  return undefined;
 }
 
 export interface LimiterMetricsOptions {
@@ -52,7 +79,7 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
 
   const webhooks = new Counter({
     name: `${PREFIX}webhooks_total`,
-    help: 'Webhooks by outcome: enforced, within_limit, denied, ignored (reason says why), undecided (could not decide in time; reason says why), rejected (4xx) or failed (5xx), with the answer code as reason.',
+    help: "Webhooks by outcome: enforced, within_limit, denied, ignored (reason says why), undecided (could not decide in time; reason says why), replayed (reason: the first delivery's outcome), rejected (4xx) or failed (5xx), with the answer code as reason.",
     labelNames: ['outcome', 'reason'] as const,
     registers,
   });
@@ -132,6 +159,7 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
   }
 
   let lastSuccessAtMs: number | undefined;
+  let lastFailure: ZitadelCallFailure | undefined;
 
   return {
     registry,
@@ -150,6 +178,10 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
       deleteFailures.inc(outcome.failed.length);
     },
 
+    webhookReplayed(originalOutcome) {
+      webhooks.inc({ outcome: 'replayed', reason: boundedCode(originalOutcome) });
+    },
+
     enforcementFailed(durationMs) {
       enforcementDuration.observe({ outcome: 'failed' }, durationMs / 1000);
     },
@@ -163,7 +195,12 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
       if (HTTP_STATUS.test(outcome) && outcome.startsWith('2')) {
         lastSuccessAtMs = now();
         lastSuccess.set(lastSuccessAtMs / 1000);
+        // A success supersedes every failure before it: what remains is only ever newer than the last success.
+        lastFailure = undefined;
+        return;
       }
+      const reason = zitadelCallFailure(operation, outcome);
+      if (reason !== undefined) lastFailure = { atMs: now(), reason };
     },
 
     zitadelRetrying(operation, reason) {
@@ -171,5 +208,6 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
     },
 
     lastZitadelSuccessAtMs: () => lastSuccessAtMs,
+    lastZitadelFailure: () => lastFailure,
   };
 }

@@ -12,8 +12,28 @@ export type SignatureFailureReason =
   | 'signature_from_future';
 
 export type SignatureVerification =
-  | { readonly ok: true; readonly timestampSeconds: number }
+  | {
+      readonly ok: true;
+      readonly timestampSeconds: number;
+      /** The `v1` value that matched, lowercase hex: what identifies a replay of this very delivery. */
+      readonly signature: string;
+    }
   | { readonly ok: false; readonly reason: SignatureFailureReason };
+
+/** What can be told from the header alone, before a single body byte is read. */
+export type SignatureHeaderCheck =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly reason: Exclude<SignatureFailureReason, 'signature_mismatch'>;
+    };
+
+export interface CheckSignatureHeaderInput {
+  readonly header: string | undefined;
+  readonly nowSeconds: number;
+  readonly toleranceSeconds: number;
+  readonly futureSkewSeconds: number;
+}
 
 export interface VerifySignatureInput {
   /** The raw header value, or undefined when the header is absent (or repeated: see the HTTP layer). */
@@ -65,6 +85,28 @@ function parseSignatureHeader(header: string): ParsedHeader | undefined {
   return { timestamp, signatures };
 }
 
+function timestampWindowFailure(
+  timestampSeconds: number,
+  input: Pick<CheckSignatureHeaderInput, 'nowSeconds' | 'toleranceSeconds' | 'futureSkewSeconds'>,
+): 'signature_expired' | 'signature_from_future' | undefined {
+  if (input.nowSeconds - timestampSeconds > input.toleranceSeconds) return 'signature_expired';
+  if (timestampSeconds - input.nowSeconds > input.futureSkewSeconds) return 'signature_from_future';
+  return undefined;
+}
+
+/**
+ * The checks that need no body: the header is present, well formed, and its `t=` inside the window. The HTTP layer
+ * runs this before it reads the body, so that traffic without a plausible signature never gets to send one.
+ * A forger can pass it by writing a fresh `t=` and any 64 hex digits; only verifyZitadelSignature proves origin.
+ */
+export function checkSignatureHeader(input: CheckSignatureHeaderInput): SignatureHeaderCheck {
+  if (input.header === undefined || input.header === '') return { ok: false, reason: 'signature_missing' };
+  const parsed = parseSignatureHeader(input.header);
+  if (parsed === undefined) return { ok: false, reason: 'signature_malformed' };
+  const windowFailure = timestampWindowFailure(Number(parsed.timestamp), input);
+  return windowFailure === undefined ? { ok: true } : { ok: false, reason: windowFailure };
+}
+
 function computeSignature(key: string, timestamp: string, rawBody: Uint8Array): Buffer {
   return createHmac('sha256', Buffer.from(key, 'utf8')).update(`${timestamp}.`).update(rawBody).digest();
 }
@@ -80,21 +122,18 @@ export function verifyZitadelSignature(input: VerifySignatureInput): SignatureVe
   const parsed = parseSignatureHeader(input.header);
   if (parsed === undefined) return { ok: false, reason: 'signature_malformed' };
 
-  let matched = false;
+  let matched: Buffer | undefined;
   for (const key of input.keys) {
     const expected = computeSignature(key, parsed.timestamp, input.rawBody);
     for (const candidate of parsed.signatures) {
       // Both are 32 bytes by construction (64 hex digits), so timingSafeEqual cannot throw on length.
-      if (timingSafeEqual(expected, candidate)) matched = true;
+      if (timingSafeEqual(expected, candidate)) matched = candidate;
     }
   }
-  if (!matched) return { ok: false, reason: 'signature_mismatch' };
+  if (matched === undefined) return { ok: false, reason: 'signature_mismatch' };
 
   const timestampSeconds = Number(parsed.timestamp);
-  if (input.nowSeconds - timestampSeconds > input.toleranceSeconds)
-    return { ok: false, reason: 'signature_expired' };
-  if (timestampSeconds - input.nowSeconds > input.futureSkewSeconds) {
-    return { ok: false, reason: 'signature_from_future' };
-  }
-  return { ok: true, timestampSeconds };
+  const windowFailure = timestampWindowFailure(timestampSeconds, input);
+  if (windowFailure !== undefined) return { ok: false, reason: windowFailure };
+  return { ok: true, timestampSeconds, signature: matched.toString('hex') };
 }

@@ -106,11 +106,39 @@ const AUTHENTICATION_CHECKS = [
   'recoveryCode',
 ] as const;
 
-const id = z.string().min(1).max(200);
+/**
+ * Session ids: ZITADEL always generates them (`internal/command/session.go` takes `idGenerator.Next()`, a sonyflake
+ * written in decimal). We accept ASCII letters, digits, `-` and `_` too — never a `.`, `/`, `%`, space or anything
+ * else that could change a URL path such as `/v2/sessions/{id}` (`.` and `..` would have made it `/v2/` and
+ * `/v2/sessions/`).
+ */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
+
+/**
+ * User ids: generated ones are decimal like session ids, but ZITADEL lets an admin choose one (AddHumanUser's
+ * optional `user_id`: `min_len: 1, max_len: 200` and no pattern, `proto/zitadel/user/v2/user_service.proto`), so a
+ * migrated `auth0|5f7c…`, `alice@example.com` or `j.doe` is a real user id. We accept printable ASCII without spaces,
+ * refuse the characters that change a URL's path or query (`/ \ % ? #`) and ids made only of dots (`.`, `..`).
+ */
+export const USER_ID_PATTERN = /^(?!\.+$)[\x21-\x7e]{1,200}$/;
+const URL_SIGNIFICANT = /[/\\%?#]/;
+
+export function isSessionId(value: string): boolean {
+  return SESSION_ID_PATTERN.test(value);
+}
+
+export function isUserId(value: string): boolean {
+  return USER_ID_PATTERN.test(value) && !URL_SIGNIFICANT.test(value);
+}
+
+const id = z.string().refine(isSessionId);
+const userId = z.string().refine(isUserId);
 
 const checksSchema = z
   .object({
-    user: z.object({ userId: id.optional(), loginName: z.string().min(1).max(400).optional() }).optional(),
+    user: z
+      .object({ userId: userId.optional(), loginName: z.string().min(1).max(400).optional() })
+      .optional(),
   })
   .catchall(z.unknown());
 

@@ -583,14 +583,18 @@ describe('when ZITADEL struggles', () => {
 });
 
 describe('admission control', () => {
-  it('answers at once, undecided, when the webhooks ahead would not let this one finish inside its deadline', async () => {
+  /**
+   * One place for enforcements, taken by a webhook whose GetSession takes 0.8 s. The next enforcement would wait
+   * about that long and then need as long again (the gate's first estimate is a second per enforcement): past its
+   * 1.5 s deadline.
+   */
+  async function withTheOnlyPlaceTaken(env: Record<string, string> = {}) {
     const { app } = buildHarness({
       MAX_CONCURRENT_ENFORCEMENTS: '1',
       ZITADEL_TIMEOUT_MS: '1400',
       ENFORCEMENT_DEADLINE_MS: '1500',
+      ...env,
     });
-    // The first webhook holds the only place for most of a second; the next would wait about that long and then need as
-    // long again (the gate's first estimate is a second per enforcement): past its 1.5 s deadline.
     nock(ZITADEL)
       .get('/v2/sessions/s-slow')
       .delay(800)
@@ -598,6 +602,11 @@ describe('admission control', () => {
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([]));
     const first = postWebhook(app, loginWebhook('s-slow')).then((res) => res);
     await new Promise((resolve) => setTimeout(resolve, 100));
+    return { app, first };
+  }
+
+  it('answers at once, undecided, when the webhooks ahead would not let this one finish inside its deadline', async () => {
+    const { app, first } = await withTheOnlyPlaceTaken();
 
     const second = await postWebhook(app, loginWebhook('s-turned-away'));
 
@@ -607,19 +616,7 @@ describe('admission control', () => {
   });
 
   it('with ON_FAILURE=refuse, turns the webhook away with 503 overloaded', async () => {
-    const { app } = buildHarness({
-      MAX_CONCURRENT_ENFORCEMENTS: '1',
-      ZITADEL_TIMEOUT_MS: '1400',
-      ENFORCEMENT_DEADLINE_MS: '1500',
-      ON_FAILURE: 'refuse',
-    });
-    nock(ZITADEL)
-      .get('/v2/sessions/s-slow')
-      .delay(800)
-      .reply(200, { session: row('s-slow', minutesAgo(0)) });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([]));
-    const first = postWebhook(app, loginWebhook('s-slow')).then((res) => res);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { app, first } = await withTheOnlyPlaceTaken({ ON_FAILURE: 'refuse' });
 
     const second = await postWebhook(app, loginWebhook('s-turned-away'));
 
@@ -628,19 +625,8 @@ describe('admission control', () => {
     await first;
   });
 
-  it('does not make a username step or a request condition wait in line: they cost ZITADEL nothing', async () => {
-    const { app } = buildHarness({
-      MAX_CONCURRENT_ENFORCEMENTS: '1',
-      ZITADEL_TIMEOUT_MS: '1400',
-      ENFORCEMENT_DEADLINE_MS: '1500',
-    });
-    nock(ZITADEL)
-      .get('/v2/sessions/s-slow')
-      .delay(800)
-      .reply(200, { session: row('s-slow', minutesAgo(0)) });
-    nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([]));
-    const first = postWebhook(app, loginWebhook('s-slow')).then((res) => res);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  it('does not make a username step wait in line: it costs ZITADEL nothing', async () => {
+    const { app, first } = await withTheOnlyPlaceTaken();
 
     const typed = await postWebhook(
       app,

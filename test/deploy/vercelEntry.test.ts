@@ -8,7 +8,15 @@ import { createSessionResponse, signatureHeader } from '../support/webhooks.js';
 const PAT = 'vercel-pat-value-Qe4';
 const KEY = 'vercel-signing-key-Zr8';
 const MINUTE = 60_000;
-const VARIABLES = ['INSTANCE_URL', 'PAT', 'SIGNING_KEY', 'CONCURRENT_SESSIONS', 'LOG_LEVEL'] as const;
+const METRICS_TOKEN = 'vercel-metrics-token-Yb27xq';
+const VARIABLES = [
+  'INSTANCE_URL',
+  'PAT',
+  'SIGNING_KEY',
+  'CONCURRENT_SESSIONS',
+  'LOG_LEVEL',
+  'METRICS_TOKEN',
+] as const;
 
 /**
  * Imports src/vercel.ts (what api/index.js re-exports once built) afresh, as a cold start would, with exactly these variables in process.env. Whatever the
@@ -55,6 +63,7 @@ describe('src/vercel.ts (Vercel) with a valid environment', () => {
       SIGNING_KEY: KEY,
       CONCURRENT_SESSIONS: '2',
       LOG_LEVEL: 'info',
+      METRICS_TOKEN,
     }));
   });
   afterAll(async () => {
@@ -114,15 +123,38 @@ describe('src/vercel.ts (Vercel) with a valid environment', () => {
     expect(output.some((line) => line.includes('NODEJS_HELPERS=0'))).toBe(true);
   });
 
-  it('serves /healthz, /readyz (asking the fake ZITADEL) and /metrics', async () => {
+  it('serves /healthz, /readyz (asking the fake ZITADEL), and /metrics to METRICS_TOKEN only', async () => {
     expect((await request(app).get('/healthz')).body).toEqual({ status: 'ok' });
     expect((await request(app).get('/readyz')).body).toEqual({ status: 'ready' });
-    const metrics = await request(app).get('/metrics');
+    expect((await request(app).get('/metrics')).status).toBe(401);
+    const metrics = await request(app).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
+    expect(metrics.status).toBe(200);
     expect(metrics.text).toContain('zitadel_session_limiter_webhooks_total{outcome="enforced"} 1');
     expect(metrics.text).toContain(
       'zitadel_session_limiter_config_info{limit="2",strategy="evict-oldest",dry_run="false"} 1',
     );
     expect(metrics.text).toContain('process_resident_memory_bytes');
+  });
+});
+
+describe('src/vercel.ts (Vercel) without METRICS_TOKEN', () => {
+  const zitadel = new FakeZitadel({ acceptedTokens: [PAT] });
+  beforeAll(() => zitadel.start());
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await zitadel.stop();
+  });
+
+  it('does not expose /metrics at all (404), with or without a bearer token', async () => {
+    const { app } = await coldStart({ INSTANCE_URL: zitadel.url, PAT, SIGNING_KEY: KEY });
+    for (const res of [
+      await request(app).get('/metrics'),
+      await request(app).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.text).not.toContain('zitadel_session_limiter');
+    }
+    expect((await request(app).get('/healthz')).status).toBe(200);
   });
 });
 

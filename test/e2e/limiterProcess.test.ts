@@ -1,25 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeZitadel } from '../support/fakeZitadel.js';
-import { runLimiterExpectingFailure, startLimiter, type LimiterProcess } from '../support/limiterProcess.js';
 import {
-  createSessionResponse,
-  setSessionResponse,
-  signatureHeader,
-  usernameStepResponse,
-} from '../support/webhooks.js';
+  runLimiterExpectingFailure,
+  startLimiter,
+  type LimiterProcess,
+  postSignedWebhook,
+} from '../support/limiterProcess.js';
+import { createSessionResponse, setSessionResponse, usernameStepResponse } from '../support/webhooks.js';
 
 const PAT = 'e2e-pat-value-7Hq';
 const KEY = 'e2e-signing-key-Lw2';
 const MINUTE = 60_000;
 
-async function post(limiter: LimiterProcess, body: string) {
-  const res = await fetch(`${limiter.url}/session/manage`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'ZITADEL-Signature': signatureHeader(body, KEY) },
-    body,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const post = (limiter: LimiterProcess, body: string) => postSignedWebhook(limiter.url, body, KEY);
 
 describe('the real server process against a fake ZITADEL over HTTP', () => {
   // The search's projection is never nudged after a write: only a GetSession (or the one-minute schedule) brings

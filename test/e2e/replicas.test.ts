@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeZitadel, type FakeSession } from '../support/fakeZitadel.js';
-import { startLimiter, type LimiterProcess } from '../support/limiterProcess.js';
-import { createSessionResponse, setSessionResponse, signatureHeader } from '../support/webhooks.js';
+import {
+  startLimiter,
+  type LimiterProcess,
+  postSignedWebhook,
+  type WebhookAnswer,
+} from '../support/limiterProcess.js';
+import { createSessionResponse, setSessionResponse } from '../support/webhooks.js';
 
 /**
  * Several limiter processes behind one URL, as Render runs them, and a fresh process per webhook, as Vercel may:
@@ -13,19 +18,7 @@ const PAT = 'replicas-pat-5Rt';
 const KEY = 'replicas-signing-key-9Qz';
 const MINUTE = 60_000;
 
-interface Answer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
-async function post(limiter: LimiterProcess, body: string): Promise<Answer> {
-  const res = await fetch(`${limiter.url}/session/manage`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'ZITADEL-Signature': signatureHeader(body, KEY) },
-    body,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const post = (limiter: LimiterProcess, body: string) => postSignedWebhook(limiter.url, body, KEY);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -115,7 +108,7 @@ describe('three replicas behind a round-robin front, evict-oldest, N=2', () => {
 
     // Each login commits, then its webhook leaves at once, while other logins are still committing: some
     // decisions see each other, some do not.
-    const answers: Promise<Answer>[] = [];
+    const answers: Promise<WebhookAnswer>[] = [];
     for (let wave = 0; wave < 4; wave++) {
       for (const user of users) {
         const login = zitadel.addSession({ userId: user });
@@ -232,7 +225,7 @@ describe('serverless: a fresh process for every webhook', () => {
   });
 
   /** A cold start: a new process answers one webhook and is gone. */
-  async function coldStart(env: Record<string, string>, body: string): Promise<Answer> {
+  async function coldStart(env: Record<string, string>, body: string): Promise<WebhookAnswer> {
     const [limiter] = await startReplicas(1, env, zitadel.url);
     try {
       return await post(limiter!, body);

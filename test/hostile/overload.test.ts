@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeZitadel } from '../support/fakeZitadel.js';
-import { startLimiter, type LimiterProcess } from '../support/limiterProcess.js';
+import { startLimiter, type LimiterProcess, postSignedWebhook } from '../support/limiterProcess.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheusText.js';
-import { createSessionResponse, signatureHeader } from '../support/webhooks.js';
+import { createSessionResponse } from '../support/webhooks.js';
 
 /**
  * Overload, against the real server process: the limiter sits in the login path, so whatever ZITADEL does and
@@ -16,28 +16,7 @@ const DEADLINE_MS = 8_000;
 // Beyond the deadline, an answer may take this long to be sent and received on a busy 2-core machine.
 const SLACK_MS = 1_500;
 
-interface Timed {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  readonly bytes: number;
-  readonly ms: number;
-}
-
-async function post(limiter: LimiterProcess, body: string): Promise<Timed> {
-  const started = performance.now();
-  const res = await fetch(`${limiter.url}/session/manage`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'ZITADEL-Signature': signatureHeader(body, KEY) },
-    body,
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: JSON.parse(text) as Record<string, unknown>,
-    bytes: Buffer.byteLength(text),
-    ms: performance.now() - started,
-  };
-}
+const post = (limiter: LimiterProcess, body: string) => postSignedWebhook(limiter.url, body, KEY);
 
 describe('ZITADEL answering every call after 2.5 s, 400 webhooks at once', () => {
   const zitadel = new FakeZitadel({ acceptedTokens: [PAT], latencyMs: 2_500 });

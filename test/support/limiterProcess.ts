@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { signatureHeader } from './webhooks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** tsx's loader by absolute URL, so a process can start from any working directory. */
@@ -118,4 +119,29 @@ export async function runLimiterExpectingFailure(
   const code = await exited;
   clearTimeout(timer);
   return { code, output: output.join('\n') };
+}
+
+/** What a limiter answered one webhook, with the answer's size and how long it took. */
+export interface WebhookAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/** POSTs `body` to a running limiter's webhook route, signed with `key` as ZITADEL would sign it. */
+export async function postSignedWebhook(url: string, body: string, key: string): Promise<WebhookAnswer> {
+  const started = performance.now();
+  const res = await fetch(`${url}/session/manage`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'ZITADEL-Signature': signatureHeader(body, key) },
+    body,
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: JSON.parse(text) as Record<string, unknown>,
+    bytes: Buffer.byteLength(text),
+    ms: performance.now() - started,
+  };
 }

@@ -276,3 +276,44 @@ describe('loadConfig reports every problem at once', () => {
     expect(error.message).toContain('credential missing');
   });
 });
+
+describe('loadConfig: limits against abuse', () => {
+  it('defaults MAX_BODY_BYTES to 64 KiB and MAX_CONNECTIONS to 512, and leaves /metrics open', () => {
+    expect(load()).toMatchObject({ maxBodyBytes: 65_536, maxConnections: 512, metricsToken: undefined });
+  });
+
+  it('reads MAX_CONNECTIONS and METRICS_TOKEN', () => {
+    const token = 'mt-4f9a1c7e2b8d6f03a5c1';
+    expect(load({ MAX_CONNECTIONS: '64', METRICS_TOKEN: token })).toMatchObject({
+      maxConnections: 64,
+      metricsToken: token,
+    });
+  });
+
+  it.each(['0', '-1', 'many', '1.5'])('refuses MAX_CONNECTIONS=%s, naming it', (value) => {
+    expect(configErrorFor({ ...VALID_ENV, MAX_CONNECTIONS: value }).message).toContain('MAX_CONNECTIONS');
+  });
+
+  it('accepts three signing keys (a rotation and one spare)', () => {
+    expect(load({ SIGNING_KEY: 'k1-aaaaaaaa,k2-bbbbbbbb,k3-cccccccc' }).signingKeys).toHaveLength(3);
+  });
+
+  it('refuses a fourth signing key, saying why and never echoing a key', () => {
+    const keys = ['k1-SECRETaaaa', 'k2-SECRETbbbb', 'k3-SECRETcccc', 'k4-SECRETdddd'];
+    const message = configErrorFor({ ...VALID_ENV, SIGNING_KEY: keys.join(',') }).message;
+    expect(message).toContain('SIGNING_KEY');
+    expect(message).toContain('at most 3');
+    expect(message).toContain('HMAC');
+    expect(message).not.toContain('SECRET');
+  });
+
+  it.each([
+    ['too short', 'short-SECRET'],
+    ['with a space inside', 'abcdefgh SECRET ijklmnop'],
+    ['with a non-ASCII character', 'abcdefghSECRETijklmnöp'],
+  ])('refuses a METRICS_TOKEN %s, without echoing it', (_name, token) => {
+    const message = configErrorFor({ ...VALID_ENV, METRICS_TOKEN: token }).message;
+    expect(message).toContain('METRICS_TOKEN');
+    expect(message).not.toContain('SECRET');
+  });
+});

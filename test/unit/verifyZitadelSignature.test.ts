@@ -66,7 +66,9 @@ describe('verifyZitadelSignature with ZITADEL known-answer vectors', () => {
       toleranceSeconds: 300,
       futureSkewSeconds: 30,
     });
-    expect(result).toEqual({ ok: true, timestampSeconds: nowSeconds });
+    expect(result.ok && result.timestampSeconds).toBe(nowSeconds);
+    // The v1 that matched is reported (vector 6 carries one per key of a rotation).
+    expect(v.header).toContain(`v1=${result.ok ? result.signature : 'none'}`);
   });
 
   it('rejects vector 6 as expired when the clock is its t field, a year after the header timestamp', () => {
@@ -116,7 +118,7 @@ describe('verifyZitadelSignature with ZITADEL known-answer vectors', () => {
 
 describe('verifyZitadelSignature', () => {
   it('accepts a header signed with the configured key', () => {
-    expect(verify({})).toEqual({ ok: true, timestampSeconds: NOW });
+    expect(verify({})).toEqual({ ok: true, timestampSeconds: NOW, signature: goodV1 });
   });
 
   it.each([
@@ -153,6 +155,7 @@ describe('verifyZitadelSignature', () => {
     expect(verify({ header: `t=${NOW},${others.join(',')},v1=${goodV1}` })).toEqual({
       ok: true,
       timestampSeconds: NOW,
+      signature: goodV1,
     });
   });
 
@@ -190,7 +193,11 @@ describe('verifyZitadelSignature', () => {
 
   it('accepts a signature exactly as old as the tolerance', () => {
     const t = NOW - 300;
-    expect(verify({ header: `t=${t},v1=${sign(KEY, t)}` })).toEqual({ ok: true, timestampSeconds: t });
+    expect(verify({ header: `t=${t},v1=${sign(KEY, t)}` })).toEqual({
+      ok: true,
+      timestampSeconds: t,
+      signature: sign(KEY, t),
+    });
   });
 
   it('rejects a timestamp further ahead than the clock skew as signature_from_future', () => {
@@ -203,7 +210,11 @@ describe('verifyZitadelSignature', () => {
 
   it('accepts a timestamp ahead of the clock by no more than the skew', () => {
     const t = NOW + 30;
-    expect(verify({ header: `t=${t},v1=${sign(KEY, t)}` })).toEqual({ ok: true, timestampSeconds: t });
+    expect(verify({ header: `t=${t},v1=${sign(KEY, t)}` })).toEqual({
+      ok: true,
+      timestampSeconds: t,
+      signature: sign(KEY, t),
+    });
   });
 
   it('reports a forged old signature as a mismatch, not as expired', () => {
@@ -215,13 +226,18 @@ describe('verifyZitadelSignature', () => {
   });
 
   it('accepts a signature made with the second of several keys (rotation)', () => {
-    expect(verify({ keys: ['retired-key', KEY] })).toEqual({ ok: true, timestampSeconds: NOW });
+    expect(verify({ keys: ['retired-key', KEY] })).toEqual({
+      ok: true,
+      timestampSeconds: NOW,
+      signature: goodV1,
+    });
   });
 
   it('accepts a header carrying one v1 per key when only the second v1 matches', () => {
     expect(verify({ header: `t=${NOW},v1=${sign('retired-key', NOW)},v1=${goodV1}` })).toEqual({
       ok: true,
       timestampSeconds: NOW,
+      signature: goodV1,
     });
   });
 
@@ -229,6 +245,7 @@ describe('verifyZitadelSignature', () => {
     expect(verify({ header: `t=${NOW},v0=not-a-signature,v1=${goodV1},v2=future` })).toEqual({
       ok: true,
       timestampSeconds: NOW,
+      signature: goodV1,
     });
   });
 
@@ -236,11 +253,16 @@ describe('verifyZitadelSignature', () => {
     expect(verify({ header: `t=${NOW},v1=${goodV1.toUpperCase()}` })).toEqual({
       ok: true,
       timestampSeconds: NOW,
+      signature: goodV1,
     });
   });
 
   it('accepts the pairs in any order', () => {
-    expect(verify({ header: `v1=${goodV1},t=${NOW}` })).toEqual({ ok: true, timestampSeconds: NOW });
+    expect(verify({ header: `v1=${goodV1},t=${NOW}` })).toEqual({
+      ok: true,
+      timestampSeconds: NOW,
+      signature: goodV1,
+    });
   });
 
   it('verifies over the raw bytes, so a key with non-ASCII characters is used as UTF-8', () => {
@@ -248,6 +270,7 @@ describe('verifyZitadelSignature', () => {
     expect(verify({ keys: [key], header: `t=${NOW},v1=${sign(key, NOW)}` })).toEqual({
       ok: true,
       timestampSeconds: NOW,
+      signature: sign(key, NOW),
     });
   });
 });
