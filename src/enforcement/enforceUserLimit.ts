@@ -158,12 +158,14 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
   // Why this converges with no shared state, across replicas: each login's webhook reaches us after its write
   // committed, and our GetSession of it began later still, so the search that follows sees that login and every
   // one committed before it. Of two logins, the one whose write commits later therefore sees the other. The
-  // decision keeps the first N of a fixed order (newest N for evict-oldest, oldest N for deny-new) among what it
-  // sees; a session that is not among the first N of a subset is not among the first N of the whole, so an earlier
-  // (partial) decision never deletes what the later (complete) one keeps, and the later one finishes the job:
-  // a burst ends at exactly N. Ghosts — sessions already ended but still listed because they ended after our
-  // GetSession began — are ordered like any other session, and deleting one again is a no-op (DeleteSession is
-  // idempotent). In deny-new, the login that commits later is the one that sees the other and is refused.
+  // decision keeps the first N devices (or sessions) of one order among what it sees — evict-oldest: by latest
+  // sign-in, most recent first; deny-new: by earliest sign-in, first first — and a device's rank can only rise
+  // with sessions the earlier decision had not seen. So a device that is not among the first N of a subset is not
+  // among the first N of the whole unless a newer sign-in on it (which stays) lifted it: an earlier (partial)
+  // decision never deletes what the later (complete) one keeps, and the later one finishes the job: a burst ends
+  // at exactly N. Ghosts — sessions already ended but still listed because they ended after our GetSession began —
+  // are ordered like any other session, and deleting one again is a no-op (DeleteSession is idempotent). In
+  // deny-new, the login that commits later is the one that sees the other and is refused.
   const decision = selectSessionsToEvict({
     userId,
     listed,
