@@ -314,7 +314,7 @@ with the real ZITADEL client) with a deliberately naive baseline (\`bench/naiveL
 against the same local fake ZITADEL (\`test/support/fakeZitadel.ts\`) with injected latency. Other work shares the
 machine, so absolute numbers are noisy; read the **ratios**, which compare runs made seconds apart under the same
 conditions. Regenerate with \`npm run bench -- --write-benchmarks\` (about two minutes) and
-\`npm run loadtest -- --write-benchmarks\` (about 1.5 minutes); each rewrites only its own section below. Without the
+\`npm run loadtest -- --write-benchmarks\` (about four minutes); each rewrites only its own section below. Without the
 flag, results go to the untracked \`bench-results/BENCHMARKS.md\`.
 `;
 
