@@ -23,6 +23,8 @@ export class AdmissionGate {
   readonly #maxInFlight: number;
   readonly #now: () => number;
   #estimateMs: number;
+  /** When each running enforcement started: a first burst has no finished one to learn from, but these age. */
+  readonly #running = new Set<{ readonly startedMs: number }>();
 
   constructor(options: AdmissionGateOptions) {
     this.#maxInFlight = Math.max(1, Math.floor(options.maxInFlight));
@@ -39,7 +41,7 @@ export class AdmissionGate {
     const { busy, waiting } = this.#places.usage;
     if (busy >= this.#maxInFlight) {
       const rounds = Math.ceil((waiting + 1) / this.#maxInFlight);
-      if (this.#now() + (rounds + 1) * this.#estimateMs > deadline.atMs) return 'overloaded';
+      if (this.#now() + (rounds + 1) * this.estimateMs > deadline.atMs) return 'overloaded';
     }
     let release: () => void;
     try {
@@ -47,15 +49,22 @@ export class AdmissionGate {
     } catch {
       return 'overloaded';
     }
-    const started = this.#now();
+    const running = { startedMs: this.#now() };
+    this.#running.add(running);
     return () => {
-      this.#estimateMs += SMOOTHING * (this.#now() - started - this.#estimateMs);
+      this.#running.delete(running);
+      this.#estimateMs += SMOOTHING * (this.#now() - running.startedMs - this.#estimateMs);
       release();
     };
   }
 
-  /** The current estimate of one enforcement's duration, in ms. */
+  /**
+   * The current estimate of one enforcement's duration, in ms: the average of recent ones, or longer when one still
+   * running has already taken longer than that (ZITADEL just slowed down, or nothing has finished yet).
+   */
   get estimateMs(): number {
-    return this.#estimateMs;
+    let oldestStartMs = Number.POSITIVE_INFINITY;
+    for (const { startedMs } of this.#running) oldestStartMs = Math.min(oldestStartMs, startedMs);
+    return Math.max(this.#estimateMs, this.#now() - oldestStartMs);
   }
 }

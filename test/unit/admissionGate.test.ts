@@ -48,3 +48,18 @@ describe('AdmissionGate', () => {
     (running as () => void)();
   });
 });
+
+describe('AdmissionGate before any enforcement has finished', () => {
+  it('learns from how long the running ones have already taken', async () => {
+    const time = clock();
+    const gate = new AdmissionGate({ maxInFlight: 1, now: time.now, initialEstimateMs: 100 });
+    const running = await gate.enter(deadlineIn(8_000, time.now()));
+    // Going by its first estimate (0.1 s) one more would fit easily; but the running one is 3 s old already.
+    time.advance(3_000);
+    expect(gate.estimateMs).toBe(3_000);
+    const queued = gate.enter(deadlineIn(8_000, time.now()));
+    expect(await gate.enter(deadlineIn(8_000, time.now()))).toBe('overloaded');
+    (running as () => void)();
+    (await (queued as Promise<() => void>))();
+  });
+});
