@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deadline } from './deadline.js';
 import { listSessionsResponseSchema, type SessionRow } from './sessionSchema.js';
-import { isNotFound, readAllPages, type ZitadelCall } from './transport.js';
+import { isNotFound, readAllPages, type ZitadelCall, type ZitadelOperatorOperation } from './transport.js';
 
 /** Which Action Service an instance offers: `v2` (ZITADEL v4+) or `v2beta` (v3): the same messages under another prefix. */
 export type ActionsApiVersion = 'v2' | 'v2beta';
@@ -228,6 +228,40 @@ const targetPath = (api: ActionsApiVersion, targetId: string) =>
 
 /** The operator CLI's calls, on the same transport (retries, deadlines, typed errors) as the session calls. */
 export function createOperatorApi(call: ZitadelCall): ZitadelOperatorApi {
+  /**
+   * Every item of an Action Service search: `body` is the request besides its pagination, `itemsOf` picks the page's
+   * list. All of them page the same way (offset/limit, then totalResult).
+   */
+  function searchActions<
+    Page extends { pagination?: { totalResult?: string | number | undefined } | undefined },
+    Item,
+  >(
+    operation: ZitadelOperatorOperation,
+    url: string,
+    body: Record<string, unknown>,
+    schema: z.ZodType<Page>,
+    itemsOf: (page: Page) => Item[] | undefined,
+    deadline: Deadline,
+  ): Promise<Item[]> {
+    return readAllPages(
+      async (offset) => {
+        const page = await call(
+          operation,
+          {
+            method: 'POST',
+            url,
+            data: { pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true }, ...body },
+          },
+          schema,
+          deadline,
+        );
+        return { items: itemsOf(page) ?? [], total: page.pagination?.totalResult };
+      },
+      ACTIONS_PAGE_SIZE,
+      ACTIONS_MAX_PAGES,
+    );
+  }
+
   return {
     async listSessionsPage({ offset, limit }, deadline) {
       const page = await call(
@@ -249,28 +283,18 @@ export function createOperatorApi(call: ZitadelCall): ZitadelOperatorApi {
     },
 
     async listTargetsByName({ api, name }, deadline) {
-      const targets = await readAllPages(
-        async (offset) => {
-          // ListTargets: proto/zitadel/action/v2/action_service.proto (v2beta: same body under /v2beta).
-          const page = await call(
-            'list_targets',
-            {
-              method: 'POST',
-              url: `/${api}/actions/targets/search`,
-              data: {
-                pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true },
-                // The enum's value; the proto's documented default "TARGET_FIELD_NAME_CREATION_DATE" is not one.
-                sortingColumn: 'TARGET_FIELD_NAME_CREATED_DATE',
-                filters: [{ targetNameFilter: { targetName: name, method: 'TEXT_FILTER_METHOD_EQUALS' } }],
-              },
-            },
-            listTargetsResponseSchema,
-            deadline,
-          );
-          return { items: page.targets ?? [], total: page.pagination?.totalResult };
+      // ListTargets: proto/zitadel/action/v2/action_service.proto (v2beta: same body under /v2beta).
+      const targets = await searchActions(
+        'list_targets',
+        `/${api}/actions/targets/search`,
+        {
+          // The enum's value; the proto's documented default "TARGET_FIELD_NAME_CREATION_DATE" is not one.
+          sortingColumn: 'TARGET_FIELD_NAME_CREATED_DATE',
+          filters: [{ targetNameFilter: { targetName: name, method: 'TEXT_FILTER_METHOD_EQUALS' } }],
         },
-        ACTIONS_PAGE_SIZE,
-        ACTIONS_MAX_PAGES,
+        listTargetsResponseSchema,
+        (page) => page.targets,
+        deadline,
       );
       return targets.filter((target) => target.name === name);
     },
@@ -315,25 +339,13 @@ export function createOperatorApi(call: ZitadelCall): ZitadelOperatorApi {
     },
 
     async listResponseExecutionTargets({ api, method }, deadline) {
-      const executions = await readAllPages(
-        async (offset) => {
-          const page = await call(
-            'list_executions',
-            {
-              method: 'POST',
-              url: `/${api}/actions/executions/search`,
-              data: {
-                pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true },
-                filters: [{ inConditionsFilter: { conditions: [{ response: { method } }] } }],
-              },
-            },
-            listExecutionsResponseSchema,
-            deadline,
-          );
-          return { items: page.executions ?? [], total: page.pagination?.totalResult };
-        },
-        ACTIONS_PAGE_SIZE,
-        ACTIONS_MAX_PAGES,
+      const executions = await searchActions(
+        'list_executions',
+        `/${api}/actions/executions/search`,
+        { filters: [{ inConditionsFilter: { conditions: [{ response: { method } }] } }] },
+        listExecutionsResponseSchema,
+        (page) => page.executions,
+        deadline,
       );
       return executions
         .filter((execution) => execution.condition?.response?.method === method)
@@ -354,45 +366,24 @@ export function createOperatorApi(call: ZitadelCall): ZitadelOperatorApi {
     },
 
     async listAllTargets({ api }, deadline) {
-      return readAllPages(
-        async (offset) => {
-          const page = await call(
-            'list_targets',
-            {
-              method: 'POST',
-              url: `/${api}/actions/targets/search`,
-              data: {
-                pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true },
-                sortingColumn: 'TARGET_FIELD_NAME_CREATED_DATE',
-              },
-            },
-            listTargetsResponseSchema,
-            deadline,
-          );
-          return { items: page.targets ?? [], total: page.pagination?.totalResult };
-        },
-        ACTIONS_PAGE_SIZE,
-        ACTIONS_MAX_PAGES,
+      return searchActions(
+        'list_targets',
+        `/${api}/actions/targets/search`,
+        { sortingColumn: 'TARGET_FIELD_NAME_CREATED_DATE' },
+        listTargetsResponseSchema,
+        (page) => page.targets,
+        deadline,
       );
     },
 
     async listAllExecutions({ api }, deadline) {
-      const executions = await readAllPages(
-        async (offset) => {
-          const page = await call(
-            'list_executions',
-            {
-              method: 'POST',
-              url: `/${api}/actions/executions/search`,
-              data: { pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true } },
-            },
-            listAllExecutionsResponseSchema,
-            deadline,
-          );
-          return { items: page.executions ?? [], total: page.pagination?.totalResult };
-        },
-        ACTIONS_PAGE_SIZE,
-        ACTIONS_MAX_PAGES,
+      const executions = await searchActions(
+        'list_executions',
+        `/${api}/actions/executions/search`,
+        {},
+        listAllExecutionsResponseSchema,
+        (page) => page.executions,
+        deadline,
       );
       return executions.map((execution) => ({
         condition: execution.condition ?? {},
@@ -401,22 +392,13 @@ export function createOperatorApi(call: ZitadelCall): ZitadelOperatorApi {
     },
 
     async listPublicKeys({ api, targetId }, deadline) {
-      const keys = await readAllPages(
-        async (offset) => {
-          const page = await call(
-            'list_public_keys',
-            {
-              method: 'POST',
-              url: `${targetPath(api, targetId)}/publickeys/search`,
-              data: { pagination: { offset: String(offset), limit: ACTIONS_PAGE_SIZE, asc: true } },
-            },
-            listPublicKeysResponseSchema,
-            deadline,
-          );
-          return { items: page.publicKeys ?? [], total: page.pagination?.totalResult };
-        },
-        ACTIONS_PAGE_SIZE,
-        ACTIONS_MAX_PAGES,
+      const keys = await searchActions(
+        'list_public_keys',
+        `${targetPath(api, targetId)}/publickeys/search`,
+        {},
+        listPublicKeysResponseSchema,
+        (page) => page.publicKeys,
+        deadline,
       );
       return keys.map((key) => ({
         keyId: key.keyId,
