@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The operator pictures in ops/: promtool checks the alert rules and runs their unit tests
-# (ops/prometheus/alerts.test.yml). Installs promtool first when it is missing: Debian's and Ubuntu's
+# The operator pictures in ops/: promtool checks the alert rules, runs their unit tests (ops/prometheus/alerts.test.yml)
+# and parses every query of the Grafana dashboard. Installs promtool first when it is missing: Debian's and Ubuntu's
 # `prometheus` package ships it (/usr/bin/promtool); on other systems install Prometheus' own release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +22,9 @@ promtool --version | head -n 1
 promtool check rules ops/prometheus/alerts.yml
 promtool test rules ops/prometheus/alerts.test.yml
 
+# promtool has no "check this query": the dashboard's queries become recording rules in a scratch file, whose check
+# parses each one as Prometheus would.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+npx tsx scripts/dashboardQueryRules.ts ops/grafana/session-limiter.json >"$scratch/dashboard-queries.yml"
+promtool check rules "$scratch/dashboard-queries.yml"
