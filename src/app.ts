@@ -61,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
     lastZitadelFailure: () => metrics.lastZitadelFailure(),
     now,
     checkTimeoutMs: config.zitadelTimeoutMs,
+    onVerdict: (verdict) => metrics.readinessDecided(verdict.ready),
     logger,
   });
   app.get('/readyz', readinessRoute(readiness));

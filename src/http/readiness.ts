@@ -21,6 +21,8 @@ export interface ReadinessOptions {
   readonly readyForMs?: number;
   /** How long a failure is repeated without asking again, so a probe storm cannot hammer ZITADEL. */
   readonly notReadyForMs?: number;
+  /** Told every verdict `check` reaches (a probe's, the start-up check's), so a metric can show what /readyz said. */
+  readonly onVerdict?: (verdict: ReadinessVerdict) => void;
   readonly logger: Logger;
 }
 
@@ -60,6 +62,12 @@ export class Readiness {
    * next call that succeeds (a webhook's, or the check a probe makes 5 s later) turns it back.
    */
   async check(): Promise<ReadinessVerdict> {
+    const verdict = await this.#decide();
+    this.#options.onVerdict?.(verdict);
+    return verdict;
+  }
+
+  async #decide(): Promise<ReadinessVerdict> {
     const nowMs = this.#options.now();
     const newest = this.#newestEvidence();
     if (newest !== undefined) {

@@ -34,6 +34,8 @@ export interface LimiterMetrics {
   /** One HTTP attempt against ZITADEL ended: `outcome` is the status or timeout / network / deadline. */
   zitadelCallFinished(operation: ZitadelOperation, outcome: string, durationMs: number): void;
   zitadelRetrying(operation: ZitadelOperation, reason: string): void;
+  /** What readiness (GET /readyz, the start-up check) last decided: the `ready` gauge alerts read. */
+  readinessDecided(ready: boolean): void;
   /** When ZITADEL last answered one of our authenticated calls with success (2xx). */
   lastZitadelSuccessAtMs(): number | undefined;
   /** When a call last failed to reach ZITADEL or was refused by it, and how; undefined once a call succeeded since. */
@@ -142,6 +144,12 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
     help: 'Unix time of the last successful (2xx) authenticated answer from ZITADEL.',
     registers,
   });
+  // 0 until a first verdict: a check that has not run yet is not reported as passed.
+  const ready = new Gauge({
+    name: `${PREFIX}ready`,
+    help: '1 when the last readiness verdict (GET /readyz, the start-up check) was ready; 0 when it was not, or before the first.',
+    registers,
+  });
   if (options.settings !== undefined) {
     new Gauge({
       name: `${PREFIX}config_info`,
@@ -205,6 +213,10 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
 
     zitadelRetrying(operation, reason) {
       zitadelRetries.inc({ operation, reason: boundedStatus(reason) });
+    },
+
+    readinessDecided(isReady) {
+      ready.set(isReady ? 1 : 0);
     },
 
     lastZitadelSuccessAtMs: () => lastSuccessAtMs,

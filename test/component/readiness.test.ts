@@ -3,6 +3,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildHarness, postWebhook, TEST_PAT } from '../support/harness.js';
 import { loginWebhook } from '../support/webhooks.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheusText.js';
 import { searchAnswer } from '../support/zitadelRows.js';
 import { nockConfirmedSession, useNockForZitadel } from '../support/nockZitadel.js';
 
@@ -160,6 +161,29 @@ describe('GET /readyz', () => {
     await postWebhook(app, loginWebhook());
 
     expect((await request(app).get('/readyz')).status).toBe(200);
+  });
+
+  it('exports what /readyz last answered as the ready gauge: 0 before any verdict, then 1 or 0', async () => {
+    const clock = manualClock();
+    const { app } = buildHarness({}, ZITADEL, { now: clock.now });
+    const readyGauge = async () =>
+      sampleValue(
+        parsePrometheusText((await request(app).get('/metrics')).text),
+        'zitadel_session_limiter_ready',
+      );
+
+    // Scraping never runs the check: nock has nothing to answer with, and the gauge stays at "not ready".
+    expect(await readyGauge()).toBe(0);
+    zitadelAnswersAccessCheck();
+    expect((await request(app).get('/readyz')).status).toBe(200);
+    expect(await readyGauge()).toBe(1);
+
+    clock.advance(31_000);
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(401, { code: 16, message: 'Errors.Token.Invalid (AUTH-7fs1e)' });
+    expect((await request(app).get('/readyz')).status).toBe(503);
+    expect(await readyGauge()).toBe(0);
   });
 
   it('writes no access line for a successful probe (probes poll every few seconds)', async () => {
