@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /** The answer a webhook got, kept so that a replay of the very same delivery gets it again. */
 export interface RememberedAnswer {
   readonly status: number;
@@ -39,10 +41,13 @@ export type ReplayLookup =
  */
 export class ReplayCache {
   readonly #options: ReplayCacheOptions;
-  readonly #entries = new Map<string, Entry>();
+  // lru-cache keeps the bound and the recency order; expiry is checked here against the injected clock (its own
+  // TTL treats a start time of 0 as "never expires").
+  readonly #entries: LRUCache<string, Entry>;
 
   constructor(options: ReplayCacheOptions) {
     this.#options = options;
+    this.#entries = new LRUCache({ max: Math.max(1, Math.floor(options.maxEntries)) });
   }
 
   get size(): number {
@@ -55,17 +60,14 @@ export class ReplayCache {
    */
   async lookup(signature: string): Promise<ReplayLookup> {
     const nowMs = this.#options.now();
+    // `get` also makes the entry the most recently used.
     const entry = this.#entries.get(signature);
     if (entry !== undefined && entry.expiresAtMs > nowMs) {
-      // Most recently used goes to the end of the Map's order.
-      this.#entries.delete(signature);
-      this.#entries.set(signature, entry);
       const answer = await entry.answer;
       if (answer !== undefined) return { kind: 'replay', answer };
       // The first delivery failed and removed its entry; this one is decided afresh.
       return this.lookup(signature);
     }
-    if (entry !== undefined) this.#entries.delete(signature);
     return { kind: 'first', settle: this.#startEntry(signature, nowMs) };
   }
 
@@ -73,22 +75,14 @@ export class ReplayCache {
     let resolve!: (answer: RememberedAnswer | undefined) => void;
     const answer = new Promise<RememberedAnswer | undefined>((done) => (resolve = done));
     const entry: Entry = { expiresAtMs: nowMs + this.#options.ttlMs, answer };
+    // Replaces an expired entry of the same signature; beyond maxEntries the least recently used goes.
     this.#entries.set(signature, entry);
-    this.#evictBeyondCapacity();
     return (remembered) => {
       const keep =
         remembered !== undefined &&
         Buffer.byteLength(JSON.stringify(remembered.body)) <= this.#options.maxAnswerBytes;
-      if (!keep && this.#entries.get(signature) === entry) this.#entries.delete(signature);
+      if (!keep && this.#entries.peek(signature) === entry) this.#entries.delete(signature);
       resolve(keep ? remembered : undefined);
     };
-  }
-
-  #evictBeyondCapacity(): void {
-    // The least recently used first: a Map iterates in insertion (and re-insertion on use) order.
-    for (const signature of this.#entries.keys()) {
-      if (this.#entries.size <= this.#options.maxEntries) return;
-      this.#entries.delete(signature);
-    }
   }
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { WEBHOOK_PATH } from '../../src/http/webhookRoute.js';
 import { buildHarness } from '../support/harness.js';
-import { at, parseBlockYaml, type YamlValue } from './blockYaml.js';
+import { at, parseYaml, type YamlValue } from './yamlFile.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string) => readFileSync(`${ROOT}${path}`, 'utf8');
@@ -44,24 +44,6 @@ const asMap = (value: YamlValue) => {
   return value as Record<string, YamlValue>;
 };
 
-describe('the YAML reader these tests use', () => {
-  it('reads block mappings, sequences of mappings, quoted scalars and one-line flow sequences', () => {
-    const parsed = parseBlockYaml(
-      ['a:', '  - key: X # note', '    sync: false', '  - "q: #1"', 'b: ["CMD", "x, y"]', "c: 'it''s'"].join(
-        '\n',
-      ),
-    );
-    expect(parsed).toEqual({ a: [{ key: 'X', sync: 'false' }, 'q: #1'], b: ['CMD', 'x, y'], c: "it's" });
-  });
-
-  it('refuses what it does not understand instead of misreading it', () => {
-    expect(() => parseBlockYaml('a: &anchor 1')).toThrow(/unsupported/);
-    expect(() => parseBlockYaml('a: |\n  text')).toThrow(/unsupported/);
-    expect(() => parseBlockYaml('a:\n\tb: 1')).toThrow(/tabs/);
-    expect(() => parseBlockYaml('a: 1\na: 2')).toThrow(/duplicate/);
-  });
-});
-
 describe('the required variables', () => {
   it('are INSTANCE_URL, SIGNING_KEY and a credential', () => {
     expect(requiredVariables().sort()).toEqual(['INSTANCE_URL', 'PAT', 'SIGNING_KEY']);
@@ -69,7 +51,7 @@ describe('the required variables', () => {
 });
 
 describe('render.yaml', () => {
-  const blueprint = parseBlockYaml(read('render.yaml'));
+  const blueprint = parseYaml(read('render.yaml'));
   const service = asMap(at(blueprint, 'services', 0));
 
   it('is a Node web service built with npm ci && npm run build and started with npm start', () => {
@@ -139,7 +121,7 @@ describe('vercel.json and api/index.js', () => {
 });
 
 describe('docker-compose.yml', () => {
-  const compose = parseBlockYaml(read('docker-compose.yml'));
+  const compose = parseYaml(read('docker-compose.yml'));
   const limiter = asMap(at(compose, 'services', 'limiter'));
   const text = read('docker-compose.yml');
 
@@ -199,7 +181,7 @@ function enginesAdmit(range: string, version: readonly number[]): boolean {
 describe('Node versions', () => {
   const dockerVersion = /^ARG NODE_VERSION=(\S+)$/m.exec(read('Dockerfile'))?.[1];
   const renderVersion = (
-    (at(parseBlockYaml(read('render.yaml')), 'services', 0, 'envVars') as YamlValue[])
+    (at(parseYaml(read('render.yaml')), 'services', 0, 'envVars') as YamlValue[])
       .map(asMap)
       .find((entry) => entry.key === 'NODE_VERSION') ?? {}
   ).value as string | undefined;

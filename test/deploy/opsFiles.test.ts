@@ -4,7 +4,7 @@ import { Histogram, Summary } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createLimiterMetrics } from '../../src/metrics/limiterMetrics.js';
 import { dashboardQueries, withGrafanaVariablesFilled } from '../../scripts/dashboardQueries.js';
-import { at, parseBlockYaml, type YamlValue } from './blockYaml.js';
+import { at, parseYaml, type YamlValue } from './yamlFile.js';
 
 // The operator pictures in ops/: promtool runs the alert rules' own tests (scripts/test-alert-rules.sh); this file
 // checks that dashboard and rules read what the limiter really exports, so a renamed metric cannot leave them blank.
@@ -78,7 +78,7 @@ const asList = (value: YamlValue): YamlValue[] => (Array.isArray(value) ? value 
 const asText = (value: YamlValue): string => (typeof value === 'string' ? value : '');
 
 function alertRules(): { alert: string; expr: string }[] {
-  const rules = parseBlockYaml(read('ops/prometheus/alerts.yml'));
+  const rules = parseYaml(read('ops/prometheus/alerts.yml'));
   return asList(at(rules, 'groups')).flatMap((group) =>
     asList(at(group, 'rules')).map((rule) => ({
       alert: asText(at(rule, 'alert')),
@@ -88,7 +88,7 @@ function alertRules(): { alert: string; expr: string }[] {
 }
 
 function alertTests(): YamlValue[] {
-  return asList(at(parseBlockYaml(read('ops/prometheus/alerts.test.yml')), 'tests'));
+  return asList(at(parseYaml(read('ops/prometheus/alerts.test.yml')), 'tests'));
 }
 
 describe('metricNamesIn, the reader these checks stand on', () => {

@@ -64,4 +64,27 @@ describe('ReadCache', () => {
     await cache.get('u1', load('u1 again'));
     expect(loads()).toBe(4);
   });
+
+  it('keeps an undefined value (no metadata set) like any other', async () => {
+    let nowMs = 0;
+    const cache = new ReadCache<string | undefined>({ ttlMs: 1000, maxEntries: 10, now: () => nowMs });
+    let loads = 0;
+    const load = () => {
+      loads += 1;
+      return Promise.resolve(undefined);
+    };
+    expect(await cache.get('u1', load)).toBeUndefined();
+    nowMs += 500;
+    expect(await cache.get('u1', load)).toBeUndefined();
+    expect(loads).toBe(1);
+  });
+
+  it('still answers a pending read whose key was pushed out by newer ones', async () => {
+    const { cache, load } = setUp({ maxEntries: 1 });
+    let release: (value: string) => void = () => undefined;
+    const pending = cache.get('u1', () => new Promise<string>((resolve) => (release = resolve)));
+    expect(await cache.get('u2', load('b'))).toBe('b');
+    release('a');
+    expect(await pending).toBe('a');
+  });
 });
