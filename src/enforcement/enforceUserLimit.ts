@@ -11,7 +11,13 @@ import { createUserPolicyReader, type UserPolicyReader, type UserPolicySettings 
 
 export type EnforcementSettings = Pick<
   Config,
-  'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency' | 'countBy' | 'evictionOrder'
+  | 'concurrentSessions'
+  | 'limitStrategy'
+  | 'dryRun'
+  | 'deleteConcurrency'
+  | 'countBy'
+  | 'evictionOrder'
+  | 'denyNewPlaceTtlMs'
 > &
   UserPolicySettings;
 
@@ -176,6 +182,7 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     countBy: settings.countBy,
     order: settings.evictionOrder,
     signIn: policy.signIn,
+    placeTtlMs: settings.denyNewPlaceTtlMs,
   });
 
   const foreignRows = decision.excluded.filter((row) => row.reason === 'other_user').length;
