@@ -112,8 +112,8 @@ interface Counted extends RankedSession {
  * to for DENY_NEW_PLACE_TTL yields to a newcomer, and the trigger is refused when its device is not among them. One
  * fixed order is what makes decisions taken on partial listings (replicas, a lagging search) agree with the
  * decision on the whole listing; see enforceUserLimit. A trigger that is not fully signed in (a password without
- * the second factor the user owes) changes nothing at all, and a login that has no session yet (a CreateSession
- * request condition, whose user is only the payload's word) can be refused but deletes nothing.
+ * the second factor the user owes) changes nothing at all, and under deny-new a login being authenticated right now
+ * (a request condition, which has proved nothing yet) can be refused but signs nobody else out.
  */
 export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   const { trigger } = input;
@@ -194,21 +194,18 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
     input.strategy === 'deny-new' &&
     triggerSession !== undefined &&
     gone.some((device) => device.key === deviceKeyOf(triggerSession, countBy));
-  // A login with no session yet names its user only by the payload: deny-new may refuse it, but it causes no
-  // deletion (evict-oldest never acts on one: see confirmTrigger).
-  if (
-    input.strategy === 'deny-new' &&
-    trigger !== undefined &&
-    'incoming' in trigger &&
-    trigger.id === undefined
-  ) {
+  // A login being authenticated right now (a request condition) has proved no factor yet, and without a session id
+  // its user is only the payload's word: deny-new may refuse it (deleting its own session, if it has one), but it
+  // signs nobody else out — not the excess, not an aged-out place; the verified response webhook does that.
+  // (evict-oldest never acts on a login without a session: see confirmTrigger.)
+  if (input.strategy === 'deny-new' && trigger !== undefined && 'incoming' in trigger) {
     if (!triggerRefused) return withinLimit();
     return {
       outcome: 'deny',
       counted: counted.length,
       devices: devices.length,
-      keep: ids(counted),
-      remove: [],
+      keep: ids(counted.filter((session) => !session.isTrigger)),
+      remove: trigger.id === undefined ? [] : [trigger.id],
       removedDevices: 1,
       excluded,
     };

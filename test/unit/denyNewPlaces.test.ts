@@ -174,6 +174,15 @@ const cases: Case[] = [
     expected: { outcome: 'deny', remove: [] },
   },
   {
+    name: 'a SetSession request condition (no factor proved yet) may be refused, but signs no aged-out place out',
+    listed: [session('1', 30 * HOUR), session('2', 2 * HOUR), session('3', 0)],
+    trigger: { incoming: true, id: '3' },
+    limit: 1,
+    countBy: 'device',
+    placeTtlMs: TTL,
+    expected: { outcome: 'deny', keep: ['2', '1'], remove: ['3'] },
+  },
+  {
     name: 'a sweep over the limit signs out the aged-out places first',
     listed: [session('1', 50 * HOUR), session('2', 30 * HOUR), session('3', 2 * HOUR)],
     trigger: undefined,
