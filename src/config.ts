@@ -26,6 +26,8 @@ export interface Config extends ConnectionConfig {
   readonly limitMetadataTtlMs: number;
   /** Limits per organisation id, from ORG_LIMITS. */
   readonly orgLimits: ReadonlyMap<string, SessionLimit>;
+  /** DENY_NEW_PLACE_TTL: deny-new places not signed in to for this long yield to a newcomer; undefined: never. */
+  readonly denyNewPlaceTtlMs: number | undefined;
   /** Concurrent HTTP connections the server holds at most (Node's `server.maxConnections`); more are closed at once. */
   readonly maxConnections: number;
   /** When set, `GET /metrics` demands `Authorization: Bearer <token>`; on Vercel it is only served when set. */
@@ -224,6 +226,28 @@ const orgLimits = z.string().transform((value, ctx) => {
   return limits;
 });
 
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+// At most a year: a longer place TTL is a typo, not a plan (use `off`).
+const MAX_PLACE_TTL_MS = 366 * DURATION_UNITS_MS.d;
+
+/** DENY_NEW_PLACE_TTL: a whole number with a unit (`90m`, `24h`, `7d`), or `off` / `0` (null) for never. */
+const placeTtl = z.string().transform((value, ctx): number | null => {
+  const text = value.trim().toLowerCase();
+  if (text === 'off') return null;
+  const match = /^([0-9]{1,6})(s|m|h|d)?$/.exec(text);
+  const unit = (match?.[2] ?? 's') as keyof typeof DURATION_UNITS_MS;
+  const ms = match === null ? NaN : Number(match[1]) * DURATION_UNITS_MS[unit];
+  if (ms === 0) return null;
+  if (match?.[2] === undefined || !(ms <= MAX_PLACE_TTL_MS)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a duration with a unit, up to 366d (e.g. 24h, 90m, 7d), or off',
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const connectionSchema = z.object({
   INSTANCE_URL: instanceUrl,
   ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
@@ -364,6 +388,8 @@ const environmentSchema = z.object({
     .optional(),
   LIMIT_METADATA_TTL_SECONDS: integer(0, 86_400).default(60),
   ORG_LIMITS: orgLimits.optional(),
+  // Login V2's default session lifetime: a session it created that long ago has expired anyway.
+  DENY_NEW_PLACE_TTL: placeTtl.default(24 * DURATION_UNITS_MS.h),
   ZITADEL_INSTANCE_ID: z
     .string()
     .trim()
@@ -381,6 +407,7 @@ function decisionSettings(values: {
   LIMIT_METADATA_KEY?: string | undefined;
   LIMIT_METADATA_TTL_SECONDS: number;
   ORG_LIMITS?: Map<string, SessionLimit> | undefined;
+  DENY_NEW_PLACE_TTL: number | null;
 }) {
   return {
     countBy: values.COUNT_BY,
@@ -389,6 +416,7 @@ function decisionSettings(values: {
     limitMetadataKey: values.LIMIT_METADATA_KEY,
     limitMetadataTtlMs: values.LIMIT_METADATA_TTL_SECONDS * 1000,
     orgLimits: values.ORG_LIMITS ?? new Map<string, SessionLimit>(),
+    denyNewPlaceTtlMs: values.DENY_NEW_PLACE_TTL ?? undefined,
   };
 }
 
@@ -555,13 +583,14 @@ export type LimitSettings = Pick<
   | 'limitMetadataKey'
   | 'limitMetadataTtlMs'
   | 'orgLimits'
+  | 'denyNewPlaceTtlMs'
 >;
 
 /**
  * Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY, DRY_RUN, DELETE_CONCURRENCY, ENFORCEMENT_DEADLINE_MS and the
- * decision's variables (COUNT_BY, EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS, …) with the
- * service's own rules and defaults, so the CLI (`sessions`, `enforce`, `sweep`) decides exactly as the webhook
- * does without needing SIGNING_KEY or PORT. Throws a ConfigError naming the bad variables.
+ * decision's variables (COUNT_BY, EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS,
+ * DENY_NEW_PLACE_TTL, …) with the service's own rules and defaults, so the CLI (`sessions`, `enforce`, `sweep`)
+ * decides exactly as the webhook does without needing SIGNING_KEY or PORT. Throws a ConfigError naming the bad variables.
  */
 export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
   const parsed = environmentSchema
@@ -577,6 +606,7 @@ export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
       LIMIT_METADATA_KEY: true,
       LIMIT_METADATA_TTL_SECONDS: true,
       ORG_LIMITS: true,
+      DENY_NEW_PLACE_TTL: true,
     })
     .safeParse(withoutBlanks(env));
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error));

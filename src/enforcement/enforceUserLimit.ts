@@ -11,7 +11,13 @@ import { createUserPolicyReader, type UserPolicyReader, type UserPolicySettings 
 
 export type EnforcementSettings = Pick<
   Config,
-  'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency' | 'countBy' | 'evictionOrder'
+  | 'concurrentSessions'
+  | 'limitStrategy'
+  | 'dryRun'
+  | 'deleteConcurrency'
+  | 'countBy'
+  | 'evictionOrder'
+  | 'denyNewPlaceTtlMs'
 > &
   UserPolicySettings;
 
@@ -159,13 +165,18 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
   // committed, and our GetSession of it began later still, so the search that follows sees that login and every
   // one committed before it. Of two logins, the one whose write commits later therefore sees the other. The
   // decision keeps the first N devices (or sessions) of one order among what it sees — evict-oldest: by latest
-  // sign-in, most recent first; deny-new: by earliest sign-in, first first — and a device's rank can only rise
-  // with sessions the earlier decision had not seen. So a device that is not among the first N of a subset is not
-  // among the first N of the whole unless a newer sign-in on it (which stays) lifted it: an earlier (partial)
-  // decision never deletes what the later (complete) one keeps, and the later one finishes the job: a burst ends
-  // at exactly N. Ghosts — sessions already ended but still listed because they ended after our GetSession began —
-  // are ordered like any other session, and deleting one again is a no-op (DeleteSession is idempotent). In
-  // deny-new, the login that commits later is the one that sees the other and is refused.
+  // sign-in, most recent first; deny-new: places still held by earliest sign-in, first first (with COUNT_BY=session
+  // a browser's newest session first, its older ones after every browser's), then places that aged out — and a
+  // device's rank can only rise with sessions the earlier decision had not seen. So a device that is not among the
+  // first N of a subset is not among the first N of the whole unless a newer sign-in on it (which stays) lifted it:
+  // an earlier (partial) decision never deletes what the later (complete) one keeps, and the later one finishes the
+  // job: a burst ends at exactly N (test/property/denyNew.property.test.ts checks it). Ghosts — sessions already
+  // ended but still listed because they ended after our GetSession began — are ordered like any other session, and
+  // deleting one again is a no-op (DeleteSession is idempotent). In deny-new, the login that commits later is the
+  // one that sees the other and is refused. Ageing (DENY_NEW_PLACE_TTL) is judged on each decision's own clock:
+  // for decisions judged at one instant the argument holds as stated; when a place crosses the TTL in the seconds
+  // between two overlapping decisions they may disagree about it, and the worst that does is refuse one login its
+  // retry admits, or leave one place free — never more than N, never a lock-out.
   const decision = selectSessionsToEvict({
     userId,
     listed,
@@ -176,6 +187,7 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     countBy: settings.countBy,
     order: settings.evictionOrder,
     signIn: policy.signIn,
+    placeTtlMs: settings.denyNewPlaceTtlMs,
   });
 
   const foreignRows = decision.excluded.filter((row) => row.reason === 'other_user').length;

@@ -78,6 +78,8 @@ export interface FakeZitadelOptions {
   faults?: FaultPlan;
   /** Deterministic source for fault decisions. */
   random?: () => number;
+  /** ZITADEL's clock, which stamps every write (default Date.now): a test shares it with the limiter to move time. */
+  now?: () => number;
   /** Routes mounted before the bearer-token gate and fault injection (e.g. a fake `/oauth/v2/token`). */
   publicRoutes?: (app: Express, fake: FakeZitadel) => void;
   /** Routes mounted behind the gate, beside the session routes (e.g. a fake `/v2/actions`). */
@@ -171,6 +173,7 @@ export class FakeZitadel {
       latencyMs: options.latencyMs ?? 0,
       faults: options.faults,
       random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
     };
     this.#publicRoutes = options.publicRoutes;
     this.#protectedRoutes = options.protectedRoutes;
@@ -267,7 +270,7 @@ export class FakeZitadel {
 
   /** The time of the next write's event: strictly after the last one, as the eventstore's positions are. */
   #nextEventTime(): Date {
-    this.#lastWriteAt = new Date(Math.max(this.#lastWriteAt.getTime() + 1, Date.now()));
+    this.#lastWriteAt = new Date(Math.max(this.#lastWriteAt.getTime() + 1, this.options.now()));
     return this.#lastWriteAt;
   }
 
