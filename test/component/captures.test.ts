@@ -207,10 +207,25 @@ describe('replaying what a real ZITADEL v4.13.1 posted', () => {
    * The fake ZITADEL holding bob's captured sessions, each on its own browser (the captures all used one), one
    * older signed-in session of bob's, and carol's session. The harness's clock stands at the capture's arrival.
    */
-  async function replay(capture: Capture, env: Record<string, string> = {}) {
+  async function replay(
+    capture: Capture,
+    env: Record<string, string> = {},
+    options: { misspellQueries?: boolean } = {},
+  ) {
     const zitadel = await new FakeZitadel({
       acceptedTokens: [TEST_PAT],
       publicRoutes: new FakeJwks([...webKeys.values()]).mount,
+      protectedRoutes: (app) => {
+        // As if our search said `queriez`: ZITADEL drops the key and lists every user's sessions ([real]).
+        app.post('/v2/sessions/search', (req, _res, next) => {
+          const body = req.body as { queries?: unknown; queriez?: unknown };
+          if (options.misspellQueries === true) {
+            body.queriez = body.queries;
+            delete body.queries;
+          }
+          next();
+        });
+      },
     }).start();
     running = zitadel;
     const older = zitadel.addSession({
@@ -316,5 +331,22 @@ describe('replaying what a real ZITADEL v4.13.1 posted', () => {
     ]);
     expect(zitadel.liveSessionsOf(BOB).map((session) => session.id)).toEqual([triggerId]);
     expect(zitadel.liveSessionsOf(CAROL).map((session) => session.id)).toEqual([carols.id]);
+  });
+
+  it('deletes only bob’s sessions when the search lists every user’s (a dropped filter), and says so', async () => {
+    const capture = captures.find((candidate) => candidate.file.startsWith('json-002-'));
+    if (capture === undefined) throw new Error('json-002 capture missing');
+    const { zitadel, res, older, carols, triggerId, logLines } = await replay(
+      capture,
+      { CONCURRENT_SESSIONS: '1' },
+      { misspellQueries: true },
+    );
+
+    expect(res.body).toMatchObject({ outcome: 'enforced', deleted: [older.id] });
+    expect(zitadel.liveSessionsOf(BOB).map((session) => session.id)).toEqual([triggerId]);
+    expect(zitadel.liveSessionsOf(CAROL).map((session) => session.id)).toEqual([carols.id]);
+    expect(
+      logLines.some((line) => line.includes('sessions of other users') && line.includes('"foreignRows":1')),
+    ).toBe(true);
   });
 });
