@@ -108,13 +108,12 @@ export function nextZitadelId(): string {
  * order of two instants is kept. `offsetMicros` moves it back by less than a millisecond.
  */
 export function protoTime(date: Date, offsetMicros = 0): string {
+  let ms = date.getTime();
   // 500..999: a check stamped CHECK_BEFORE_WRITE_MICROS earlier stays in the same millisecond, so millisecond
-  // readers order and tie sessions exactly as before.
-  const subMillisecond = 500 + ((date.getTime() * 7919) % 500);
-  const micros = BigInt(date.getTime()) * 1000n + BigInt(subMillisecond) - BigInt(offsetMicros);
-  const wholeSeconds = micros / 1_000_000n;
-  const fraction = (micros % 1_000_000n).toString().padStart(6, '0');
-  return `${new Date(Number(wholeSeconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
+  // readers order and tie sessions exactly as before. Plain numbers, one toISOString: a 500-row page stays cheap.
+  let micros = 500 + (((ms % 500) * 7919) % 500) - offsetMicros;
+  for (; micros < 0; micros += 1000) ms -= 1;
+  return `${new Date(ms).toISOString().slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
 }
 
 // ZITADEL stamps a check a little before the event that records it ([real]: a password 0.5 ms before the session's
