@@ -119,6 +119,11 @@ export function isWrongUrlAnswer(status: number, data: unknown): boolean {
   return (status === 404 || status === 405) && !isZitadelErrorBody(data);
 }
 
+/** ZITADEL refused the call for a missing permission (403, PermissionDenied: e.g. `AUTH-5mWD2`). */
+export function isPermissionDenied(error: unknown): error is ZitadelError {
+  return error instanceof ZitadelError && error.kind === 'http' && error.status === 403;
+}
+
 export function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUSES.has(status);
 }
