@@ -64,9 +64,19 @@ function networkHint(error: ZitadelError): string {
   return `${code ?? 'no error code'}. Check INSTANCE_URL and the network.`;
 }
 
+function hostOf(instanceUrl: string | undefined): string {
+  try {
+    return instanceUrl === undefined ? 'this host' : `"${new URL(instanceUrl).host}"`;
+  } catch {
+    return 'this host';
+  }
+}
+
 /** ZITADEL's answer in the operator's terms: what to check, never a body or a token. */
 export function explainZitadelError(error: ZitadelError, instanceUrl: string | undefined): string {
   const where = instanceUrl === undefined ? 'ZITADEL' : `ZITADEL at ${instanceUrl}`;
+  if (error.kind === 'instance_not_found')
+    return `${where} answered ${error.operation} with "Instance not found" (HTTP 404): ZITADEL picks the instance by the host name, and ${hostOf(instanceUrl)} is none of its domains. INSTANCE_URL's host must be the instance's domain (ZITADEL's ExternalDomain, or a custom domain added to the instance), not an internal name or address of the same server.`;
   if (error.kind === 'timeout' || error.kind === 'deadline')
     return `${where} did not answer in time (${error.operation}). Check INSTANCE_URL and ZITADEL_TIMEOUT_MS.`;
   if (error.kind === 'network')
