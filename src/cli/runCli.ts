@@ -89,7 +89,11 @@ export function explainZitadelError(error: ZitadelError, instanceUrl: string | u
   if (error.status === 401)
     return `${where} refused the credential (${status}): it is unknown, expired or revoked.`;
   if (error.status === 403) {
-    return `${where} denied ${error.operation} (${status}): the service account lacks the role. Sessions need session.read and session.delete (IAM_USER_MANAGER, or ORG_USER_MANAGER for one organisation); setup needs IAM_OWNER.`;
+    if (error.operation === 'get_login_settings')
+      return `${where} denied ${error.operation} (${status}): the service account lacks policy.read. Add IAM_OWNER_VIEWER beside IAM_USER_MANAGER, or use ORG_USER_MANAGER in each organisation.`;
+    if (error.operation === 'list_authentication_methods' || error.operation === 'list_user_metadata')
+      return `${where} denied ${error.operation} (${status}): the service account lacks user.read (IAM_USER_MANAGER, or ORG_USER_MANAGER in each organisation).`;
+    return `${where} denied ${error.operation} (${status}): the service account lacks the role. Sessions need session.read and session.delete (IAM_USER_MANAGER, or ORG_USER_MANAGER for one organisation); COUNT_WHEN=signed-in also user.read and policy.read (IAM_USER_MANAGER + IAM_OWNER_VIEWER); setup needs IAM_OWNER.`;
   }
   if (error.status === 429)
     return `${where} kept rate-limiting ${error.operation} (${status}). Try again later, or lower --concurrency.`;
