@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { loadEnvFile } from './envFile.js';
-import { readinessOf, type Readiness } from './http/readiness.js';
+import type { Express } from 'express';
+import { readinessOf, ruleCheckOf } from './http/readiness.js';
+import { startupLine } from './http/startupReport.js';
 import { createServerWithTimeouts } from './http/serverTimeouts.js';
 import { createLogger } from './logging/logger.js';
 import { buildService } from './service.js';
@@ -83,31 +85,14 @@ function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>
 }
 
 /**
- * One line that says what this limiter will do and whether ZITADEL answers, once the first check is back. The
- * check runs after the server listens and never holds up start-up; /readyz keeps checking afterwards.
+ * One line that says what this limiter will do, which rules are in force, degraded or unchecked, and whether ZITADEL
+ * answers, once the first checks are back. They run after the server listens and never hold up start-up; /readyz
+ * keeps checking afterwards.
  */
-function reportStartup(config: Config, logger: ReturnType<typeof createLogger>, readiness?: Readiness): void {
-  const summary = {
-    instance: config.instanceUrl,
-    credential: config.credential.kind,
-    limit: config.concurrentSessions,
-    strategy: config.limitStrategy,
-    dryRun: config.dryRun,
-  };
-  if (readiness === undefined) {
-    logger.info('zitadel-session-limiter started', summary);
-    return;
-  }
-  void readiness.check().then((verdict) => {
-    if (verdict.ready)
-      logger.info('zitadel-session-limiter started; ZITADEL answers', { ...summary, zitadel: 'ready' });
-    else
-      logger.warn('zitadel-session-limiter started; ZITADEL does not answer the check yet (see /readyz)', {
-        ...summary,
-        zitadel: 'not_ready',
-        reason: verdict.reason,
-      });
-  });
+function reportStartup(config: Config, logger: ReturnType<typeof createLogger>, app: Express): void {
+  void startupLine(config, readinessOf(app), ruleCheckOf(app)).then(({ level, msg, fields }) =>
+    logger[level](msg, fields),
+  );
 }
 
 const config = loadConfigOrExit();
@@ -135,7 +120,7 @@ server.on('listening', () => {
     metricsProtected: config.metricsToken !== undefined,
     enforceOnRequest: config.enforceOnRequest,
   });
-  reportStartup(config, logger, readinessOf(app));
+  reportStartup(config, logger, app);
 });
 server.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {

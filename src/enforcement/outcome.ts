@@ -65,6 +65,8 @@ export type UndecidedReason =
   | 'zitadel_unavailable'
   | 'zitadel_rejected'
   | 'zitadel_invalid_response'
+  /** ZITADEL knows no instance at INSTANCE_URL's host: it must be the instance's domain (ExternalDomain). */
+  | 'instance_not_found'
   /** A JWT/JWE payload whose signature cannot be checked: the instance's key set does not answer. */
   | 'jwks_unavailable'
   | 'internal_error';

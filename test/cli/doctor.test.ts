@@ -91,8 +91,14 @@ describe('doctor', () => {
   beforeEach(async () => {
     actions = new FakeActions();
     info = new FakeInstanceInfo();
-    info.permissions.set(PAT, ['session.read', 'session.delete', 'user.read', 'action.target.read']);
-    info.permissions.set(VIEWER_PAT, ['session.read', 'session.delete']);
+    info.permissions.set(PAT, [
+      'session.read',
+      'session.delete',
+      'user.read',
+      'policy.read',
+      'action.target.read',
+    ]);
+    info.permissions.set(VIEWER_PAT, ['session.read', 'session.delete', 'user.read', 'policy.read']);
     info.restricted.add(VIEWER_PAT);
     jwks = new FakeJwks([webKey]);
     zitadel = await new FakeZitadel({
@@ -126,6 +132,10 @@ describe('doctor', () => {
     expect(run.checks.map((check) => check.id)).toEqual([
       'credential',
       'permissions',
+      'session_read',
+      'session_delete',
+      'user_read',
+      'policy_read',
       'version',
       'target',
       'target_type',
@@ -143,9 +153,13 @@ describe('doctor', () => {
     expect(statusOf(run, 'probe')).toBe('ok');
     expect(run.checks.find((check) => check.id === 'version')?.summary).toBe('ZITADEL v4.12.0');
     expect(statusOf(run, 'back_channel_logout')).toBe('ok');
-    expect(
-      zitadel.seen.filter((request) => request.method !== 'GET' && !request.path.endsWith('search')),
-    ).toEqual([]);
+    // Changes nothing: the one write is the DeleteSession of an id no session can have (it proves session.delete).
+    const writes = zitadel.seen.filter(
+      (request) => request.method !== 'GET' && !request.path.endsWith('search'),
+    );
+    expect(writes.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'DELETE /v2/sessions/zitadel-session-limiter-doctor-probe',
+    ]);
     expect(run.stdout + run.stderr).not.toContain(target.signingKey);
     expect(run.stdout + run.stderr).not.toContain(PAT);
   });
@@ -178,17 +192,46 @@ describe('doctor', () => {
 
   it('✗ permissions: session.delete missing; user.read only when LIMIT_METADATA_KEY is set', async () => {
     info.permissions.set(PAT, ['session.read']);
-    const run = await doctor();
+    const run = await doctor({ COUNT_WHEN: 'any-factor' });
     expect(failed(run)).toEqual(['permissions']);
     expect(run.checks.find((check) => check.id === 'permissions')?.summary).toBe(
       'the credential lacks session.delete',
     );
 
     info.permissions.set(PAT, ['session.read', 'session.delete']);
-    expect(failed(await doctor())).toEqual([]);
-    const metadata = await doctor({ LIMIT_METADATA_KEY: 'max_sessions' });
+    expect(failed(await doctor({ COUNT_WHEN: 'any-factor' }))).toEqual([]);
+    const metadata = await doctor({ LIMIT_METADATA_KEY: 'max_sessions', COUNT_WHEN: 'any-factor' });
     expect(failed(metadata)).toEqual(['permissions']);
     expect(metadata.checks.find((check) => check.id === 'permissions')?.fix).toContain('LIMIT_METADATA_KEY');
+  });
+
+  it('✗ policy_read: a credential without policy.read (IAM_USER_MANAGER alone) is caught by the call itself', async () => {
+    zitadel.withheldPermissions.set(PAT, new Set(['policy.read']));
+    info.permissions.set(PAT, ['session.read', 'session.delete', 'user.read', 'action.target.read']);
+    const signedIn = zitadel.addSession({ userId: '1001', factors: ['password'] });
+
+    const run = await doctor();
+
+    expect(run.code).toBe(4);
+    expect(failed(run)).toEqual(['permissions', 'policy_read']);
+    const policy = run.checks.find((check) => check.id === 'policy_read');
+    expect(policy?.summary).toContain('policy.read');
+    expect(policy?.fix).toContain('IAM_OWNER_VIEWER');
+    expect(policy?.fix).toContain('ORG_USER_MANAGER');
+    expect(run.checks.find((check) => check.id === 'permissions')?.fix).toContain('IAM_OWNER_VIEWER');
+    // Proven by the calls the limiter makes: GetSession of a visible session, the user's methods, the policy.
+    expect(statusOf(run, 'session_read')).toBe('ok');
+    expect(statusOf(run, 'user_read')).toBe('ok');
+    expect(zitadel.requests('GET', `/v2/sessions/${signedIn.id}`)).toHaveLength(1);
+    expect(zitadel.requests('GET', '/v2/users/1001/authentication_methods')).toHaveLength(1);
+    expect(zitadel.requests('GET', '/v2/settings/login')).toHaveLength(1);
+    expect(zitadel.liveSessionsOf('1001')).toHaveLength(1);
+  });
+
+  it('never shows ✓ for a permission no call proved (no visible session: session.read is not proven)', async () => {
+    const run = await doctor();
+    expect(statusOf(run, 'session_read')).toBe('warn');
+    expect(run.checks.find((check) => check.id === 'session_read')?.summary).toContain('not proven');
   });
 
   it('falls back to a session search when the instance does not list permissions', async () => {
@@ -197,7 +240,8 @@ describe('doctor', () => {
     expect(statusOf(run, 'credential')).toBe('ok');
     expect(statusOf(run, 'permissions')).toBe('info');
     expect(run.code).toBe(0);
-    expect(zitadel.requests('POST', '/v2/sessions/search')).toHaveLength(1);
+    // The access check, then the search for a session to prove session.read with.
+    expect(zitadel.requests('POST', '/v2/sessions/search')).toHaveLength(2);
     const refused = await doctor({ PAT: 'unknown-pat' });
     expect(failed(refused)).toEqual(['credential']);
   });

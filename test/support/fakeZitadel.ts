@@ -240,6 +240,11 @@ export class FakeZitadel {
   readonly authMethods = new Map<string, string[]>();
   /** Login policies per organisation id; no MFA forced unless set. */
   readonly loginPolicies = new Map<string, FakeLoginPolicy>();
+  /**
+   * Permissions a token's service account lacks (token → e.g. {"policy.read"}): ZITADEL then answers that read
+   * 403 `AUTH-5mWD2`, as v4.13.1 did for GET /v2/settings/login with IAM_USER_MANAGER alone (FACTS.md section 6).
+   */
+  readonly withheldPermissions = new Map<string, Set<string>>();
   readonly seen: SeenRequest[] = [];
   options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes'>> & {
     faults: FaultPlan | undefined;
@@ -413,9 +418,13 @@ export class FakeZitadel {
     app.delete('/v2/sessions/:id', (req, res) => this.#delete(req, res));
     app.post('/v2/users', (req, res) => this.#users(req, res));
     app.post('/v2/users/:id/metadata', (req, res) => this.#setMetadata(req, res));
-    app.post('/v2/users/:id/metadata/search', (req, res) => this.#searchMetadata(req, res));
-    app.get('/v2/users/:id/authentication_methods', (req, res) => this.#authMethods(req, res));
-    app.get('/v2/settings/login', (req, res) => this.#loginSettings(req, res));
+    app.post('/v2/users/:id/metadata/search', this.#requires('user.read'), (req, res) =>
+      this.#searchMetadata(req, res),
+    );
+    app.get('/v2/users/:id/authentication_methods', this.#requires('user.read'), (req, res) =>
+      this.#authMethods(req, res),
+    );
+    app.get('/v2/settings/login', this.#requires('policy.read'), (req, res) => this.#loginSettings(req, res));
     app.use((_req, res) => res.status(404).json({ code: 5, message: 'Not Found' }));
     await new Promise<void>((resolve) => {
       this.#server = app.listen(port, '127.0.0.1', () => resolve());
@@ -462,6 +471,16 @@ export class FakeZitadel {
       return;
     }
     next();
+  }
+
+  /** ZITADEL's permission check: 403 when the caller's token lacks `permission` (see withheldPermissions). */
+  #requires(permission: string): (req: Request, res: Response, next: () => void) => void {
+    return (req, res, next) => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      if (this.withheldPermissions.get(token)?.has(permission) === true)
+        res.status(403).json({ code: 7, message: 'No matching permissions found (AUTH-5mWD2)', details: [] });
+      else next();
+    };
   }
 
   #randomFault(): number | 'reset' | undefined {

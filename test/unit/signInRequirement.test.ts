@@ -76,3 +76,36 @@ describe('isSignedIn', () => {
       });
   });
 });
+
+describe('without the login policy (policy.read missing, or the read failed)', () => {
+  const totpUser = signInRequirementFrom(
+    ['AUTHENTICATION_METHOD_TYPE_PASSWORD', 'AUTHENTICATION_METHOD_TYPE_TOTP'],
+    undefined,
+  );
+  const passwordUser = signInRequirementFrom(['AUTHENTICATION_METHOD_TYPE_PASSWORD'], undefined);
+
+  it("keeps the user's own second factor: their password-only session is half-way, not signed in", () => {
+    expect(isSignedIn(session(['password']), totpUser)).toBe(false);
+    expect(isSignedIn(session(['password', 'totp']), totpUser)).toBe(true);
+    expect(isSignedIn(session(['webAuthN'], true), totpUser)).toBe(true);
+  });
+
+  it('takes a first factor as enough for a user without a second factor (forced MFA is what is unknown)', () => {
+    expect(passwordUser).toEqual({
+      kind: 'signed-in',
+      userHasSecondFactor: false,
+      forceMfa: false,
+      forceMfaLocalOnly: false,
+    });
+    expect(isSignedIn(session(['password']), passwordUser)).toBe(true);
+    expect(isSignedIn(session(['intent']), passwordUser)).toBe(true);
+  });
+
+  it('is stricter than any-factor for the user with a second factor, and the same for the one without', () => {
+    expect(isSignedIn(session(['password']), ANY_FACTOR)).toBe(true);
+    expect(isSignedIn(session(['password']), totpUser)).toBe(false);
+    expect(isSignedIn(session(['password']), passwordUser)).toBe(
+      isSignedIn(session(['password']), ANY_FACTOR),
+    );
+  });
+});
