@@ -142,7 +142,17 @@ const instanceUrl = z
       });
       return z.NEVER;
     }
-    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    // ZITADEL serves every API at the root of the instance's domain (ExternalDomain) and cannot live under a path
+    // prefix, so a path (`…/v2`, `…/management/v1`) would turn every call into a 404 that looks like a wrong role.
+    if (url.pathname.replace(/\/+$/, '') !== '') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "must be the instance's base URL without a path (e.g. https://my-instance.zitadel.cloud): ZITADEL serves its APIs at the domain's root, so drop the path",
+      });
+      return z.NEVER;
+    }
+    return url.origin;
   });
 
 // Secret-bearing fields: their messages must never echo the value, so they use fixed texts only.
@@ -232,7 +242,11 @@ const connectionSchema = z.object({
 
 // Parsed on its own so that a bad INSTANCE_URL does not hide a missing credential: start-up lists every problem.
 const credentialSchema = z.object({
-  PAT: optionalSecret,
+  PAT: optionalSecret.refine((token) => token === undefined || !/^bearer\s/i.test(token), {
+    // The value never appears in the message: a fixed text only.
+    error:
+      'must be the bare token, without the "Bearer " prefix: the limiter sends "Authorization: Bearer <PAT>" itself',
+  }),
   ZITADEL_KEY_FILE: z.string().trim().min(1).optional(),
   ZITADEL_KEY_JSON: optionalSecret,
   ZITADEL_CLIENT_ID: z.string().trim().min(1).optional(),

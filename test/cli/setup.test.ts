@@ -241,6 +241,23 @@ describe('setup', () => {
     expect(run.stderr).not.toContain('not-an-admin');
   });
 
+  it('exits with 3 on a PAT with the "Bearer " prefix or an INSTANCE_URL with a path, with the start-up message', async () => {
+    const bearer = await runCli(['setup', '--endpoint', ENDPOINT], env({ PAT: `Bearer ${ADMIN_PAT}` }));
+    const withPath = await runCli(
+      ['setup', '--endpoint', ENDPOINT],
+      env({ INSTANCE_URL: `${zitadel.url}/v2` }),
+    );
+
+    expect(bearer.code).toBe(3);
+    expect(bearer.stderr).toContain('PAT must be the bare token, without the "Bearer " prefix');
+    expect(bearer.stderr).not.toContain(ADMIN_PAT);
+    expect(withPath.code).toBe(3);
+    expect(withPath.stderr).toContain(
+      "INSTANCE_URL must be the instance's base URL without a path (e.g. https://my-instance.zitadel.cloud): ZITADEL serves its APIs at the domain's root, so drop the path",
+    );
+    expect(zitadel.seen).toHaveLength(0);
+  });
+
   it('exits with 3 when INSTANCE_URL is missing, naming it', async () => {
     const run = await runCli(['setup', '--endpoint', ENDPOINT], { PAT: ADMIN_PAT });
 
