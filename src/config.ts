@@ -1,11 +1,14 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { CountBy, EvictionOrder } from './policy/devices.js';
 import { parseSessionLimit, type SessionLimit } from './policy/sessionLimit.js';
 
 /** The limiter's whole configuration, parsed once from the environment at start-up and frozen. */
 export interface Config extends ConnectionConfig {
+  /** The address the server listens on (HOST): loopback unless a deployment asks for every interface. */
+  readonly host: string;
   readonly port: number;
   readonly signingKeys: readonly string[];
   readonly concurrentSessions: number;
@@ -337,7 +340,24 @@ function credentialFrom(
   });
 }
 
+/**
+ * HOST: where the server listens. Loopback by default, so a `npm start` on a laptop or a VM is not reachable from
+ * the network (the webhook takes passwords, /metrics is open without METRICS_TOKEN); the image, compose and Render
+ * set 0.0.0.0, which a container needs. Only addresses: a host name (tcsh exports HOST as the machine's name) would
+ * bind wherever it happens to resolve.
+ */
+export const DEFAULT_HOST = '127.0.0.1';
+const listenHost = z
+  .string()
+  .trim()
+  .transform((value) => value.replace(/^\[(.*)\]$/, '$1'))
+  .refine((value) => value === 'localhost' || isIP(value) !== 0, {
+    error:
+      'must be an IP address to listen on: 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface, as a container needs) or :: (every interface, IPv6 too); a host name is not accepted',
+  });
+
 const environmentSchema = z.object({
+  HOST: listenHost.default(DEFAULT_HOST),
   PORT: integer(0, 65535).default(3000),
   SIGNING_KEY: signingKeys,
   CONCURRENT_SESSIONS: integer(1, 10_000).default(2),
@@ -533,6 +553,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   return Object.freeze({
     ...connection,
+    host: values.HOST,
     port: values.PORT,
     signingKeys: Object.freeze(values.SIGNING_KEY),
     concurrentSessions: values.CONCURRENT_SESSIONS,

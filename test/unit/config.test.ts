@@ -234,6 +234,27 @@ describe('loadConfig', () => {
     expect(load({ PAT: `${PAT}Bearer` }).credential).toEqual({ kind: 'pat', token: `${PAT}Bearer` });
   });
 
+  it.each([
+    ['0.0.0.0', '0.0.0.0'],
+    ['::', '::'],
+    ['[::1]', '::1'],
+    [' 10.0.0.7 ', '10.0.0.7'],
+    ['localhost', 'localhost'],
+  ])('listens on HOST=%s (%s); loopback when unset', (value, expected) => {
+    expect(load({ HOST: value }).host).toBe(expected);
+    expect(load().host).toBe('127.0.0.1');
+  });
+
+  it.each(['my-laptop', 'limiter.example.com', '0.0.0.0:3000', '300.1.1.1'])(
+    'refuses HOST=%s, naming HOST and the addresses to use',
+    (value) => {
+      const error = configErrorFor({ ...VALID_ENV, HOST: value });
+      expect(error.problems).toEqual([
+        'HOST must be an IP address to listen on: 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface, as a container needs) or :: (every interface, IPv6 too); a host name is not accepted',
+      ]);
+    },
+  );
+
   it('points a missing SIGNING_KEY at the setup command that prints it', () => {
     expect(configErrorFor({ ...VALID_ENV, SIGNING_KEY: '' }).message).toContain(
       "SIGNING_KEY is required (the target's signing key, which setup prints: npm run setup -- --endpoint",
