@@ -15,7 +15,7 @@ import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs, parseTimeoutSeconds } from './args.js';
 import { connect } from './connect.js';
 import { CommandFailure, UsageError } from './errors.js';
-import { emitJson, note, say, type CommandContext } from './io.js';
+import { emitJson, note, say, sleepOf, type CommandContext } from './io.js';
 import { ensureEncryptionKey, readPublicKeyFile, type EncryptionKeyResult } from './payloadKeys.js';
 import { probeEndpoint, type ProbeResult } from './probeEndpoint.js';
 
@@ -301,18 +301,32 @@ function parsePayloadType(
   return form;
 }
 
-/** Older instances drop an unknown `payloadType` silently: read the target back to be sure it took. */
+/**
+ * The waits between read-backs of the target, about 6 s in all. GetTarget reads a projection that can lag the
+ * write by a moment (seen on v4.13.1: a read straight after UpdateTarget still showed the old payloadType), so one
+ * stale read proves nothing; a version that drops the field shows the old value after all of them.
+ */
+export const READ_BACK_DELAYS_MS: readonly number[] = [100, 200, 400, 800, 1600, 3200];
+
+/** Older instances drop an unknown `payloadType` silently: read the target back, until ZITADEL's view shows it. */
 async function confirmPayloadType(
   zitadel: ZitadelClient,
-  api: ActionsApiVersion,
-  targetId: string,
-  form: PayloadForm,
+  { api, targetId, form }: { api: ActionsApiVersion; targetId: string; form: PayloadForm },
+  wait: { sleep: (ms: number) => Promise<void>; now: () => number },
   deadline: Deadline,
 ): Promise<void> {
-  const target = await zitadel.getTarget({ api, id: targetId }, deadline);
-  if (target !== undefined && payloadFormOf(target) === form) return;
+  let target: ActionTarget | undefined;
+  for (let attempt = 0; ; attempt += 1) {
+    // A target created a moment ago may not be in the view yet either (404, undefined here): read again.
+    target = await zitadel.getTarget({ api, id: targetId }, deadline);
+    if (target !== undefined && payloadFormOf(target) === form) return;
+    const delay = READ_BACK_DELAYS_MS[attempt];
+    if (delay === undefined || wait.now() + delay >= deadline.atMs) break;
+    await wait.sleep(delay);
+  }
+  const reads = READ_BACK_DELAYS_MS.length + 1;
   throw new CommandFailure(
-    `ZITADEL did not keep payloadType ${PAYLOAD_TYPE_NAMES[form]} on the target (it still sends ${target === undefined ? 'nothing' : payloadFormOf(target).toUpperCase()}): ` +
+    `ZITADEL did not keep payloadType ${PAYLOAD_TYPE_NAMES[form]} on the target (it still sends ${target === undefined ? 'nothing' : payloadFormOf(target).toUpperCase()} after up to ${reads} reads over about ${Math.round(READ_BACK_DELAYS_MS.reduce((sum, ms) => sum + ms, 0) / 1000)} s): ` +
       'JWT and JWE payloads need ZITADEL 4.8 or newer. Run setup with --payload-type json, or upgrade ZITADEL.',
   );
 }
@@ -432,7 +446,12 @@ export async function runSetup(context: CommandContext, args: readonly string[])
     }
   }
   if (payloadForm === 'jwt' || payloadForm === 'jwe')
-    await confirmPayloadType(zitadel, api, saved.id, payloadForm, deadline);
+    await confirmPayloadType(
+      zitadel,
+      { api, targetId: saved.id, form: payloadForm },
+      { sleep: sleepOf(context.io), now: context.io.now },
+      deadline,
+    );
   if (encryptionKey?.privateKeyFile !== undefined && !isAsync && interruptOnError) {
     note(
       context,

@@ -49,6 +49,12 @@ export interface FakeActionsOptions {
   unknownMethods?: readonly string[];
   /** An instance before 4.8: `payloadType` is an unknown field, dropped silently, and never returned. */
   withoutPayloadTypes?: boolean;
+  /**
+   * ZITADEL's target view lagging its writes ([real] on v4.13.1): after a create or update that changes
+   * `payloadType`, this many reads of the target (GetTarget, or a listing that returns it) still show the old one.
+   * Default 0.
+   */
+  payloadTypeReadLag?: number;
 }
 
 const TARGET_TYPES = ['restWebhook', 'restCall', 'restAsync'] as const;
@@ -76,7 +82,8 @@ function newSigningKey(): string {
 }
 
 /** protojson: zero values are omitted, so `interruptOnError: false` is not sent. */
-function targetJson(target: FakeTarget) {
+function targetJson(target: FakeTarget, view: { payloadType: string | undefined } = target) {
+  const { payloadType } = view;
   return {
     id: target.id,
     creationDate: target.creationDate.toISOString(),
@@ -86,7 +93,7 @@ function targetJson(target: FakeTarget) {
     timeout: target.timeout,
     endpoint: target.endpoint,
     signingKey: target.signingKey,
-    ...(target.payloadType === undefined ? {} : { payloadType: target.payloadType }),
+    ...(payloadType === undefined ? {} : { payloadType }),
   };
 }
 
@@ -98,12 +105,24 @@ export class FakeActions {
   denyPrivateEndpoints: boolean;
   unknownMethods: readonly string[];
   withoutPayloadTypes: boolean;
+  payloadTypeReadLag: number;
+  /** Per target id: the payloadType the view still shows, and for how many more reads. */
+  readonly #staleViews = new Map<string, { payloadType: string | undefined; readsLeft: number }>();
 
   constructor(options: FakeActionsOptions = {}) {
     this.versions = options.versions ?? ['v2', 'v2beta'];
     this.denyPrivateEndpoints = options.denyPrivateEndpoints ?? false;
     this.unknownMethods = options.unknownMethods ?? [];
     this.withoutPayloadTypes = options.withoutPayloadTypes ?? false;
+    this.payloadTypeReadLag = options.payloadTypeReadLag ?? 0;
+  }
+
+  /** The target as a read shows it: while the view lags, with the payloadType it had before the last write. */
+  #viewOf(target: FakeTarget) {
+    const stale = this.#staleViews.get(target.id);
+    if (stale === undefined || stale.readsLeft <= 0) return targetJson(target);
+    stale.readsLeft -= 1;
+    return targetJson(target, stale);
   }
 
   /** Adds a target directly, as if created earlier by hand; answers it for further changes. */
@@ -215,9 +234,11 @@ export class FakeActions {
     return true;
   }
 
-  #applyType(target: FakeTarget, body: Record<string, unknown>): void {
+  #applyType(target: FakeTarget, body: Record<string, unknown>, before: string | undefined): void {
     if (typeof body.payloadType === 'string' && !this.withoutPayloadTypes)
       target.payloadType = body.payloadType;
+    if (target.payloadType !== before && this.payloadTypeReadLag > 0)
+      this.#staleViews.set(target.id, { payloadType: before, readsLeft: this.payloadTypeReadLag });
     const type = TARGET_TYPES.find((candidate) => body[candidate] !== undefined);
     if (type === undefined) return;
     target.type = type;
@@ -246,7 +267,7 @@ export class FakeActions {
       payloadType: undefined,
       publicKeys: [],
     };
-    this.#applyType(target, body);
+    this.#applyType(target, body, undefined);
     this.targets.set(target.id, target);
     res.json({ id: target.id, creationDate: now.toISOString(), signingKey: target.signingKey });
   }
@@ -269,7 +290,7 @@ export class FakeActions {
     if (typeof body.name === 'string') target.name = body.name;
     if (typeof body.endpoint === 'string') target.endpoint = body.endpoint;
     if (typeof body.timeout === 'string') target.timeout = body.timeout;
-    this.#applyType(target, body);
+    this.#applyType(target, body, target.payloadType);
     target.changeDate = new Date();
     // Only a rotation returns the key (UpdateTargetResponse.signing_key).
     if (body.expirationSigningKey !== undefined) {
@@ -286,7 +307,7 @@ export class FakeActions {
       zitadelError(res, 404, 5, 'Errors.Target.NotFound (QUERY-4n8Vx)');
       return;
     }
-    res.json({ target: targetJson(target) });
+    res.json({ target: this.#viewOf(target) });
   }
 
   #listTargets(body: Record<string, unknown>, res: Response): void {
@@ -309,7 +330,7 @@ export class FakeActions {
     const page = rows.slice(offset, offset + limit);
     res.json({
       pagination: { totalResult: String(total), appliedLimit: String(limit) },
-      ...(page.length === 0 ? {} : { targets: page.map(targetJson) }),
+      ...(page.length === 0 ? {} : { targets: page.map((target) => this.#viewOf(target)) }),
     });
   }
 
