@@ -14,6 +14,7 @@ import type {
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs, parseTimeoutSeconds } from './args.js';
 import { connect } from './connect.js';
+import { deniedByDefault, denyListsFor, majorMinor, nameDenyLists } from './denyList.js';
 import { CommandFailure, UsageError } from './errors.js';
 import { emitJson, note, say, sleepOf, type CommandContext } from './io.js';
 import { ensureEncryptionKey, readPublicKeyFile, type EncryptionKeyResult } from './payloadKeys.js';
@@ -109,7 +110,7 @@ export function parseEndpoint(
   return { endpoint: url.href, completed: true };
 }
 
-/** Hosts that self-hosted ZITADEL's default HTTPClient.DenyList refuses, or that only resolve inside a network. */
+/** Local and private hosts, which a deny list may refuse, or that only resolve inside a network. */
 export function looksPrivate(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
@@ -132,22 +133,45 @@ export function looksPrivate(hostname: string): boolean {
   return !host.includes('.') || /\.(local|internal|lan|home\.arpa|svc|cluster\.local)$/.test(host);
 }
 
-function denyListExplanation(endpoint: string): string {
+/** What to do about `Errors.Target.DeniedURL`, naming the deny list this release reads (both when unknown). */
+function denyListExplanation(endpoint: string, version: [number, number] | undefined): string {
   const host = new URL(endpoint).hostname;
-  const likely = looksPrivate(host);
+  const lists = denyListsFor(version);
+  const denied = lists.filter((list) => deniedByDefault(host, list));
+  const which =
+    version === undefined
+      ? [
+          "ZITADEL's version could not be read here, so both keys follow: v4.13 and earlier read",
+          'Executions.DenyList (ZITADEL_EXECUTIONS_DENYLIST), later releases HTTPClient.DenyList',
+          '(ZITADEL_HTTPCLIENT_DENYLIST); setting the other one changes nothing.',
+        ]
+      : [`ZITADEL v${version.join('.')} checks every target against ${nameDenyLists(lists)}.`];
   return [
     `ZITADEL refused the endpoint ${endpoint} (HTTP 400, invalid argument).`,
-    likely
-      ? `${host} is a local or private address, and self-hosted ZITADEL refuses those by default (Errors.Target.DeniedURL).`
-      : `Self-hosted ZITADEL refuses endpoints that resolve to local or private addresses, or that it cannot resolve at all (Errors.Target.DeniedURL); check that ${host} resolves from ZITADEL to a public address.`,
-    'Its outgoing HTTP client checks every target against HTTPClient.DenyList (environment variable',
-    'ZITADEL_HTTPCLIENT_DENYLIST). By default it denies localhost, 127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12,',
-    '192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10, ::1 and fc00::/7, among others.',
-    'To reach a limiter on a private network, set ZITADEL_HTTPCLIENT_DENYLIST on the ZITADEL server to the default',
-    'list minus the one range the limiter lives in (the variable replaces the whole list, and an empty value',
-    'restores the defaults), restart ZITADEL and run setup again. Keep 169.254.0.0/16 (cloud metadata) denied.',
+    denied.length > 0
+      ? `${host} is in the default deny list of self-hosted ZITADEL (Errors.Target.DeniedURL).`
+      : looksPrivate(host)
+        ? `${host} is a local or private address: this ZITADEL's deny list refuses it, or ZITADEL cannot resolve it (Errors.Target.DeniedURL).`
+        : `Self-hosted ZITADEL refuses endpoints that resolve to a denied address, or that it cannot resolve at all (Errors.Target.DeniedURL); check that ${host} resolves from ZITADEL to an address its deny list allows.`,
+    ...which,
+    ...lists.map((list) => `The default of ${list.setting} denies ${list.defaults.join(', ')}.`),
+    'To reach a limiter on a private network, set that variable on the ZITADEL server to the default list minus the',
+    'one entry the limiter lives under (the value replaces the whole list; an empty value keeps the defaults),',
+    'restart ZITADEL and run setup again. Never allow 169.254.0.0/16 (cloud metadata).',
     'Better still: give the limiter a public https:// URL.',
   ].join('\n');
+}
+
+/** The instance's version for the deny-list advice; undefined when it cannot be read (the advice names both). */
+async function readVersion(
+  zitadel: ZitadelClient,
+  deadline: Deadline,
+): Promise<[number, number] | undefined> {
+  try {
+    return majorMinor(await zitadel.getInstanceVersion(deadline));
+  } catch {
+    return undefined;
+  }
 }
 
 function isMissingApi(error: unknown): boolean {
@@ -232,7 +256,7 @@ async function saveTarget(
     return { id: existing.id, status, signingKey: current?.signingKey };
   } catch (error) {
     if (error instanceof ZitadelError && error.kind === 'http' && error.status === 400)
-      throw new CommandFailure(denyListExplanation(spec.endpoint));
+      throw new CommandFailure(denyListExplanation(spec.endpoint, await readVersion(zitadel, deadline)));
     if (
       error instanceof ZitadelError &&
       error.kind === 'http' &&

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeActions, type FakeActionsOptions } from '../support/fakeActions.js';
+import { FakeInstanceInfo } from '../support/fakeInstanceInfo.js';
 import { FakeZitadel } from '../support/fakeZitadel.js';
 import { jsonOf, runCli } from './cliProcess.js';
 
@@ -212,15 +213,53 @@ describe('setup', () => {
     expect([...actions.targets.values()][0]?.endpoint).toBe('http://limiter.example.com/session/manage');
   });
 
-  it("explains ZITADEL's deny list when the endpoint is refused as private", async () => {
+  it("explains ZITADEL's deny list when the endpoint is refused, naming both keys when the version is unknown", async () => {
     actions.denyPrivateEndpoints = true;
 
     const run = await runCli(['setup', '--endpoint', 'https://localhost:3000/session/manage'], env());
 
     expect(run.code).toBe(4);
+    expect(run.stderr).toContain('localhost is in the default deny list of self-hosted ZITADEL');
+    expect(run.stderr).toContain('ZITADEL_EXECUTIONS_DENYLIST');
     expect(run.stderr).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
-    expect(run.stderr).toContain('localhost is a local or private address');
+    expect(run.stderr).toContain("ZITADEL's version could not be read here, so both keys follow");
     expect(actions.targets.size).toBe(0);
+  });
+
+  it.each([
+    ['v4.13.1', 'v4.13', 'ZITADEL_EXECUTIONS_DENYLIST', 'ZITADEL_HTTPCLIENT_DENYLIST'],
+    ['v4.14.0', 'later', 'ZITADEL_HTTPCLIENT_DENYLIST', 'ZITADEL_EXECUTIONS_DENYLIST'],
+  ] as const)(
+    'names the deny list ZITADEL %s reads, and only that one',
+    async (version, release, named, other) => {
+      await zitadel.stop();
+      actions = new FakeActions({ denyPrivateEndpoints: true, denyListRelease: release });
+      const info = new FakeInstanceInfo();
+      info.version = version;
+      zitadel = await new FakeZitadel({
+        acceptedTokens: [ADMIN_PAT],
+        protectedRoutes: (app) => {
+          info.mount(app);
+          actions.mount(app);
+        },
+      }).start();
+
+      const run = await runCli(['setup', '--endpoint', 'https://127.0.0.1/session/manage'], env());
+
+      expect(run.code).toBe(4);
+      expect(run.stderr).toContain(`ZITADEL ${version.replace(/\.\d+$/, '')} checks every target against`);
+      expect(run.stderr).toContain(named);
+      expect(run.stderr).not.toContain(other);
+    },
+  );
+
+  it('is not refused on a 10.x address by v4.13, whose default deny list covers only loopback and the unspecified address', async () => {
+    actions.denyPrivateEndpoints = true;
+
+    const run = await runCli(['setup', '--endpoint', 'https://10.1.2.3/session/manage', '--no-probe'], env());
+
+    expect(run.code).toBe(0);
+    expect([...actions.targets.values()][0]?.endpoint).toBe('https://10.1.2.3/session/manage');
   });
 
   it('answers --json errors as one parseable document', async () => {

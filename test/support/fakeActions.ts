@@ -6,8 +6,8 @@ import { nextZitadelId } from './fakeZitadel.js';
 /**
  * A stand-in for ZITADEL's Action Service (targets and executions) under /v2/actions and /v2beta/actions, mounted
  * through FakeZitadel's `protectedRoutes`. Shapes follow proto/zitadel/action/v2/action_service.proto (v2beta has
- * the same messages). It can act as an older instance that serves only v2beta, and refuse endpoints on private
- * addresses like the default HTTPClient.DenyList of self-hosted ZITADEL.
+ * the same messages). It can act as an older instance that serves only v2beta, and refuse endpoints as the default
+ * deny list of self-hosted ZITADEL does (Executions.DenyList up to v4.13, HTTPClient.DenyList after).
  */
 
 export type ActionsVersion = 'v2' | 'v2beta';
@@ -43,8 +43,16 @@ export interface FakeExecution {
 export interface FakeActionsOptions {
   /** Versions the instance serves: ZITADEL v4 serves both, v3 only v2beta. Default: both. */
   versions?: readonly ActionsVersion[];
-  /** Refuse localhost and private addresses as ZITADEL's default deny list does (Errors.Target.DeniedURL). */
+  /**
+   * Refuse endpoints as the default deny list of self-hosted ZITADEL does (Errors.Target.DeniedURL). Which default
+   * depends on `denyListRelease`.
+   */
   denyPrivateEndpoints?: boolean;
+  /**
+   * `v4.13` ([real] on v4.13.1, Executions.DenyList): only localhost, 127.0.0.0/8, ::1, 0.0.0.0 and :: are denied,
+   * a target on 10.1.2.3 is accepted. `later` (HTTPClient.DenyList, main): the private ranges too. Default `v4.13`.
+   */
+  denyListRelease?: 'v4.13' | 'later';
   /** Methods the instance does not serve: SetExecution on them answers 404 (Errors.Execution.ConditionInvalid). */
   unknownMethods?: readonly string[];
   /** An instance before 4.8: `payloadType` is an unknown field, dropped silently, and never returned. */
@@ -63,17 +71,20 @@ function zitadelError(res: Response, status: number, code: number, message: stri
   res.status(status).json({ code, message, details: [] });
 }
 
-function isPrivateHost(hostname: string): boolean {
+function isDeniedHost(hostname: string, release: 'v4.13' | 'later'): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
-  if (isIP(host) !== 4) return false;
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host === '::') return true;
+  if (isIP(host) !== 4) return release === 'later' && /^f[c-e]/i.test(host);
   const [a = 0, b = 0] = host.split('.').map(Number);
+  if (a === 127 || host === '0.0.0.0') return true;
   return (
-    a === 10 ||
-    a === 127 ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 169 && b === 254)
+    release === 'later' &&
+    (a === 0 ||
+      a === 10 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127))
   );
 }
 
@@ -103,6 +114,7 @@ export class FakeActions {
   readonly executions = new Map<string, FakeExecution>();
   versions: readonly ActionsVersion[];
   denyPrivateEndpoints: boolean;
+  denyListRelease: 'v4.13' | 'later';
   unknownMethods: readonly string[];
   withoutPayloadTypes: boolean;
   payloadTypeReadLag: number;
@@ -112,6 +124,7 @@ export class FakeActions {
   constructor(options: FakeActionsOptions = {}) {
     this.versions = options.versions ?? ['v2', 'v2beta'];
     this.denyPrivateEndpoints = options.denyPrivateEndpoints ?? false;
+    this.denyListRelease = options.denyListRelease ?? 'v4.13';
     this.unknownMethods = options.unknownMethods ?? [];
     this.withoutPayloadTypes = options.withoutPayloadTypes ?? false;
     this.payloadTypeReadLag = options.payloadTypeReadLag ?? 0;
@@ -226,7 +239,7 @@ export class FakeActions {
         zitadelError(res, 400, 3, 'Errors.Target.InvalidURL (COMMAND-1r2k6)');
         return false;
       }
-      if (this.denyPrivateEndpoints && isPrivateHost(url.hostname)) {
+      if (this.denyPrivateEndpoints && isDeniedHost(url.hostname, this.denyListRelease)) {
         zitadelError(res, 400, 3, 'Errors.Target.DeniedURL (COMMAND-NcJUKo)');
         return false;
       }
