@@ -5,6 +5,7 @@ import { WEBHOOK_PATH } from '../http/webhookRoute.js';
 import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import type {
+  ActionExecution,
   ActionsApiVersion,
   ActionTarget,
   ActionTargetSpec,
@@ -67,6 +68,32 @@ export function payloadFormOf(target: ActionTarget): PayloadForm {
   if (target.payloadType === 'PAYLOAD_TYPE_JWT') return 'jwt';
   if (target.payloadType === 'PAYLOAD_TYPE_JWE') return 'jwe';
   return 'json';
+}
+
+/**
+ * What deny-new with interruptOnError costs ([real] on v4.13.1, FACTS.md section 2): ZITADEL waits for the
+ * limiter on every CreateSession, and response conditions run after the session was committed. Said by setup and
+ * by doctor in the same words.
+ */
+export const DENY_NEW_AVAILABILITY = {
+  summary:
+    'LIMIT_STRATEGY=deny-new with interruptOnError: every login, username steps included, depends on the limiter being up',
+  fix:
+    "A limiter that is down or unreachable fails every CreateSession with HTTP 500 (its message names the limiter's URL), " +
+    'and ZITADEL has already committed those sessions, so each failed attempt leaves a signed-in session behind. ' +
+    'Run two or more replicas behind a load balancer that sends webhooks only to replicas passing GET /readyz.',
+} as const;
+
+/** The event conditions of the executions that run this target, named for the operator. */
+export function eventConditionsOf(executions: readonly ActionExecution[], targetId: string): string[] {
+  return executions
+    .filter((execution) => execution.targets.includes(targetId) && execution.condition.event !== undefined)
+    .map((execution) => {
+      const event = execution.condition.event as { event?: unknown; group?: unknown; all?: unknown };
+      if (typeof event.event === 'string') return event.event;
+      if (typeof event.group === 'string') return `group ${event.group}`;
+      return 'all events';
+    });
 }
 
 const DEFAULT_PRIVATE_KEY_FILE = 'zitadel-session-limiter-payload-key.pem';
@@ -314,6 +341,34 @@ const EXECUTION_WORDS: Record<ExecutionStatus, string> = {
   not_served: 'not served by this instance (skipped)',
 };
 
+/**
+ * setup registers response executions only. Event executions someone added by hand are dead weight on a JWT or JWE
+ * target: v4.13.1 never delivers them ([real]: Errors.WebKey.NoActive, marked done, not retried).
+ */
+async function warnAboutEventExecutions(
+  context: CommandContext,
+  zitadel: ZitadelClient,
+  api: ActionsApiVersion,
+  targetId: string,
+  form: PayloadForm,
+  deadline: Deadline,
+): Promise<void> {
+  let events: string[];
+  try {
+    events = eventConditionsOf(await zitadel.listAllExecutions({ api }, deadline), targetId);
+  } catch {
+    note(context, 'note: could not list the executions to check the target for event executions.');
+    return;
+  }
+  if (events.length === 0) return;
+  note(
+    context,
+    `warning: the target sends ${form.toUpperCase()} payloads and also runs on event executions (${events.join(', ')}): ` +
+      'ZITADEL v4.13.1 never delivers events to a JWT or JWE target. The response executions setup wired cover every ' +
+      'login; remove the target from those event executions (or give events a JSON target of their own).',
+  );
+}
+
 function parsePayloadType(
   value: string | undefined,
   fallback: PayloadForm | undefined,
@@ -416,6 +471,8 @@ export async function runSetup(context: CommandContext, args: readonly string[])
     type: isAsync ? { restAsync: {} } : { restWebhook: { interruptOnError } },
     payloadType: payloadForm === undefined ? undefined : PAYLOAD_TYPE_NAMES[payloadForm],
   };
+  if (settings.limitStrategy === 'deny-new' && !isAsync && interruptOnError)
+    note(context, `note: ${DENY_NEW_AVAILABILITY.summary}. ${DENY_NEW_AVAILABILITY.fix}`);
   if (settings.limitStrategy === 'deny-new' && (isAsync || !interruptOnError)) {
     note(
       context,
@@ -484,6 +541,9 @@ export async function runSetup(context: CommandContext, args: readonly string[])
   }
 
   const executions = await wireExecutions(zitadel, api, saved.id, deadline);
+  const sentForm = payloadForm ?? (existing === undefined ? 'json' : payloadFormOf(existing));
+  if (sentForm !== 'json')
+    await warnAboutEventExecutions(context, zitadel, api, saved.id, sentForm, deadline);
 
   if (saved.signingKey === undefined)
     note(

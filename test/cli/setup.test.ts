@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli as runCliInProcess } from '../../src/cli/runCli.js';
 import { FakeActions, type FakeActionsOptions } from '../support/fakeActions.js';
 import { FakeInstanceInfo } from '../support/fakeInstanceInfo.js';
 import { FakeZitadel } from '../support/fakeZitadel.js';
@@ -27,6 +28,19 @@ describe('setup', () => {
     PAT: ADMIN_PAT,
     ...extra,
   });
+
+  /** setup in this process (no process start-up, which the machine's load can stretch): stdout, stderr, code. */
+  async function setupHere(args: string[], extra: Record<string, string> = {}) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCliInProcess(['setup', '--endpoint', ENDPOINT, '--no-probe', ...args], {
+      env: env(extra),
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      now: Date.now,
+    });
+    return { code, stdout, stderr };
+  }
 
   beforeEach(async () => {
     await startInstance();
@@ -168,6 +182,43 @@ describe('setup', () => {
     expect(failOpen.code).toBe(0);
     expect([...actions.targets.values()][0]?.interruptOnError).toBe(false);
     expect(failOpen.stderr).toContain('only shows the refusal');
+  });
+
+  it('says under deny-new that every login now depends on the limiter being up, and what to run', async () => {
+    const denyNew = await setupHere([], { LIMIT_STRATEGY: 'deny-new' });
+    const evict = await setupHere([]);
+
+    expect(denyNew.code).toBe(0);
+    expect(denyNew.stderr).toContain(
+      'LIMIT_STRATEGY=deny-new with interruptOnError: every login, username steps included, depends on the limiter being up',
+    );
+    expect(denyNew.stderr).toContain(
+      "fails every CreateSession with HTTP 500 (its message names the limiter's URL)",
+    );
+    expect(denyNew.stderr).toContain('each failed attempt leaves a signed-in session behind');
+    expect(denyNew.stderr).toContain('two or more replicas behind a load balancer');
+    expect(denyNew.stderr).toContain('GET /readyz');
+    expect(evict.stderr).not.toContain('depends on the limiter being up');
+  });
+
+  it('registers no event execution for a JWT target, and warns about one added by hand', async () => {
+    const first = await setupHere(['--payload-type', 'jwt']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).not.toContain('event executions');
+    const conditions = zitadel
+      .requests('PUT', '/v2/actions/executions')
+      .map((request) => Object.keys((request.body as { condition: object }).condition)[0]);
+    expect(conditions).toEqual(['response', 'response', 'response', 'response']);
+
+    const [target] = [...actions.targets.values()];
+    actions.setExecution({ event: { group: 'session' } }, [target!.id]);
+    const again = await setupHere(['--payload-type', 'jwt']);
+
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(
+      'warning: the target sends JWT payloads and also runs on event executions (group session)',
+    );
+    expect(again.stderr).toContain('never delivers events to a JWT or JWE target');
   });
 
   it('falls back to /v2beta/actions on an instance without /v2/actions', async () => {
