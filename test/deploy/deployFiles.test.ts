@@ -173,8 +173,11 @@ describe('docker-compose.yml', () => {
     for (const name of requiredVariables()) expect(example, name).toMatch(new RegExp(`^${name}=`, 'm'));
   });
 
-  it('documents the deny list a local ZITADEL needs, with its whole default', () => {
-    expect(text).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+  it('documents the deny list a local ZITADEL needs, by release, with its whole default', () => {
+    // v4.13 and earlier read Executions.DenyList; HTTPClient.DenyList exists only after (FACTS.md, section 2).
+    expect(text).toContain('v4.13 and earlier: ZITADEL_EXECUTIONS_DENYLIST');
+    expect(text).toContain('localhost,127.0.0.0/8,::1,0.0.0.0,::');
+    expect(text).toContain('after v4.13: ZITADEL_HTTPCLIENT_DENYLIST');
     for (const range of [
       'localhost',
       '127.0.0.0/8',
