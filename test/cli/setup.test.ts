@@ -332,11 +332,9 @@ describe('setup', () => {
   });
 
   it('exits with 3 on a PAT with the "Bearer " prefix or an INSTANCE_URL with a path, with the start-up message', async () => {
-    const bearer = await runCli(['setup', '--endpoint', ENDPOINT], env({ PAT: `Bearer ${ADMIN_PAT}` }));
-    const withPath = await runCli(
-      ['setup', '--endpoint', ENDPOINT],
-      env({ INSTANCE_URL: `${zitadel.url}/v2` }),
-    );
+    // The CLI's own loading (runCli → connect), as the service's start-up reads the same variables.
+    const bearer = await setupHere([], { PAT: `Bearer ${ADMIN_PAT}` });
+    const withPath = await setupHere([], { INSTANCE_URL: `${zitadel.url}/v2` });
 
     expect(bearer.code).toBe(3);
     expect(bearer.stderr).toContain('PAT must be the bare token, without the "Bearer " prefix');
