@@ -1,11 +1,14 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { CountBy, EvictionOrder } from './policy/devices.js';
 import { parseSessionLimit, type SessionLimit } from './policy/sessionLimit.js';
 
 /** The limiter's whole configuration, parsed once from the environment at start-up and frozen. */
 export interface Config extends ConnectionConfig {
+  /** The address the server listens on (HOST): loopback unless a deployment asks for every interface. */
+  readonly host: string;
   readonly port: number;
   readonly signingKeys: readonly string[];
   readonly concurrentSessions: number;
@@ -144,7 +147,17 @@ const instanceUrl = z
       });
       return z.NEVER;
     }
-    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    // ZITADEL serves every API at the root of the instance's domain (ExternalDomain) and cannot live under a path
+    // prefix, so a path (`…/v2`, `…/management/v1`) would turn every call into a 404 that looks like a wrong role.
+    if (url.pathname.replace(/\/+$/, '') !== '') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "must be the instance's base URL without a path (e.g. https://my-instance.zitadel.cloud): ZITADEL serves its APIs at the domain's root, so drop the path",
+      });
+      return z.NEVER;
+    }
+    return url.origin;
   });
 
 // Secret-bearing fields: their messages must never echo the value, so they use fixed texts only.
@@ -256,7 +269,11 @@ const connectionSchema = z.object({
 
 // Parsed on its own so that a bad INSTANCE_URL does not hide a missing credential: start-up lists every problem.
 const credentialSchema = z.object({
-  PAT: optionalSecret,
+  PAT: optionalSecret.refine((token) => token === undefined || !/^bearer\s/i.test(token), {
+    // The value never appears in the message: a fixed text only.
+    error:
+      'must be the bare token, without the "Bearer " prefix: the limiter sends "Authorization: Bearer <PAT>" itself',
+  }),
   ZITADEL_KEY_FILE: z.string().trim().min(1).optional(),
   ZITADEL_KEY_JSON: optionalSecret,
   ZITADEL_CLIENT_ID: z.string().trim().min(1).optional(),
@@ -347,7 +364,24 @@ function credentialFrom(
   });
 }
 
+/**
+ * HOST: where the server listens. Loopback by default, so a `npm start` on a laptop or a VM is not reachable from
+ * the network (the webhook takes passwords, /metrics is open without METRICS_TOKEN); the image, compose and Render
+ * set 0.0.0.0, which a container needs. Only addresses: a host name (tcsh exports HOST as the machine's name) would
+ * bind wherever it happens to resolve.
+ */
+export const DEFAULT_HOST = '127.0.0.1';
+const listenHost = z
+  .string()
+  .trim()
+  .transform((value) => value.replace(/^\[(.*)\]$/, '$1'))
+  .refine((value) => value === 'localhost' || isIP(value) !== 0, {
+    error:
+      'must be an IP address to listen on: 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface, as a container needs) or :: (every interface, IPv6 too); a host name is not accepted',
+  });
+
 const environmentSchema = z.object({
+  HOST: listenHost.default(DEFAULT_HOST),
   PORT: integer(0, 65535).default(3000),
   SIGNING_KEY: signingKeys,
   CONCURRENT_SESSIONS: integer(1, 10_000).default(2),
@@ -547,6 +581,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   return Object.freeze({
     ...connection,
+    host: values.HOST,
     port: values.PORT,
     signingKeys: Object.freeze(values.SIGNING_KEY),
     concurrentSessions: values.CONCURRENT_SESSIONS,

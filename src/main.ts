@@ -106,10 +106,12 @@ const server = createServerWithTimeouts(app);
 // memory up to a known bound, and leaves descriptors for the outgoing calls to ZITADEL.
 server.maxConnections = config.maxConnections;
 reportDroppedConnections(server, logger);
-server.listen(config.port);
+// HOST is loopback unless the deployment sets it (the image, compose and Render set 0.0.0.0): see config.ts.
+server.listen(config.port, config.host);
 server.on('listening', () => {
   const address = server.address();
   logger.info('zitadel-session-limiter listening', {
+    host: typeof address === 'object' && address !== null ? address.address : config.host,
     port: typeof address === 'object' && address !== null ? address.port : config.port,
     limit: config.concurrentSessions,
     strategy: config.limitStrategy,
@@ -129,6 +131,11 @@ server.on('error', (error: NodeJS.ErrnoException) => {
       code: error.code,
       port: config.port,
     });
+  } else if (error.code === 'EADDRNOTAVAIL') {
+    logger.error(
+      'HOST is not an address of this machine; set HOST to 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+      { code: error.code, host: config.host },
+    );
   } else {
     logger.error('server failed', { code: error.code, port: config.port });
   }

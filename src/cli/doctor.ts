@@ -16,11 +16,19 @@ import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
 import { connect } from './connect.js';
+import { deniedByDefault, denyListsFor, majorMinor, nameDenyLists } from './denyList.js';
 import { EXIT, UsageError } from './errors.js';
 import { emitJson, say, type CommandContext } from './io.js';
 import { isExpired, publicKeysOfPrivate, spkiOfUploaded } from './payloadKeys.js';
 import { probeEndpoint } from './probeEndpoint.js';
-import { parseEndpoint, payloadFormOf, SESSION_METHODS } from './setup.js';
+import {
+  DENY_NEW_AVAILABILITY,
+  eventConditionsOf,
+  looksPrivate,
+  parseEndpoint,
+  payloadFormOf,
+  SESSION_METHODS,
+} from './setup.js';
 
 export const DOCTOR_HELP = `Usage: zitadel-session-limiter doctor --endpoint <url> [options]
 
@@ -63,12 +71,6 @@ function isHttp(error: unknown, ...statuses: number[]): error is ZitadelError {
     error.status !== undefined &&
     statuses.includes(error.status)
   );
-}
-
-/** `v4.11.2` → [4, 11]; undefined when the text is no version. */
-export function majorMinor(version: string | undefined): [number, number] | undefined {
-  const match = /^v?(\d+)\.(\d+)/.exec(version ?? '');
-  return match === null ? undefined : [Number(match[1]), Number(match[2])];
 }
 
 function atLeast(version: [number, number] | undefined, major: number, minor: number): boolean | undefined {
@@ -467,6 +469,40 @@ function targetChecks(input: DoctorInput, target: ActionTarget, checks: Check[])
       summary: `interruptOnError=${interrupt} fits LIMIT_STRATEGY=${limits.limitStrategy}`,
     });
   }
+  if (limits.limitStrategy === 'deny-new' && target.restWebhook !== undefined && interrupt) {
+    checks.push({
+      id: 'deny_new_availability',
+      status: 'warn',
+      summary: DENY_NEW_AVAILABILITY.summary,
+      fix: DENY_NEW_AVAILABILITY.fix,
+    });
+  }
+}
+
+/**
+ * A target on an address the release's default deny list covers is refused when created and, once registered,
+ * skipped silently at call time: logins pass and the limiter is never called. Doctor cannot read ZITADEL's list,
+ * only say which one applies and what its default denies.
+ */
+function denyListCheck(endpoint: string, version: [number, number] | undefined, checks: Check[]): void {
+  const host = new URL(endpoint).hostname;
+  const lists = denyListsFor(version);
+  const denying = lists.filter((list) => deniedByDefault(host, list));
+  const release = version === undefined ? 'ZITADEL (version unknown here)' : `ZITADEL v${version.join('.')}`;
+  if (denying.length > 0) {
+    checks.push({
+      id: 'deny_list',
+      status: 'warn',
+      summary: `the endpoint's host ${host} is in the default deny list of ${release}, ${nameDenyLists(denying)}: unless that was changed on the ZITADEL server, ZITADEL skips the target silently and logins pass unchecked`,
+      fix: `Give the limiter an address the deny list allows (a public https:// URL is best), or set ${denying.map((list) => list.variable).join(' or ')} on ZITADEL to its default minus ${host}'s entry (the value replaces the whole list).`,
+    });
+  } else if (looksPrivate(host)) {
+    checks.push({
+      id: 'deny_list',
+      status: 'info',
+      summary: `the endpoint's host ${host} is private; ${release} does not deny it by default (${nameDenyLists(lists)}), but a deny list that covers it makes ZITADEL skip the target silently`,
+    });
+  }
 }
 
 async function jwksCheck(input: DoctorInput, checks: Check[]): Promise<void> {
@@ -591,6 +627,16 @@ function executionChecks(
   executions: readonly ActionExecution[],
   checks: Check[],
 ): void {
+  const form = payloadFormOf(target);
+  const events = eventConditionsOf(executions, target.id);
+  if (form !== 'json' && events.length > 0) {
+    checks.push({
+      id: 'event_executions',
+      status: 'warn',
+      summary: `the target sends ${form.toUpperCase()} payloads and runs on event executions (${events.join(', ')}): ZITADEL v4.13.1 never delivers events to a JWT or JWE target (Errors.WebKey.NoActive, not retried)`,
+      fix: 'Remove the target from those executions (SetExecution with the remaining targets): the response executions on CreateSession and SetSession, which setup wires, already cover every login. Events need a JSON target of their own.',
+    });
+  }
   const missingV2: string[] = [];
   const missingV2beta: string[] = [];
   for (const method of SESSION_METHODS) {
@@ -892,6 +938,7 @@ export async function runDoctor(
                 ? 'Delete the duplicates: each one would make the limiter run twice per login.'
                 : undefined,
           });
+          denyListCheck(endpoint, version, checks);
           targetChecks(input, target, checks);
           await payloadChecks(input, api, target, checks);
           executionChecks(target, actions.executions, checks);

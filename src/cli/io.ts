@@ -6,6 +6,13 @@ export interface CliIo {
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
   readonly now: () => number;
+  /** Waits `ms` (setup's read-back waits for ZITADEL's view); tests pass one that does not wait. Default: a timer. */
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+}
+
+/** The real wait, for commands whose CliIo brings none. */
+export function sleepOf(io: CliIo): (ms: number) => Promise<void> {
+  return io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
 }
 
 export interface OutputStream {

@@ -138,6 +138,7 @@ describe('doctor', () => {
       'policy_read',
       'version',
       'target',
+      'deny_list',
       'target_type',
       'timeout',
       'interrupt_on_error',
@@ -258,6 +259,58 @@ describe('doctor', () => {
     target.endpoint = 'https://elsewhere.example.com/session/manage';
     const run = await doctor();
     expect(failed(run)).toEqual(['target']);
+  });
+
+  it('! deny_list: names the deny list the version reads (Executions up to v4.13, HTTPClient after; both when unknown)', async () => {
+    const summaryOf = (run: DoctorRun) => {
+      const check = run.checks.find((candidate) => candidate.id === 'deny_list');
+      expect(check?.status).toBe('warn');
+      return `${check?.summary} ${check?.fix}`;
+    };
+    const v412 = summaryOf(await doctor());
+    expect(v412).toContain("the endpoint's host 127.0.0.1 is in the default deny list of ZITADEL v4.12");
+    expect(v412).toContain('ZITADEL_EXECUTIONS_DENYLIST');
+    expect(v412).not.toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+    expect(v412).toContain('skips the target silently');
+
+    info.version = 'v4.14.0';
+    const v414 = summaryOf(await doctor());
+    expect(v414).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+    expect(v414).not.toContain('ZITADEL_EXECUTIONS_DENYLIST');
+
+    info.version = undefined;
+    const unknown = summaryOf(await doctor());
+    expect(unknown).toContain('ZITADEL_EXECUTIONS_DENYLIST');
+    expect(unknown).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+  });
+
+  it('! deny_new_availability: deny-new with interruptOnError says every login depends on the limiter, and what to run', async () => {
+    target.interruptOnError = true;
+    const run = await doctor({ LIMIT_STRATEGY: 'deny-new' });
+
+    expect(run.code).toBe(0);
+    const check = run.checks.find((candidate) => candidate.id === 'deny_new_availability');
+    expect(check?.status).toBe('warn');
+    expect(check?.summary).toContain('every login, username steps included, depends on the limiter being up');
+    expect(check?.fix).toContain('fails every CreateSession with HTTP 500');
+    expect(check?.fix).toContain('leaves a signed-in session behind');
+    expect(check?.fix).toContain('two or more replicas');
+    expect(check?.fix).toContain('GET /readyz');
+    expect(statusOf(await doctor(), 'deny_new_availability')).toBeUndefined();
+  });
+
+  it('! event_executions: a JWT or JWE target on event executions, which v4.13.1 never delivers to it', async () => {
+    actions.setExecution({ event: { event: 'session.password.checked' } }, [target.id]);
+    expect(statusOf(await doctor(), 'event_executions')).toBeUndefined();
+
+    target.payloadType = 'PAYLOAD_TYPE_JWT';
+    const run = await doctor({ REQUIRE_PAYLOAD_TYPE: 'jwt' });
+    const check = run.checks.find((candidate) => candidate.id === 'event_executions');
+    expect(check?.status).toBe('warn');
+    expect(check?.summary).toContain('session.password.checked');
+    expect(check?.summary).toContain('never delivers events to a JWT or JWE target');
+    expect(check?.fix).toContain('Remove the target from those executions');
+    expect(run.code).toBe(0);
   });
 
   it('✗ target_type: restCall', async () => {

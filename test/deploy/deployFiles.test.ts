@@ -39,6 +39,8 @@ async function appServes(path: string): Promise<boolean> {
   return res.status !== 404;
 }
 
+const REQUIRED_VALUES = { INSTANCE_URL: 'https://example.zitadel.cloud', PAT: 'x', SIGNING_KEY: 'y' };
+
 const asMap = (value: YamlValue) => {
   expect(typeof value === 'object' && !Array.isArray(value)).toBe(true);
   return value as Record<string, YamlValue>;
@@ -64,6 +66,12 @@ describe('render.yaml', () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.start).toBe('node --enable-source-maps dist/main.js');
     expect(scripts.build).toContain('tsc');
+  });
+
+  it('listens on every interface (HOST=0.0.0.0), which Render routes to; the default is loopback', () => {
+    const envVars = (at(service, 'envVars') as YamlValue[]).map(asMap);
+    expect(envVars.find((entry) => entry.key === 'HOST')).toEqual({ key: 'HOST', value: '0.0.0.0' });
+    expect(loadConfig(REQUIRED_VALUES).host).toBe('127.0.0.1');
   });
 
   it('checks health on /readyz, which the app serves', async () => {
@@ -130,7 +138,8 @@ describe('docker-compose.yml', () => {
       build: '.',
       env_file: '.env',
       restart: 'unless-stopped',
-      environment: { PORT: '3000' },
+      // Every interface inside the container, or the published port reaches nothing.
+      environment: { HOST: '0.0.0.0', PORT: '3000' },
       // Loopback by default: /metrics has no authentication.
       ports: ['127.0.0.1:3000:3000'],
     });
@@ -146,8 +155,11 @@ describe('docker-compose.yml', () => {
     for (const name of requiredVariables()) expect(example, name).toMatch(new RegExp(`^${name}=`, 'm'));
   });
 
-  it('documents the deny list a local ZITADEL needs, with its whole default', () => {
-    expect(text).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+  it('documents the deny list a local ZITADEL needs, by release, with its whole default', () => {
+    // v4.13 and earlier read Executions.DenyList; HTTPClient.DenyList exists only after (FACTS.md, section 2).
+    expect(text).toContain('v4.13 and earlier: ZITADEL_EXECUTIONS_DENYLIST');
+    expect(text).toContain('localhost,127.0.0.0/8,::1,0.0.0.0,::');
+    expect(text).toContain('after v4.13: ZITADEL_HTTPCLIENT_DENYLIST');
     for (const range of [
       'localhost',
       '127.0.0.0/8',
@@ -227,5 +239,13 @@ describe('Dockerfile', () => {
     expect(read('tsconfig.build.json')).toContain('"sourceMap": true');
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
     expect(await appServes('/healthz')).toBe(true);
+  });
+
+  it('listens on every interface of the container (HOST=0.0.0.0 in the runtime stage), a value the config accepts', () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const env = /^ENV ((?:.*\\\n)*.*)$/m.exec(runtime)?.[1] ?? '';
+    const host = /\bHOST=(\S+)/.exec(env)?.[1];
+    expect(host).toBe('0.0.0.0');
+    expect(loadConfig({ ...REQUIRED_VALUES, HOST: host }).host).toBe('0.0.0.0');
   });
 });

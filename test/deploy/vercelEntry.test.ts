@@ -16,6 +16,7 @@ const VARIABLES = [
   'CONCURRENT_SESSIONS',
   'LOG_LEVEL',
   'METRICS_TOKEN',
+  'HOST',
 ] as const;
 
 /**
@@ -143,6 +144,16 @@ describe('src/vercel.ts (Vercel) without METRICS_TOKEN', () => {
   afterAll(async () => {
     vi.restoreAllMocks();
     await zitadel.stop();
+  });
+
+  it('ignores HOST: a function does not listen, so no value there can stop it', async () => {
+    const { app } = await coldStart({
+      INSTANCE_URL: zitadel.url,
+      PAT,
+      SIGNING_KEY: KEY,
+      HOST: 'not-an-address',
+    });
+    expect((await request(app).get('/healthz')).body).toEqual({ status: 'ok' });
   });
 
   it('does not expose /metrics at all (404), with or without a bearer token', async () => {
