@@ -458,24 +458,69 @@ describe('request conditions', () => {
     expect(logLines.filter((line) => line.includes('Register response executions')).length).toBe(1);
   });
 
-  it('with ENFORCE_ON_REQUEST the incoming session takes one of the N places', async () => {
-    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', ENFORCE_ON_REQUEST: 'true' });
+  it('with ENFORCE_ON_REQUEST under evict-oldest, a SetSession request deletes nothing and costs no ZITADEL call', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', ENFORCE_ON_REQUEST: 'true' });
+    // No nock interceptor: any ZITADEL call would fail the request (net connect is disabled).
+    const res = await postWebhook(app, setSessionRequest('s-new'));
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'unconfirmable_trigger' });
+  });
+
+  it("with ENFORCE_ON_REQUEST under deny-new, anyone's CreateSession request refuses but never deletes the victim's newest device", async () => {
+    const { app } = buildHarness({
+      ENFORCE_ON_REQUEST: 'true',
+      CONCURRENT_SESSIONS: '1',
+      LIMIT_STRATEGY: 'deny-new',
+    });
+    const deletes: string[] = [];
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      // The victim is over the limit (a lowered limit, or two logins that committed at once).
+      .reply(200, searchReturns([row('s-2', minutesAgo(1)), row('s-1', minutesAgo(20))]))
+      .delete(/\/v2\/sessions\/.*/)
+      .optionally()
+      .times(5)
+      .reply(function (path) {
+        deletes.push(path);
+        return [200, { details: {} }];
+      });
+    const body = goJson({
+      fullMethod: '/zitadel.session.v2.SessionService/CreateSession',
+      instanceID: 'instance-1',
+      request: { checks: { user: { userId: USER }, password: { password: 'a-guess' } } },
+    });
+    const res = await postWebhook(app, body);
+    expect(res.body).toMatchObject({ forwardedStatusCode: 403, outcome: 'denied', deleted: [], failed: [] });
+    expect(res.body).toMatchObject({ remaining: 1 });
+    expect(deletes).toEqual([]);
+  });
+
+  it('with ENFORCE_ON_REQUEST under deny-new, a refused SetSession request deletes nothing, not even its own session', async () => {
+    const { app } = buildHarness({
+      ENFORCE_ON_REQUEST: 'true',
+      CONCURRENT_SESSIONS: '1',
+      LIMIT_STRATEGY: 'deny-new',
+    });
+    const deletes: string[] = [];
     nock(ZITADEL)
       .get('/v2/sessions/s-new')
       .reply(200, { session: row('s-new', minutesAgo(1), { factors: {} }) })
       .post('/v2/sessions/search')
-      .reply(
-        200,
-        searchReturns([
-          row('s-2', minutesAgo(0.5)),
-          row('s-new', minutesAgo(1), { factors: {} }),
-          row('s-1', minutesAgo(20)),
-        ]),
-      )
-      .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, searchReturns([row('s-new', minutesAgo(1), { factors: {} }), row('s-1', minutesAgo(20))]))
+      .delete(/\/v2\/sessions\/.*/)
+      .optionally()
+      .times(5)
+      .reply(function (path) {
+        deletes.push(path);
+        return [200, { details: {} }];
+      });
     const res = await postWebhook(app, setSessionRequest('s-new'));
-    expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-new', 's-2'], deleted: ['s-1'] });
+    expect(res.body).toMatchObject({
+      forwardedStatusCode: 403,
+      outcome: 'denied',
+      deleted: [],
+      remaining: 0,
+    });
+    expect(deletes).toEqual([]);
   });
 });
 
