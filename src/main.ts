@@ -4,6 +4,7 @@ import { loadEnvFile } from './envFile.js';
 import type { Express } from 'express';
 import { readinessOf, ruleCheckOf } from './http/readiness.js';
 import { startupLine } from './http/startupReport.js';
+import { capConnections } from './http/connectionCap.js';
 import { createServerWithTimeouts } from './http/serverTimeouts.js';
 import { createLogger } from './logging/logger.js';
 import { buildService } from './service.js';
@@ -31,33 +32,48 @@ function loadConfigOrExit(): Config {
   });
 }
 
-// At most one log line per this interval while connections are being refused, however many there are.
+// At most one log line per this interval while connections are being shed, however many there are.
 const DROP_REPORT_INTERVAL_MS = 10_000;
 
 /**
- * Logs at once that MAX_CONNECTIONS was reached, then at most one line per interval with how many connections were
- * closed in it: a flood must not flood the log.
+ * Holds MAX_CONNECTIONS (see capConnections) and logs at once that it was reached, then at most one line per
+ * interval with how many connections were closed in it: a flood must not flood the log.
  */
-function reportDroppedConnections(server: Server, logger: ReturnType<typeof createLogger>): void {
-  let dropped = 0;
+function capAndReportConnections(
+  server: Server,
+  maxConnections: number,
+  logger: ReturnType<typeof createLogger>,
+): void {
+  let evicted = 0;
+  let refused = 0;
   let timer: NodeJS.Timeout | undefined;
-  server.on('drop', () => {
-    dropped += 1;
+  const shed = () => {
     if (timer !== undefined) return;
-    logger.warn('MAX_CONNECTIONS reached: new connections are closed at once', {
-      maxConnections: server.maxConnections,
+    logger.warn('MAX_CONNECTIONS reached: connections that sent no request yet make room, oldest first', {
+      maxConnections,
     });
-    dropped = 0;
+    evicted = 0;
+    refused = 0;
     timer = setTimeout(() => {
-      if (dropped > 0)
-        logger.warn('MAX_CONNECTIONS: connections closed at once in the last interval', {
-          dropped,
+      if (evicted + refused > 0)
+        logger.warn('MAX_CONNECTIONS: connections closed in the last interval', {
+          evicted,
+          refused,
           intervalMs: DROP_REPORT_INTERVAL_MS,
-          maxConnections: server.maxConnections,
+          maxConnections,
         });
-      dropped = 0;
       timer = undefined;
     }, DROP_REPORT_INTERVAL_MS).unref();
+  };
+  capConnections(server, maxConnections, {
+    evicted: () => {
+      evicted += 1;
+      shed();
+    },
+    refused: () => {
+      refused += 1;
+      shed();
+    },
   });
 }
 
@@ -102,10 +118,9 @@ const app = orExitOnConfigError(() =>
 );
 // Slow or stalled clients must not hold sockets for minutes (Node's defaults are 60 s and 300 s).
 const server = createServerWithTimeouts(app);
-// Beyond this many open connections Node closes new ones at once: a connection flood costs file descriptors and
-// memory up to a known bound, and leaves descriptors for the outgoing calls to ZITADEL.
-server.maxConnections = config.maxConnections;
-reportDroppedConnections(server, logger);
+// Beyond this many open connections a flood costs file descriptors and memory up to a known bound, and leaves
+// descriptors for the outgoing calls to ZITADEL; silent connections make room for new ones (capConnections).
+capAndReportConnections(server, config.maxConnections, logger);
 // HOST is loopback unless the deployment sets it (the image, compose and Render set 0.0.0.0): see config.ts.
 server.listen(config.port, config.host);
 server.on('listening', () => {

@@ -96,7 +96,8 @@ export function eventConditionsOf(executions: readonly ActionExecution[], target
     });
 }
 
-const DEFAULT_PRIVATE_KEY_FILE = 'zitadel-session-limiter-payload-key.pem';
+/** Where `setup --payload-type jwe` writes the private key it generates, unless told (.gitignore covers it). */
+export const DEFAULT_PRIVATE_KEY_FILE = 'zitadel-session-limiter-payload-key.pem';
 
 const DEFAULT_TARGET_NAME = 'zitadel-session-limiter';
 // Setup makes a handful of calls; a minute covers retries on a slow instance.

@@ -198,8 +198,13 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     });
   }
 
+  // A request condition (an incoming trigger) runs before ZITADEL checks the factor: anyone who types a username
+  // and any password makes one, so it may refuse the login but never delete a session, in any mode. What is over
+  // the limit is left to the response webhook of a real sign-in, or a sweep.
+  const requestCondition = trigger !== undefined && 'incoming' in trigger;
+  const decided = requestCondition ? [] : decision.remove;
   // In waves of DELETE_CONCURRENCY, and none started that could not finish before the deadline.
-  const toDelete = settings.dryRun ? [] : deletionOrder(decision.remove, settings.limitStrategy, trigger?.id);
+  const toDelete = settings.dryRun ? [] : deletionOrder(decided, settings.limitStrategy, trigger?.id);
   const results = await mapWithConcurrency(
     toDelete,
     settings.deleteConcurrency,
@@ -211,7 +216,9 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
   const withStatus = (status: string) => decision.remove.filter((id) => statusOf.get(id) === status);
   const failed = withStatus('rejected');
   const notStarted = withStatus('not_started').length;
-  const deleted = settings.dryRun ? decision.remove : withStatus('fulfilled');
+  const deleted = settings.dryRun ? decided : withStatus('fulfilled');
+  // The refused trigger itself is no session a later decision would count.
+  const leftToResponse = requestCondition ? decision.remove.filter((id) => id !== trigger.id).length : 0;
   if (notStarted > 0 || unread > 0)
     logger.warn(
       'the user has more sessions over the limit than one enforcement handles; the rest goes next time',
@@ -224,7 +231,11 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
 
   return {
     outcome:
-      decision.outcome === 'deny' ? 'denied' : decision.outcome === 'evict' ? 'enforced' : 'within_limit',
+      decision.outcome === 'deny'
+        ? 'denied'
+        : decision.outcome === 'evict' && !requestCondition
+          ? 'enforced'
+          : 'within_limit',
     userId,
     sessionId: trigger?.id,
     limit: policy.limit.limit,
@@ -240,7 +251,7 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     failed,
     foreignRows,
     searches,
-    remaining: notStarted + unread,
+    remaining: notStarted + unread + leftToResponse,
     fallbacks: policy.fallbacks,
     notSignedIn: decision.excluded.filter((row) => row.reason === 'not_signed_in').length,
   };

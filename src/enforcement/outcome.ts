@@ -15,7 +15,10 @@ export type IgnoreReason =
   | 'user_not_found'
   /** The payload names another user than the session (read from ZITADEL) belongs to. */
   | 'user_mismatch'
-  /** A CreateSession request condition under evict-oldest: no session to read back, so nothing is deleted. */
+  /**
+   * A request condition under evict-oldest: it runs before ZITADEL checks the factor, so it may only refuse, and
+   * evict-oldest refuses nothing.
+   */
   | 'unconfirmable_trigger';
 
 /** What enforcing the limit for one user did. Ids and counts only: safe to log and to answer with. */

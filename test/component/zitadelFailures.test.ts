@@ -7,6 +7,7 @@ import { runCli } from '../cli/cliProcess.js';
 import { buildHarness, postWebhook } from '../support/harness.js';
 import { nockConfirmedSession, useNockForZitadel } from '../support/nockZitadel.js';
 import { loginWebhook, setSessionResponse } from '../support/webhooks.js';
+import { minutesAgo, searchAnswer, sessionRow } from '../support/zitadelRows.js';
 
 const ZITADEL = 'https://zitadel.test';
 const CONSOLE_PAGE = '<!doctype html><html><head><title>ZITADEL Console</title></head><body></body></html>';
@@ -161,5 +162,59 @@ describe('network failures carry their error code, and what cannot heal is not r
     ]);
     // The harness allows 4 attempts.
     expect(linesWith(logLines, 'retrying ZITADEL call')).toHaveLength(3);
+  });
+});
+
+describe('an answer that is not ZITADEL is never taken for one', () => {
+  it('counts a DeleteSession answered 200 text/html (a proxy) as a failed deletion, never as deleted', async () => {
+    const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nockConfirmedSession(ZITADEL);
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-old', minutesAgo(20))]))
+      .delete('/v2/sessions/s-old')
+      .reply(200, '<html><body>Signed out</body></html>', { 'Content-Type': 'text/html' });
+
+    const res = await postWebhook(app, loginWebhook());
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ outcome: 'enforced', deleted: [], failed: ['s-old'] });
+    const audit = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((l) => l.log === 'audit');
+    expect(audit).toMatchObject({ deleted: [], failed: ['s-old'] });
+  });
+
+  it.each([
+    ['an empty JSON object', {}],
+    ['a JSON string', 'ok'],
+    ['details that are not an object', { details: 'done' }],
+  ])('counts a DeleteSession answered 200 with %s as a failed deletion', async (_name, answer) => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nockConfirmedSession(ZITADEL);
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-old', minutesAgo(20))]))
+      .delete('/v2/sessions/s-old')
+      .reply(200, answer as nock.Body);
+
+    const res = await postWebhook(app, loginWebhook());
+
+    expect(res.body).toMatchObject({ deleted: [], failed: ['s-old'] });
+  });
+
+  it('takes a GetSession answer for another session id as an invalid response: nothing is enforced', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    // Asked for s-new, the answer is somebody else's session (a caching proxy, a broken gateway).
+    nockConfirmedSession(
+      ZITADEL,
+      's-new',
+      sessionRow('s-other', new Date().toISOString(), { userId: '999' }),
+    );
+
+    const res = await postWebhook(app, loginWebhook());
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ outcome: 'undecided', reason: 'zitadel_invalid_response' });
   });
 });

@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRIVATE_KEY_FILE } from '../../src/cli/setup.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { WEBHOOK_PATH } from '../../src/http/webhookRoute.js';
 import { buildHarness } from '../support/harness.js';
@@ -225,6 +227,26 @@ describe('.gitignore', () => {
     const suggested = /ZITADEL_KEY_FILE=\.\/(\S+)/.exec(read('.env.example'))?.[1];
     expect(suggested).toBe('service-account-key.json');
     expect(ignored).toContain(suggested);
+  });
+
+  it.each([
+    DEFAULT_PRIVATE_KEY_FILE,
+    'payload-key.pem',
+    'keys/jwe-private.pem',
+    'decryption.key',
+    'service-account-key.json',
+    'my-sa-key.json',
+  ])('covers the key file %s (what setup and ZITADEL can write beside the checkout)', (file) => {
+    // Git's own matcher, on the .gitignore of this checkout: no re-implementation of its glob rules to drift.
+    const check = spawnSync('git', ['check-ignore', '--no-index', '--quiet', file], { cwd: ROOT });
+    expect(check.status, `${file} is not covered by .gitignore`).toBe(0);
+  });
+
+  it('still tracks the template and the sources', () => {
+    for (const file of ['.env.example', 'src/cli/setup.ts', 'package.json']) {
+      const check = spawnSync('git', ['check-ignore', '--no-index', '--quiet', file], { cwd: ROOT });
+      expect(check.status, `${file} is ignored`).toBe(1);
+    }
   });
 });
 
