@@ -1,0 +1,42 @@
+/**
+ * Every environment variable the service and the CLI read (src/config.ts, src/envFile.ts, the CLI's own checks).
+ * Tests that must touch process.env (the Vercel cold start) clear exactly these; `scripts/hostile.env` sets each
+ * to a wrong value; and test/unit/hostileEnv.test.ts fails when src/ starts reading a variable missing here.
+ */
+export const CONFIG_VARIABLES = [
+  'ENV_FILE',
+  'INSTANCE_URL',
+  'ZITADEL_TIMEOUT_MS',
+  'ZITADEL_MAX_CONCURRENCY',
+  'PAT',
+  'ZITADEL_KEY_FILE',
+  'ZITADEL_KEY_JSON',
+  'ZITADEL_CLIENT_ID',
+  'ZITADEL_CLIENT_SECRET',
+  'PORT',
+  'SIGNING_KEY',
+  'CONCURRENT_SESSIONS',
+  'LIMIT_STRATEGY',
+  'DRY_RUN',
+  'SIGNATURE_TOLERANCE_SECONDS',
+  'ENFORCE_ON_REQUEST',
+  'DENY_MESSAGE',
+  'LOG_LEVEL',
+  'ENFORCEMENT_DEADLINE_MS',
+  'DELETE_CONCURRENCY',
+  'MAX_BODY_BYTES',
+  'MAX_CONNECTIONS',
+  'METRICS_TOKEN',
+  'COUNT_BY',
+  'EVICTION_ORDER',
+  'COUNT_WHEN',
+  'LIMIT_METADATA_KEY',
+  'LIMIT_METADATA_TTL_SECONDS',
+  'ORG_LIMITS',
+  'ZITADEL_INSTANCE_ID',
+  'ON_FAILURE',
+  'MAX_CONCURRENT_ENFORCEMENTS',
+  'REQUIRE_PAYLOAD_TYPE',
+  'PAYLOAD_DECRYPTION_KEY',
+  'PAYLOAD_DECRYPTION_KEY_FILE',
+] as const;
