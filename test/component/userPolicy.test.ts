@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadLimitSettings } from '../../src/config.js';
 import { createUserPolicyReader, LOGIN_POLICY_TTL_MS } from '../../src/enforcement/userPolicy.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -29,7 +29,9 @@ function setUp(env: Record<string, string>, options: { graceMs?: number } = {}) 
     api,
     settings: loadLimitSettings(env),
     now: () => nowMs,
-    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    // A grace no answer here needs (reads that are answered end the wait at once): on a busy machine the default
+    // 500 ms can pass before nock's immediate reply is parsed, and a test would see a fallback it did not set up.
+    graceMs: options.graceMs ?? 5_000,
   });
   const read = (organizationId: string | undefined = ORG) =>
     reader
@@ -207,19 +209,30 @@ describe('what makes a session count (COUNT_WHEN=signed-in)', () => {
   });
 
   it('falls back when a read is slower than the grace after the search, and fills the cache for next time', async () => {
-    const { read } = setUp({}, { graceMs: 20 });
+    // The login policy is answered at once, well inside a second; the methods are held back until the first read
+    // has given up on them: slower than the grace however the machine is scheduled (a fixed delay raced a fixed
+    // sleep, and lost on a busy machine).
+    const { read } = setUp({}, { graceMs: 1_000 });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
     nock(ZITADEL)
       .get(`/v2/users/${USER}/authentication_methods`)
-      .delay(300)
-      .reply(200, { authMethodTypes: ['AUTHENTICATION_METHOD_TYPE_OTP_EMAIL'] })
+      .reply(async () => {
+        await released;
+        return [200, { authMethodTypes: ['AUTHENTICATION_METHOD_TYPE_OTP_EMAIL'] }];
+      })
       .get('/v2/settings/login')
       .query(true)
       .reply(200, { settings: {} });
 
     expect((await read()).fallbacks).toEqual(['authentication_methods_unreadable']);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    // No new call is announced: the late answer was cached.
-    expect((await read()).signIn).toMatchObject({ kind: 'signed-in', userHasSecondFactor: true });
+    release();
+    // Nothing would answer a new call: "signed-in" can only come from the late answer, cached.
+    await vi.waitFor(
+      async () =>
+        expect((await read()).signIn).toMatchObject({ kind: 'signed-in', userHasSecondFactor: true }),
+      { timeout: 10_000, interval: 50 },
+    );
   });
 });
 
