@@ -23,6 +23,9 @@ export interface CliOptions extends SpawnOptions {
   readonly process?: boolean;
 }
 
+// A guard against a hang, below vitest's testTimeout so a stuck run still reports what the CLI printed.
+const CLI_TIMEOUT_MS = 55_000;
+
 // The defaults, spelt out: a test's expectations should not depend on a default changing elsewhere.
 const NEUTRAL_ENV = {
   CONCURRENT_SESSIONS: '2',
@@ -40,7 +43,7 @@ const NEUTRAL_ENV = {
 export function runCli(
   args: readonly string[],
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = CLI_TIMEOUT_MS,
   options: CliOptions = {},
 ): Promise<CliRun> {
   if (options.process === true || options.cwd !== undefined)
@@ -86,7 +89,7 @@ async function runCliHere(
 export function runCliProcess(
   args: readonly string[],
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = CLI_TIMEOUT_MS,
   options: SpawnOptions = {},
 ): Promise<CliRun> {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/cli.ts'), ...args], {
