@@ -243,7 +243,8 @@ describe('setup', () => {
     await zitadel.stop();
     await startInstance({ versions: [] });
 
-    const run = await runCli(['setup', '--endpoint', ENDPOINT], env());
+    // One of the few runs as a real process: the exit code comes through src/cli.ts and process.exitCode.
+    const run = await runCli(['setup', '--endpoint', ENDPOINT], env(), 30_000, { process: true });
 
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('neither /v2/actions nor /v2beta/actions');
@@ -347,7 +348,9 @@ describe('setup', () => {
   });
 
   it('exits with 3 when INSTANCE_URL is missing, naming it', async () => {
-    const run = await runCli(['setup', '--endpoint', ENDPOINT], { PAT: ADMIN_PAT });
+    const run = await runCli(['setup', '--endpoint', ENDPOINT], { PAT: ADMIN_PAT }, 30_000, {
+      process: true,
+    });
 
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('INSTANCE_URL');

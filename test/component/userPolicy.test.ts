@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadLimitSettings } from '../../src/config.js';
 import { createUserPolicyReader, LOGIN_POLICY_TTL_MS } from '../../src/enforcement/userPolicy.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -29,7 +29,9 @@ function setUp(env: Record<string, string>, options: { graceMs?: number } = {}) 
     api,
     settings: loadLimitSettings(env),
     now: () => nowMs,
-    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    // A grace no answer here needs (reads that are answered end the wait at once): on a busy machine the default
+    // 500 ms can pass before nock's immediate reply is parsed, and a test would see a fallback it did not set up.
+    graceMs: options.graceMs ?? 5_000,
   });
   const read = (organizationId: string | undefined = ORG) =>
     reader
@@ -207,20 +209,30 @@ describe('what makes a session count (COUNT_WHEN=signed-in)', () => {
   });
 
   it('falls back when a read is slower than the grace after the search, and fills the cache for next time', async () => {
-    const { read } = setUp({}, { graceMs: 20 });
+    // The login policy is answered at once, well inside a second; the methods are held back until the first read
+    // has given up on them: slower than the grace however the machine is scheduled (a fixed delay raced a fixed
+    // sleep, and lost on a busy machine).
+    const { read } = setUp({}, { graceMs: 1_000 });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
     nock(ZITADEL)
       .get(`/v2/users/${USER}/authentication_methods`)
-      .delay(300)
-      .reply(200, { authMethodTypes: ['AUTHENTICATION_METHOD_TYPE_OTP_EMAIL'] })
+      .reply(async () => {
+        await released;
+        return [200, { authMethodTypes: ['AUTHENTICATION_METHOD_TYPE_OTP_EMAIL'] }];
+      })
       .get('/v2/settings/login')
       .query(true)
       .reply(200, { settings: {} });
 
-    // Contains, not equals: on a loaded machine the prompt policy read can miss a 20 ms grace as well.
-    expect((await read()).fallbacks).toContain('authentication_methods_unreadable');
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    // No new call is announced: the late answer was cached.
-    expect((await read()).signIn).toMatchObject({ kind: 'signed-in', userHasSecondFactor: true });
+    expect((await read()).fallbacks).toEqual(['authentication_methods_unreadable']);
+    release();
+    // Nothing would answer a new call: "signed-in" can only come from the late answer, cached.
+    await vi.waitFor(
+      async () =>
+        expect((await read()).signIn).toMatchObject({ kind: 'signed-in', userHasSecondFactor: true }),
+      { timeout: 10_000, interval: 50 },
+    );
   });
 });
 
@@ -275,19 +287,23 @@ describe('a side read refused (403) versus failed versus late', () => {
   });
 
   it('says "in time" only for a read that was late', async () => {
-    const { read, lines } = setUp({}, { graceMs: 20 });
+    // The login policy is held back until the read has given up on it: late however the machine is scheduled.
+    const { read, lines } = setUp({}, { graceMs: 1_000 });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
     nock(ZITADEL)
       .get(`/v2/users/${USER}/authentication_methods`)
       .reply(200, { authMethodTypes: [] })
       .get('/v2/settings/login')
       .query(true)
-      .delay(300)
-      .reply(200, { settings: {} });
+      .reply(async () => {
+        await released;
+        return [200, { settings: {} }];
+      });
 
-    // Contains, not equals: on a loaded machine the prompt methods read can miss a 20 ms grace as well.
-    expect((await read()).fallbacks).toContain('login_settings_unreadable');
+    expect((await read()).fallbacks).toEqual(['login_settings_unreadable']);
     expect(lines.some((line) => line.includes('the login policy could not be read in time'))).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    release();
   });
 
   it('names user.read when ZITADEL refuses the limit metadata, and holds the limit back', async () => {
