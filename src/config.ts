@@ -7,8 +7,8 @@ import { parseSessionLimit, type SessionLimit } from './policy/sessionLimit.js';
 
 /** The limiter's whole configuration, parsed once from the environment at start-up and frozen. */
 export interface Config extends ConnectionConfig {
-  /** The address the server listens on (HOST): loopback unless a deployment asks for every interface. */
-  readonly host: string;
+  /** The address the server listens on (HOST); undefined: every interface, as Node (and the blog sample) listen. */
+  readonly host: string | undefined;
   readonly port: number;
   readonly signingKeys: readonly string[];
   readonly concurrentSessions: number;
@@ -365,23 +365,23 @@ function credentialFrom(
 }
 
 /**
- * HOST: where the server listens. Loopback by default, so a `npm start` on a laptop or a VM is not reachable from
- * the network (the webhook takes passwords, /metrics is open without METRICS_TOKEN); the image, compose and Render
- * set 0.0.0.0, which a container needs. Only addresses: a host name (tcsh exports HOST as the machine's name) would
- * bind wherever it happens to resolve.
+ * HOST: where the server listens. Unset, every interface (Node's own default, `::` or `0.0.0.0`): ZITADEL must reach
+ * the limiter, and every platform we deploy to (Render, containers, a VM behind a load balancer) routes to an
+ * address that is not loopback — a loopback default would leave a bare `npm start` unreachable, and the logins
+ * silently unlimited. HOST=127.0.0.1 keeps it to this machine (a proxy in front on the same host). Only addresses: a
+ * host name (tcsh exports HOST as the machine's name) would bind wherever it happens to resolve.
  */
-export const DEFAULT_HOST = '127.0.0.1';
 const listenHost = z
   .string()
   .trim()
   .transform((value) => value.replace(/^\[(.*)\]$/, '$1'))
   .refine((value) => value === 'localhost' || isIP(value) !== 0, {
     error:
-      'must be an IP address to listen on: 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface, as a container needs) or :: (every interface, IPv6 too); a host name is not accepted',
+      'must be an IP address to listen on: 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface) or :: (every interface, IPv6 too); leave it unset for every interface; a host name is not accepted',
   });
 
 const environmentSchema = z.object({
-  HOST: listenHost.default(DEFAULT_HOST),
+  HOST: listenHost.optional(),
   PORT: integer(0, 65535).default(3000),
   SIGNING_KEY: signingKeys,
   CONCURRENT_SESSIONS: integer(1, 10_000).default(2),

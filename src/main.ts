@@ -121,7 +121,7 @@ const server = createServerWithTimeouts(app);
 // Beyond this many open connections a flood costs file descriptors and memory up to a known bound, and leaves
 // descriptors for the outgoing calls to ZITADEL; silent connections make room for new ones (capConnections).
 capAndReportConnections(server, config.maxConnections, logger);
-// HOST is loopback unless the deployment sets it (the image, compose and Render set 0.0.0.0): see config.ts.
+// Without HOST, every interface (Node's default), as the blog sample listens: see config.ts.
 server.listen(config.port, config.host);
 server.on('listening', () => {
   const address = server.address();

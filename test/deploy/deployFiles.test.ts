@@ -70,10 +70,10 @@ describe('render.yaml', () => {
     expect(scripts.build).toContain('tsc');
   });
 
-  it('listens on every interface (HOST=0.0.0.0), which Render routes to; the default is loopback', () => {
+  it('listens on every interface (HOST=0.0.0.0), which Render routes to, whatever the default', () => {
     const envVars = (at(service, 'envVars') as YamlValue[]).map(asMap);
     expect(envVars.find((entry) => entry.key === 'HOST')).toEqual({ key: 'HOST', value: '0.0.0.0' });
-    expect(loadConfig(REQUIRED_VALUES).host).toBe('127.0.0.1');
+    expect(loadConfig({ ...REQUIRED_VALUES, HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
   });
 
   it('checks health on /readyz, which the app serves', async () => {

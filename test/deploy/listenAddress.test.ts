@@ -23,20 +23,20 @@ describe('where the server listens (HOST)', () => {
     await zitadel.stop();
   });
 
-  it('listens on loopback only when HOST is not set', async () => {
+  it('listens on every interface when HOST is not set, as the blog sample does', async () => {
     const limiter = await startLimiter(env());
     try {
-      expect(listeningLine(limiter.output)).toMatchObject({ host: '127.0.0.1' });
+      expect(['::', '0.0.0.0']).toContain(listeningLine(limiter.output).host);
       expect((await fetch(`${limiter.url}/healthz`)).status).toBe(200);
     } finally {
       await limiter.stop();
     }
   });
 
-  it('listens on every interface with HOST=0.0.0.0, as the image, compose and Render set it', async () => {
-    const limiter = await startLimiter({ ...env(), HOST: '0.0.0.0' });
+  it('listens on loopback only with HOST=127.0.0.1, for a proxy in front on the same machine', async () => {
+    const limiter = await startLimiter({ ...env(), HOST: '127.0.0.1' });
     try {
-      expect(listeningLine(limiter.output)).toMatchObject({ host: '0.0.0.0' });
+      expect(listeningLine(limiter.output)).toMatchObject({ host: '127.0.0.1' });
       expect((await fetch(`${limiter.url}/healthz`)).status).toBe(200);
     } finally {
       await limiter.stop();
@@ -48,7 +48,7 @@ describe('where the server listens (HOST)', () => {
 
     expect(run.code).toBe(78);
     expect(run.output).toContain('HOST must be an IP address to listen on: 127.0.0.1');
-    expect(run.output).toContain('0.0.0.0 (every interface');
+    expect(run.output).toContain('0.0.0.0 (every IPv4 interface');
     expect(run.output).not.toContain('my-laptop');
   });
 

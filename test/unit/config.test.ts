@@ -240,9 +240,9 @@ describe('loadConfig', () => {
     ['[::1]', '::1'],
     [' 10.0.0.7 ', '10.0.0.7'],
     ['localhost', 'localhost'],
-  ])('listens on HOST=%s (%s); loopback when unset', (value, expected) => {
+  ])("listens on HOST=%s (%s); every interface (Node's default) when unset", (value, expected) => {
     expect(load({ HOST: value }).host).toBe(expected);
-    expect(load().host).toBe('127.0.0.1');
+    expect(load().host).toBeUndefined();
   });
 
   it.each(['my-laptop', 'limiter.example.com', '0.0.0.0:3000', '300.1.1.1'])(
@@ -250,7 +250,7 @@ describe('loadConfig', () => {
     (value) => {
       const error = configErrorFor({ ...VALID_ENV, HOST: value });
       expect(error.problems).toEqual([
-        'HOST must be an IP address to listen on: 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface, as a container needs) or :: (every interface, IPv6 too); a host name is not accepted',
+        'HOST must be an IP address to listen on: 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface) or :: (every interface, IPv6 too); leave it unset for every interface; a host name is not accepted',
       ]);
     },
   );
