@@ -109,3 +109,27 @@ describe('without the login policy (policy.read missing, or the read failed)', (
     );
   });
 });
+
+describe('isSignedIn, second factors and local logins', () => {
+  it('builds a signed-in requirement from the methods and the policy', () => {
+    expect(signInRequirementFrom(['AUTHENTICATION_METHOD_TYPE_PASSWORD'], policy(true, false))).toEqual({
+      kind: 'signed-in',
+      userHasSecondFactor: false,
+      forceMfa: true,
+      forceMfaLocalOnly: false,
+    });
+  });
+
+  it('takes an OTP by SMS as the second factor', () => {
+    expect(isSignedIn(session(['password', 'otpSms']), hasTotp)).toBe(true);
+  });
+
+  it('under forceMfaLocalOnly demands a second factor of an IdP login that also checked a password', () => {
+    expect(isSignedIn(session(['intent', 'password']), localOnly)).toBe(false);
+    expect(isSignedIn(session(['intent', 'password', 'totp']), localOnly)).toBe(true);
+  });
+
+  it('under forceMfaLocalOnly does not take a second factor alone for an IdP login', () => {
+    expect(isSignedIn(session(['totp']), localOnly)).toBe(false);
+  });
+});
