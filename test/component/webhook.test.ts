@@ -490,7 +490,8 @@ describe('request conditions', () => {
     });
     const res = await postWebhook(app, body);
     expect(res.body).toMatchObject({ forwardedStatusCode: 403, outcome: 'denied', deleted: [], failed: [] });
-    expect(res.body).toMatchObject({ remaining: 1 });
+    // The excess (s-2) is not this trigger's to remove: the decision for a request condition signs nobody else
+    // out, so it is not even reported as remaining; the response webhook or a sweep settles it.
     expect(deletes).toEqual([]);
   });
 
