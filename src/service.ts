@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { createApp, type AppDeps } from './app.js';
-import type { Config, ConnectionConfig } from './config.js';
+import type { Config, ConnectionConfig } from './vocabulary.js';
 import type { Logger, LogSink } from './logging/logger.js';
 import { createLimiterMetrics } from './metrics/limiterMetrics.js';
 import { observeZitadelCalls } from './metrics/observeZitadelCalls.js';

@@ -1,4 +1,5 @@
-import { loadConnectionConfig, type ConnectionConfig } from '../config.js';
+import { loadConnectionConfig } from './environment.js';
+import type { ConnectionConfig } from '../vocabulary.js';
 import { accessTokenSourceFor } from '../service.js';
 import { createZitadelClient, type ZitadelClient } from '../zitadel/client.js';
 import type { RetryPolicy } from '../zitadel/retry.js';

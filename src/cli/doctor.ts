@@ -1,9 +1,5 @@
-import {
-  loadLimitSettings,
-  loadPayloadSettings,
-  type LimitSettings,
-  type PayloadSettings,
-} from '../config.js';
+import { loadLimitSettings, loadPayloadSettings } from './environment.js';
+import type { LimitSettings, PayloadSettings } from '../vocabulary.js';
 import type {
   ActionExecution,
   ActionsApiVersion,

@@ -1,4 +1,4 @@
-import { loadLimitSettings } from '../config.js';
+import { loadLimitSettings } from './environment.js';
 import { createUserPolicyReader } from '../enforcement/userPolicy.js';
 import { deviceKeyOf } from '../policy/devices.js';
 import { selectSessionsToEvict, type ExclusionReason } from '../policy/selectSessionsToEvict.js';

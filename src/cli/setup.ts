@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { loadLimitSettings, loadPayloadSettings, type PayloadForm } from '../config.js';
-import { WEBHOOK_PATH } from '../http/webhookRoute.js';
+import { loadLimitSettings, loadPayloadSettings } from './environment.js';
+import { WEBHOOK_PATH, type PayloadForm } from '../vocabulary.js';
 import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import type {

@@ -1,4 +1,4 @@
-import type { LimitSettings } from '../config.js';
+import type { LimitSettings } from '../vocabulary.js';
 import { enforceUserLimit } from '../enforcement/enforceUserLimit.js';
 import type { EnforcementReport } from '../enforcement/outcome.js';
 import { deviceKeyOf } from '../policy/devices.js';

@@ -1,4 +1,4 @@
-import type { LimitStrategy } from '../config.js';
+import type { LimitStrategy } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
 import type { IncomingSession } from '../policy/selectSessionsToEvict.js';
 import { toSessionRecord, type SessionRecord } from '../policy/sessionRecord.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
 import { selectSessionsToEvict, type IncomingSession } from '../policy/selectSessionsToEvict.js';
 import { limitAsNumber } from '../policy/sessionLimit.js';

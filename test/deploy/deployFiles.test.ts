@@ -2,8 +2,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { WEBHOOK_PATH } from '../../src/http/webhookRoute.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/vocabulary.js';
+import { WEBHOOK_PATH } from '../../src/vocabulary.js';
 import { buildHarness } from '../support/harness.js';
 import { at, parseYaml, type YamlValue } from './yamlFile.js';
 

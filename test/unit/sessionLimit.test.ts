@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chooseLimit,
-  parseSessionLimit,
-  type MetadataLimit,
-  type SessionLimit,
-} from '../../src/policy/sessionLimit.js';
+import { chooseLimit, parseSessionLimit, type MetadataLimit } from '../../src/policy/sessionLimit.js';
+import type { SessionLimit } from '../../src/vocabulary.js';
 
 describe('parseSessionLimit', () => {
   it.each([
