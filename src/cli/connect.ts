@@ -1,7 +1,7 @@
 import { loadConnectionConfig } from './environment.js';
 import type { ConnectionConfig } from '../vocabulary.js';
-import { accessTokenSourceFor } from '../service.js';
 import { createZitadelClient, type ZitadelClient } from '../zitadel/client.js';
+import { accessTokenSourceFor } from '../zitadel/credentials.js';
 import type { RetryPolicy } from '../zitadel/retry.js';
 
 // A command-line run can wait longer than a webhook: more attempts and longer waits ride out rate limiting (429
