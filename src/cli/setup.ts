@@ -9,11 +9,10 @@ import type {
   ActionTarget,
   ActionTargetSpec,
   PayloadTypeName,
-  ZitadelClient,
-} from '../zitadel/client.js';
+} from './adminApi/adminApi.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs, parseTimeoutSeconds } from './args.js';
-import { connect } from './connect.js';
+import { connect, type ZitadelClient } from './connect.js';
 import { CommandFailure, UsageError } from './errors.js';
 import { emitJson, note, say, type CommandContext } from './io.js';
 import { ensureEncryptionKey, readPublicKeyFile, type EncryptionKeyResult } from './payloadKeys.js';
