@@ -4,12 +4,7 @@ import { createUserApi, type ZitadelUserApi } from './userApi.js';
 
 export { SESSION_PAGE_SIZE, type ZitadelSessionApi } from './sessionApi.js';
 export type { LoginPolicy, ZitadelUserApi } from './userApi.js';
-export type {
-  ZitadelCallObserver,
-  ZitadelClientOptions,
-  ZitadelOperation,
-  ZitadelOperatorOperation,
-} from './transport.js';
+export type { ZitadelCallObserver, ZitadelClientOptions, ZitadelOperation } from './transport.js';
 
 /** What the service uses: the Session Service, and the user reads behind per-user limits and "signed in". */
 export type ZitadelLimiterApi = ZitadelSessionApi & ZitadelUserApi;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConfigError, type ZitadelCredential } from '../vocabulary.js';
 import type { AccessTokenSource } from './accessToken.js';
 import { cachingTokenSource, type IssuedAccessToken, type RequestAccessToken } from './cachedAccessToken.js';
-import type { ZitadelCallObserver, ZitadelOperation } from './client.js';
+import type { ZitadelCallObserver, ZitadelOperation } from './transport.js';
 import {
   ZitadelError,
   isRetryableStatus,

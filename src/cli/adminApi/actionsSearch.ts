@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Deadline } from '../../zitadel/deadline.js';
-import { readAllPages, type ZitadelCall, type ZitadelOperatorOperation } from '../../zitadel/transport.js';
+import { readAllPages, type ZitadelCall } from '../../zitadel/transport.js';
 
 /** Which Action Service an instance offers: `v2` (ZITADEL v4+) or `v2beta` (v3): the same messages under another prefix. */
 export type ActionsApiVersion = 'v2' | 'v2beta';
@@ -23,11 +23,12 @@ export const targetPath = (api: ActionsApiVersion, targetId: string) =>
  * list. All of them page the same way (offset/limit, then totalResult).
  */
 export function searchActions<
+  Operation extends string,
   Page extends { pagination?: { totalResult?: string | number | undefined } | undefined },
   Item,
 >(
-  call: ZitadelCall,
-  operation: ZitadelOperatorOperation,
+  call: ZitadelCall<Operation>,
+  operation: Operation,
   url: string,
   body: Record<string, unknown>,
   schema: z.ZodType<Page>,

@@ -48,7 +48,10 @@ export interface ZitadelExecutionsApi {
   listAllExecutions(args: { api: ActionsApiVersion }, deadline: Deadline): Promise<ActionExecution[]>;
 }
 
-export function createExecutionsApi(call: ZitadelCall): ZitadelExecutionsApi {
+/** The execution calls' names in metrics, logs and errors. */
+export type ExecutionOperation = 'list_executions' | 'set_execution';
+
+export function createExecutionsApi(call: ZitadelCall<ExecutionOperation>): ZitadelExecutionsApi {
   return {
     async listResponseExecutionTargets({ api, method }, deadline) {
       const executions = await searchActions(

@@ -19,7 +19,10 @@ export interface ZitadelInstanceApi {
   getBackChannelLogoutFeature(deadline: Deadline): Promise<boolean | undefined>;
 }
 
-export function createInstanceApi(call: ZitadelCall): ZitadelInstanceApi {
+/** The instance calls' names in metrics, logs and errors. */
+export type InstanceOperation = 'list_my_permissions' | 'get_instance' | 'get_instance_features';
+
+export function createInstanceApi(call: ZitadelCall<InstanceOperation>): ZitadelInstanceApi {
   return {
     async listMyPermissions(deadline) {
       const answer = await call(

@@ -11,7 +11,12 @@ export interface ZitadelInstanceSessionsApi {
   ): Promise<{ sessions: SessionRow[]; total: number | undefined }>;
 }
 
-export function createInstanceSessionsApi(call: ZitadelCall): ZitadelInstanceSessionsApi {
+/** The call's name in metrics, logs and errors: apart from the service's per-user `list_sessions`. */
+export type InstanceSessionsOperation = 'list_all_sessions';
+
+export function createInstanceSessionsApi(
+  call: ZitadelCall<InstanceSessionsOperation>,
+): ZitadelInstanceSessionsApi {
   return {
     async listSessionsPage({ offset, limit }, deadline) {
       const page = await call(

@@ -47,7 +47,10 @@ export interface ZitadelOidcAppsApi {
   ): Promise<{ apps: OidcApp[]; truncated: boolean }>;
 }
 
-export function createOidcAppsApi(call: ZitadelCall): ZitadelOidcAppsApi {
+/** The application calls' names in metrics, logs and errors. */
+export type OidcAppsOperation = 'list_projects' | 'list_apps';
+
+export function createOidcAppsApi(call: ZitadelCall<OidcAppsOperation>): ZitadelOidcAppsApi {
   return {
     async listOidcApps({ maxProjects }, deadline) {
       const projects = await call(

@@ -47,7 +47,10 @@ export interface ZitadelPublicKeysApi {
   ): Promise<void>;
 }
 
-export function createPublicKeysApi(call: ZitadelCall): ZitadelPublicKeysApi {
+/** The public-key calls' names in metrics, logs and errors. */
+export type PublicKeyOperation = 'list_public_keys' | 'add_public_key' | 'activate_public_key';
+
+export function createPublicKeysApi(call: ZitadelCall<PublicKeyOperation>): ZitadelPublicKeysApi {
   return {
     async listPublicKeys({ api, targetId }, deadline) {
       const keys = await searchActions(

@@ -82,7 +82,10 @@ function targetBody(target: ActionTargetSpec) {
   };
 }
 
-export function createTargetsApi(call: ZitadelCall): ZitadelTargetsApi {
+/** The target calls' names in metrics, logs and errors. */
+export type TargetOperation = 'list_targets' | 'create_target' | 'update_target' | 'get_target';
+
+export function createTargetsApi(call: ZitadelCall<TargetOperation>): ZitadelTargetsApi {
   return {
     async listTargetsByName({ api, name }, deadline) {
       // ListTargets: proto/zitadel/action/v2/action_service.proto (v2beta: same body under /v2beta).
