@@ -14,7 +14,11 @@ RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: compiled code and production dependencies only, run as the unprivileged `node` user.
 FROM node:${NODE_VERSION}-bookworm-slim
+# HOST=0.0.0.0: inside a container the limiter must listen on every interface, or nothing outside it (the
+# published port included) reaches it. Set explicitly, whatever the service's default (README: HOST); which interfaces of the
+# host machine the port is published on is decided by `docker run -p` / compose `ports:`.
 ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
     PORT=3000
 WORKDIR /app
 COPY --from=build /app/package.json ./

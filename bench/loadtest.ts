@@ -27,11 +27,17 @@
  * when the login is not answered 200, or when the replica's RSS grows by more than 160 MiB (it plateaus near
  * +80 MiB from allocation churn).
  *
+ * Then the silent-connection flood (bench/silentFlood.ts): a fourth limiter with MAX_CONNECTIONS=64 held full by 64
+ * sockets that send nothing, each reopened the moment it is closed, for LOADTEST_SILENT_SECONDS, while signed
+ * logins arrive one by one on new connections. Fails when a login is not answered 200 or takes longer than
+ * SILENT_LOGIN_BOUND_MS (the silent connections must make room at once, not after their header timeout).
+ *
  * Knobs: LOADTEST_SECONDS (60), LOADTEST_RATE (50 webhooks/s), LOADTEST_USERS (300), LOADTEST_FAULT_RATE (0.2),
  * LOADTEST_REPLICAS (3), LOADTEST_GOODPUT_RATES (10,25,50,100,200 webhooks/s), LOADTEST_GOODPUT_SECONDS (6),
- * LOADTEST_FLOOD_SECONDS (5; 0 skips the unsigned flood).
+ * LOADTEST_FLOOD_SECONDS (5; 0 skips the unsigned flood), LOADTEST_SILENT_SECONDS (5; 0 skips the silent flood).
  */
 import { DEFAULT_RETRY_POLICY } from '../src/zitadel/retry.js';
+import { silentFlood, type SilentFloodResult } from './silentFlood.js';
 import { unsignedFlood, type UnsignedFloodResult } from './unsignedFlood.js';
 import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
 import { createSessionResponse, setSessionResponse, signatureHeader } from '../test/support/webhooks.js';
@@ -66,6 +72,10 @@ const ANSWER_SLACK_MS = 1_500;
 const FLOOD_SECONDS = Number(process.env.LOADTEST_FLOOD_SECONDS ?? '5');
 const FLOOD_CLIENTS = 300;
 const FLOOD_BODY_BYTES = 255 * 1024;
+const SILENT_SECONDS = Number(process.env.LOADTEST_SILENT_SECONDS ?? '5');
+const SILENT_MAX_CONNECTIONS = 64;
+// "Kept out for no more than a few seconds": a login on a new connection must be answered well inside that.
+const SILENT_LOGIN_BOUND_MS = 2_000;
 const WARMUP_SECONDS = 5;
 const LATENCY_MS = 20;
 const LIMIT = 2;
@@ -257,6 +267,7 @@ async function main(): Promise<void> {
   const resent: Answer[] = [];
   const goodput: GoodputPoint[] = [];
   let flood: UnsignedFloodResult | undefined;
+  let silent: SilentFloodResult | undefined;
   try {
     process.stdout.write(
       `warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE} webhooks/s across ${USERS} users, ${FAULT_RATE * 100}% ZITADEL faults…\n`,
@@ -307,6 +318,31 @@ async function main(): Promise<void> {
           return (await postWebhook(replica.url, body, signatureHeader(body, KEY), 30_000)).status;
         },
       );
+    }
+
+    if (SILENT_SECONDS > 0) {
+      process.stdout.write(
+        `silent flood: ${SILENT_MAX_CONNECTIONS} sockets that send nothing (MAX_CONNECTIONS=${SILENT_MAX_CONNECTIONS}), reopened at once, ${SILENT_SECONDS} s…\n`,
+      );
+      const capped = await startOurs({
+        INSTANCE_URL: fake.url,
+        PAT,
+        SIGNING_KEY: KEY,
+        CONCURRENT_SESSIONS: String(LIMIT),
+        MAX_CONNECTIONS: String(SILENT_MAX_CONNECTIONS),
+      });
+      try {
+        silent = await silentFlood(
+          capped.url,
+          { seconds: SILENT_SECONDS, sockets: SILENT_MAX_CONNECTIONS, loginEveryMs: 200 },
+          () => {
+            const body = createSessionResponse(fake.addSession({ userId: 'silent-phase-user' }));
+            return { body, signature: signatureHeader(body, KEY) };
+          },
+        );
+      } finally {
+        await capped.stop();
+      }
     }
 
     for (const [i, replica] of replicas.entries()) {
@@ -367,6 +403,19 @@ async function main(): Promise<void> {
       );
   }
 
+  if (silent !== undefined) {
+    const kept = silent.logins.filter((login) => login.status !== 200);
+    const slow = silent.logins.filter((login) => login.ms > SILENT_LOGIN_BOUND_MS);
+    if (silent.logins.length === 0) failures.push('no login was sent during the silent flood');
+    if (kept.length > 0)
+      failures.push(
+        `${kept.length} of ${silent.logins.length} logins during the silent flood were not answered 200`,
+      );
+    if (slow.length > 0)
+      failures.push(
+        `${slow.length} logins during the silent flood took longer than ${SILENT_LOGIN_BOUND_MS} ms to be answered`,
+      );
+  }
   // What a refused connection holds is small (README: its headers and one socket read, 80 KiB), but a flood that
   // reconnects about a thousand times a second churns through a few hundred MB/s of refused bytes, and the heap and
   // allocator keep some of that: RSS rises to a plateau (about +80 MiB here) and stays there, however long the
@@ -466,6 +515,18 @@ async function main(): Promise<void> {
                 `${fmt(flood.rssBeforeMb, 1)} → ${fmt(flood.rssPeakMb, 1)} (+${fmt(flood.rssPeakMb - flood.rssBeforeMb, 1)}; bound +${fmt(floodBoundMb)})`,
               ],
               ['signed login sent during the flood', String(flood.loginStatus)],
+            ]),
+        ...(silent === undefined
+          ? []
+          : [
+              [
+                `silent flood (${SILENT_MAX_CONNECTIONS} sockets = MAX_CONNECTIONS, reopened at once, ${SILENT_SECONDS} s): silent connections opened`,
+                String(silent.connections),
+              ],
+              [
+                'logins on new connections during it: answered 200 / sent; median / slowest answer (ms)',
+                `${silent.logins.filter((login) => login.status === 200).length} / ${silent.logins.length}; ${fmt(median(silent.logins.map((login) => login.ms)), 0)} / ${fmt(Math.max(0, ...silent.logins.map((login) => login.ms)), 0)} (bound ${SILENT_LOGIN_BOUND_MS})`,
+              ],
             ]),
         ['exit codes on SIGTERM', exitCodes.map(String).join(', ')],
       ],

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { WEBHOOK_PATH, type Config } from './vocabulary.js';
 import { createWebhookProcessor } from './enforcement/processSessionWebhook.js';
+import { checkRules } from './enforcement/ruleCheck.js';
 import { accessLog } from './http/accessLog.js';
 import { auditLog } from './http/auditLog.js';
 import { errorHandler } from './http/errorHandler.js';
@@ -13,6 +14,7 @@ import type { Logger, LogSink } from './logging/logger.js';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics/limiterMetrics.js';
 import { createPayloadDecoder, instanceKeySet, type JwsKeyResolver } from './webhook/decodePayload.js';
 import type { ZitadelLimiterApi } from './zitadel/client.js';
+import { deadlineIn } from './zitadel/deadline.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -66,6 +68,8 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/readyz', readinessRoute(readiness));
   app.locals.readiness = readiness; // for the server's start-up line (main.ts)
+  // Which rules the credential's permissions allow, for the same line (never called per request).
+  app.locals.checkRules = () => checkRules(zitadel, config, deadlineIn(config.zitadelTimeoutMs, now()));
   app.get(
     '/metrics',
     metricsRoute(metrics.registry, {

@@ -1,5 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseSessionLimit } from './policy/sessionLimit.js';
 import {
@@ -70,7 +71,17 @@ const instanceUrl = z
       });
       return z.NEVER;
     }
-    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    // ZITADEL serves every API at the root of the instance's domain (ExternalDomain) and cannot live under a path
+    // prefix, so a path (`…/v2`, `…/management/v1`) would turn every call into a 404 that looks like a wrong role.
+    if (url.pathname.replace(/\/+$/, '') !== '') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "must be the instance's base URL without a path (e.g. https://my-instance.zitadel.cloud): ZITADEL serves its APIs at the domain's root, so drop the path",
+      });
+      return z.NEVER;
+    }
+    return url.origin;
   });
 
 // Secret-bearing fields: their messages must never echo the value, so they use fixed texts only.
@@ -152,6 +163,28 @@ const orgLimits = z.string().transform((value, ctx) => {
   return limits;
 });
 
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+// At most a year: a longer place TTL is a typo, not a plan (use `off`).
+const MAX_PLACE_TTL_MS = 366 * DURATION_UNITS_MS.d;
+
+/** DENY_NEW_PLACE_TTL: a whole number with a unit (`90m`, `24h`, `7d`), or `off` / `0` (null) for never. */
+const placeTtl = z.string().transform((value, ctx): number | null => {
+  const text = value.trim().toLowerCase();
+  if (text === 'off') return null;
+  const match = /^([0-9]{1,6})(s|m|h|d)?$/.exec(text);
+  const unit = (match?.[2] ?? 's') as keyof typeof DURATION_UNITS_MS;
+  const ms = match === null ? NaN : Number(match[1]) * DURATION_UNITS_MS[unit];
+  if (ms === 0) return null;
+  if (match?.[2] === undefined || !(ms <= MAX_PLACE_TTL_MS)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a duration with a unit, up to 366d (e.g. 24h, 90m, 7d), or off',
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const connectionSchema = z.object({
   INSTANCE_URL: instanceUrl,
   ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
@@ -160,7 +193,11 @@ const connectionSchema = z.object({
 
 // Parsed on its own so that a bad INSTANCE_URL does not hide a missing credential: start-up lists every problem.
 const credentialSchema = z.object({
-  PAT: optionalSecret,
+  PAT: optionalSecret.refine((token) => token === undefined || !/^bearer\s/i.test(token), {
+    // The value never appears in the message: a fixed text only.
+    error:
+      'must be the bare token, without the "Bearer " prefix: the limiter sends "Authorization: Bearer <PAT>" itself',
+  }),
   ZITADEL_KEY_FILE: z.string().trim().min(1).optional(),
   ZITADEL_KEY_JSON: optionalSecret,
   ZITADEL_CLIENT_ID: z.string().trim().min(1).optional(),
@@ -251,7 +288,24 @@ function credentialFrom(
   });
 }
 
+/**
+ * HOST: where the server listens. Unset, every interface (Node's own default, `::` or `0.0.0.0`): ZITADEL must reach
+ * the limiter, and every platform we deploy to (Render, containers, a VM behind a load balancer) routes to an
+ * address that is not loopback — a loopback default would leave a bare `npm start` unreachable, and the logins
+ * silently unlimited. HOST=127.0.0.1 keeps it to this machine (a proxy in front on the same host). Only addresses: a
+ * host name (tcsh exports HOST as the machine's name) would bind wherever it happens to resolve.
+ */
+const listenHost = z
+  .string()
+  .trim()
+  .transform((value) => value.replace(/^\[(.*)\]$/, '$1'))
+  .refine((value) => value === 'localhost' || isIP(value) !== 0, {
+    error:
+      'must be an IP address to listen on: 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface) or :: (every interface, IPv6 too); leave it unset for every interface; a host name is not accepted',
+  });
+
 const environmentSchema = z.object({
+  HOST: listenHost.optional(),
   PORT: integer(0, 65535).default(3000),
   SIGNING_KEY: signingKeys,
   CONCURRENT_SESSIONS: integer(1, 10_000).default(2),
@@ -292,6 +346,8 @@ const environmentSchema = z.object({
     .optional(),
   LIMIT_METADATA_TTL_SECONDS: integer(0, 86_400).default(60),
   ORG_LIMITS: orgLimits.optional(),
+  // Login V2's default session lifetime: a session it created that long ago has expired anyway.
+  DENY_NEW_PLACE_TTL: placeTtl.default(24 * DURATION_UNITS_MS.h),
   ZITADEL_INSTANCE_ID: z
     .string()
     .trim()
@@ -309,6 +365,7 @@ function decisionSettings(values: {
   LIMIT_METADATA_KEY?: string | undefined;
   LIMIT_METADATA_TTL_SECONDS: number;
   ORG_LIMITS?: Map<string, SessionLimit> | undefined;
+  DENY_NEW_PLACE_TTL: number | null;
 }) {
   return {
     countBy: values.COUNT_BY,
@@ -317,6 +374,7 @@ function decisionSettings(values: {
     limitMetadataKey: values.LIMIT_METADATA_KEY,
     limitMetadataTtlMs: values.LIMIT_METADATA_TTL_SECONDS * 1000,
     orgLimits: values.ORG_LIMITS ?? new Map<string, SessionLimit>(),
+    denyNewPlaceTtlMs: values.DENY_NEW_PLACE_TTL ?? undefined,
   };
 }
 
@@ -447,6 +505,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   return Object.freeze({
     ...connection,
+    host: values.HOST,
     port: values.PORT,
     signingKeys: Object.freeze(values.SIGNING_KEY),
     concurrentSessions: values.CONCURRENT_SESSIONS,
@@ -471,9 +530,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 
 /**
  * Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY, DRY_RUN, DELETE_CONCURRENCY, ENFORCEMENT_DEADLINE_MS and the
- * decision's variables (COUNT_BY, EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS, …) with the
- * service's own rules and defaults, so the CLI (`sessions`, `enforce`, `sweep`) decides exactly as the webhook
- * does without needing SIGNING_KEY or PORT. Throws a ConfigError naming the bad variables.
+ * decision's variables (COUNT_BY, EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS,
+ * DENY_NEW_PLACE_TTL, …) with the service's own rules and defaults, so the CLI (`sessions`, `enforce`, `sweep`)
+ * decides exactly as the webhook does without needing SIGNING_KEY or PORT. Throws a ConfigError naming the bad variables.
  */
 export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
   const parsed = environmentSchema
@@ -489,6 +548,7 @@ export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
       LIMIT_METADATA_KEY: true,
       LIMIT_METADATA_TTL_SECONDS: true,
       ORG_LIMITS: true,
+      DENY_NEW_PLACE_TTL: true,
     })
     .safeParse(withoutBlanks(env));
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error));

@@ -2,7 +2,10 @@ import type { Server } from 'node:http';
 import { loadConfig } from './config.js';
 import { ConfigError, type Config } from './vocabulary.js';
 import { loadEnvFile } from './envFile.js';
-import { readinessOf, type Readiness } from './http/readiness.js';
+import type { Express } from 'express';
+import { readinessOf, ruleCheckOf } from './http/readiness.js';
+import { startupLine } from './http/startupReport.js';
+import { capConnections } from './http/connectionCap.js';
 import { createServerWithTimeouts } from './http/serverTimeouts.js';
 import { createLogger } from './logging/logger.js';
 import { buildService } from './service.js';
@@ -30,33 +33,48 @@ function loadConfigOrExit(): Config {
   });
 }
 
-// At most one log line per this interval while connections are being refused, however many there are.
+// At most one log line per this interval while connections are being shed, however many there are.
 const DROP_REPORT_INTERVAL_MS = 10_000;
 
 /**
- * Logs at once that MAX_CONNECTIONS was reached, then at most one line per interval with how many connections were
- * closed in it: a flood must not flood the log.
+ * Holds MAX_CONNECTIONS (see capConnections) and logs at once that it was reached, then at most one line per
+ * interval with how many connections were closed in it: a flood must not flood the log.
  */
-function reportDroppedConnections(server: Server, logger: ReturnType<typeof createLogger>): void {
-  let dropped = 0;
+function capAndReportConnections(
+  server: Server,
+  maxConnections: number,
+  logger: ReturnType<typeof createLogger>,
+): void {
+  let evicted = 0;
+  let refused = 0;
   let timer: NodeJS.Timeout | undefined;
-  server.on('drop', () => {
-    dropped += 1;
+  const shed = () => {
     if (timer !== undefined) return;
-    logger.warn('MAX_CONNECTIONS reached: new connections are closed at once', {
-      maxConnections: server.maxConnections,
+    logger.warn('MAX_CONNECTIONS reached: connections that sent no request yet make room, oldest first', {
+      maxConnections,
     });
-    dropped = 0;
+    evicted = 0;
+    refused = 0;
     timer = setTimeout(() => {
-      if (dropped > 0)
-        logger.warn('MAX_CONNECTIONS: connections closed at once in the last interval', {
-          dropped,
+      if (evicted + refused > 0)
+        logger.warn('MAX_CONNECTIONS: connections closed in the last interval', {
+          evicted,
+          refused,
           intervalMs: DROP_REPORT_INTERVAL_MS,
-          maxConnections: server.maxConnections,
+          maxConnections,
         });
-      dropped = 0;
       timer = undefined;
     }, DROP_REPORT_INTERVAL_MS).unref();
+  };
+  capConnections(server, maxConnections, {
+    evicted: () => {
+      evicted += 1;
+      shed();
+    },
+    refused: () => {
+      refused += 1;
+      shed();
+    },
   });
 }
 
@@ -84,31 +102,14 @@ function closeGracefully(server: Server, logger: ReturnType<typeof createLogger>
 }
 
 /**
- * One line that says what this limiter will do and whether ZITADEL answers, once the first check is back. The
- * check runs after the server listens and never holds up start-up; /readyz keeps checking afterwards.
+ * One line that says what this limiter will do, which rules are in force, degraded or unchecked, and whether ZITADEL
+ * answers, once the first checks are back. They run after the server listens and never hold up start-up; /readyz
+ * keeps checking afterwards.
  */
-function reportStartup(config: Config, logger: ReturnType<typeof createLogger>, readiness?: Readiness): void {
-  const summary = {
-    instance: config.instanceUrl,
-    credential: config.credential.kind,
-    limit: config.concurrentSessions,
-    strategy: config.limitStrategy,
-    dryRun: config.dryRun,
-  };
-  if (readiness === undefined) {
-    logger.info('zitadel-session-limiter started', summary);
-    return;
-  }
-  void readiness.check().then((verdict) => {
-    if (verdict.ready)
-      logger.info('zitadel-session-limiter started; ZITADEL answers', { ...summary, zitadel: 'ready' });
-    else
-      logger.warn('zitadel-session-limiter started; ZITADEL does not answer the check yet (see /readyz)', {
-        ...summary,
-        zitadel: 'not_ready',
-        reason: verdict.reason,
-      });
-  });
+function reportStartup(config: Config, logger: ReturnType<typeof createLogger>, app: Express): void {
+  void startupLine(config, readinessOf(app), ruleCheckOf(app)).then(({ level, msg, fields }) =>
+    logger[level](msg, fields),
+  );
 }
 
 const config = loadConfigOrExit();
@@ -118,14 +119,15 @@ const app = orExitOnConfigError(() =>
 );
 // Slow or stalled clients must not hold sockets for minutes (Node's defaults are 60 s and 300 s).
 const server = createServerWithTimeouts(app);
-// Beyond this many open connections Node closes new ones at once: a connection flood costs file descriptors and
-// memory up to a known bound, and leaves descriptors for the outgoing calls to ZITADEL.
-server.maxConnections = config.maxConnections;
-reportDroppedConnections(server, logger);
-server.listen(config.port);
+// Beyond this many open connections a flood costs file descriptors and memory up to a known bound, and leaves
+// descriptors for the outgoing calls to ZITADEL; silent connections make room for new ones (capConnections).
+capAndReportConnections(server, config.maxConnections, logger);
+// Without HOST, every interface (Node's default), as the blog sample listens: see config.ts.
+server.listen(config.port, config.host);
 server.on('listening', () => {
   const address = server.address();
   logger.info('zitadel-session-limiter listening', {
+    host: typeof address === 'object' && address !== null ? address.address : config.host,
     port: typeof address === 'object' && address !== null ? address.port : config.port,
     limit: config.concurrentSessions,
     strategy: config.limitStrategy,
@@ -136,7 +138,7 @@ server.on('listening', () => {
     metricsProtected: config.metricsToken !== undefined,
     enforceOnRequest: config.enforceOnRequest,
   });
-  reportStartup(config, logger, readinessOf(app));
+  reportStartup(config, logger, app);
 });
 server.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
@@ -145,6 +147,11 @@ server.on('error', (error: NodeJS.ErrnoException) => {
       code: error.code,
       port: config.port,
     });
+  } else if (error.code === 'EADDRNOTAVAIL') {
+    logger.error(
+      'HOST is not an address of this machine; set HOST to 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+      { code: error.code, host: config.host },
+    );
   } else {
     logger.error('server failed', { code: error.code, port: config.port });
   }

@@ -18,8 +18,9 @@ import { buildService } from './service.js';
 
 function buildOncePerColdStart(): Express {
   try {
-    // No dotenv: Vercel injects the project's environment variables (and `vercel dev` reads .env itself).
-    const config = loadConfig(process.env);
+    // No dotenv: Vercel injects the project's environment variables (and `vercel dev` reads .env itself). A function
+    // never listens, so HOST does not apply here, and whatever a platform puts in it must not stop the function.
+    const config = loadConfig({ ...process.env, HOST: undefined });
     // Every route of a function is public: /metrics is only served when METRICS_TOKEN protects it.
     return buildService(config, createLogger(config.logLevel), (line) => process.stdout.write(`${line}\n`), {
       metricsWithoutToken: 'hide',

@@ -31,6 +31,8 @@ export type FactorName = (typeof AUTHENTICATION_FACTORS)[number];
 
 /** The limiter's whole configuration, parsed once from the environment at start-up and frozen. */
 export interface Config extends ConnectionConfig {
+  /** The address the server listens on (HOST); undefined: every interface, as Node (and the blog sample) listen. */
+  readonly host: string | undefined;
   readonly port: number;
   readonly signingKeys: readonly string[];
   readonly concurrentSessions: number;
@@ -51,6 +53,8 @@ export interface Config extends ConnectionConfig {
   readonly limitMetadataTtlMs: number;
   /** Limits per organisation id, from ORG_LIMITS. */
   readonly orgLimits: ReadonlyMap<string, SessionLimit>;
+  /** DENY_NEW_PLACE_TTL: deny-new places not signed in to for this long yield to a newcomer; undefined: never. */
+  readonly denyNewPlaceTtlMs: number | undefined;
   /** Concurrent HTTP connections the server holds at most (Node's `server.maxConnections`); more are closed at once. */
   readonly maxConnections: number;
   /** When set, `GET /metrics` demands `Authorization: Bearer <token>`; on Vercel it is only served when set. */
@@ -127,4 +131,5 @@ export type LimitSettings = Pick<
   | 'limitMetadataKey'
   | 'limitMetadataTtlMs'
   | 'orgLimits'
+  | 'denyNewPlaceTtlMs'
 >;

@@ -6,15 +6,25 @@ import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
 import { connect, type ZitadelClient } from './connect.js';
+import { deniedByDefault, denyListsFor, majorMinor, nameDenyLists } from './denyList.js';
 import { EXIT, UsageError } from './errors.js';
 import { emitJson, say, type CommandContext } from './io.js';
 import { isExpired, publicKeysOfPrivate, spkiOfUploaded } from './payloadKeys.js';
 import { probeEndpoint } from './probeEndpoint.js';
-import { parseEndpoint, payloadFormOf, SESSION_METHODS } from './setup.js';
+import {
+  DENY_NEW_AVAILABILITY,
+  eventConditionsOf,
+  looksPrivate,
+  parseEndpoint,
+  payloadFormOf,
+  SESSION_METHODS,
+} from './setup.js';
 
 export const DOCTOR_HELP = `Usage: zitadel-session-limiter doctor --endpoint <url> [options]
 
-Checks, read-only, whether the wiring works: the credential and its permissions, the instance version, the
+Checks, changing nothing, whether the wiring works: the credential and each permission the configuration needs
+(proven with the limiter's own calls; a DeleteSession of an id no session has proves session.delete), the
+instance version, the
 target that posts to <url> (type, timeout, interruptOnError, payload type), the executions on CreateSession and
 SetSession (v2 and v2beta), and a signed probe to the endpoint. Also says what an eviction ends on this instance.
 Run it with the limiter's environment. Reading targets and executions needs action.target.read and
@@ -51,12 +61,6 @@ function isHttp(error: unknown, ...statuses: number[]): error is ZitadelError {
     error.status !== undefined &&
     statuses.includes(error.status)
   );
-}
-
-/** `v4.11.2` → [4, 11]; undefined when the text is no version. */
-export function majorMinor(version: string | undefined): [number, number] | undefined {
-  const match = /^v?(\d+)\.(\d+)/.exec(version ?? '');
-  return match === null ? undefined : [Number(match[1]), Number(match[2])];
 }
 
 function atLeast(version: [number, number] | undefined, major: number, minor: number): boolean | undefined {
@@ -98,6 +102,7 @@ interface DoctorInput {
   readonly payload: PayloadSettings;
   readonly localSigningKey: string | undefined;
   readonly metadataKeySet: boolean;
+  readonly metadataKey: string | undefined;
   readonly probe: boolean;
   readonly now: () => number;
   readonly deadline: Deadline;
@@ -131,31 +136,204 @@ async function credentialChecks(input: DoctorInput, checks: Check[]): Promise<bo
     status: 'ok',
     summary: `ZITADEL at ${instanceUrl} accepts the ${input.credentialKind} credential`,
   });
-  const needed = ['session.read', 'session.delete', ...(input.metadataKeySet ? ['user.read'] : [])];
+  const needed = neededPermissions(input);
   if (permissions === undefined) {
     checks.push({
       id: 'permissions',
       status: 'info',
-      summary: `this instance does not list the credential's permissions; it needs ${needed.join(', ')}`,
-      fix: 'A missing session.delete shows at the first eviction (502 zitadel_rejected, audit record, failed metric).',
+      summary: `this instance does not list the credential's permissions; it needs ${needed.join(', ')} (the calls below prove them)`,
     });
-    return true;
+  } else {
+    const missing = needed.filter((permission) => !permissions.includes(permission));
+    checks.push(
+      missing.length === 0
+        ? // A listing is not a proof (it covers the service account's own organisation): the calls below are.
+          {
+            id: 'permissions',
+            status: 'info',
+            summary: `ZITADEL lists ${needed.join(', ')} for the credential; the calls below prove them`,
+          }
+        : {
+            id: 'permissions',
+            status: 'fail',
+            summary: `the credential lacks ${missing.join(', ')}`,
+            fix: `${rolesFor(input)}.${missing.includes('user.read') && input.metadataKeySet ? ' user.read is needed because LIMIT_METADATA_KEY is set.' : ''} ZITADEL lists the permissions of the organisation the service account belongs to and of the instance.`,
+          },
+    );
   }
-  const missing = needed.filter((permission) => !permissions.includes(permission));
-  checks.push(
-    missing.length === 0
-      ? { id: 'permissions', status: 'ok', summary: `the credential may ${needed.join(', ')}` }
-      : {
-          id: 'permissions',
-          status: 'fail',
-          summary: `the credential lacks ${missing.join(', ')}`,
-          fix:
-            'Grant the service account IAM_USER_MANAGER (instance) or ORG_USER_MANAGER (one organisation)' +
-            (missing.includes('user.read') ? '; user.read is needed because LIMIT_METADATA_KEY is set' : '') +
-            '. ZITADEL lists the permissions of the organisation the service account belongs to and of the instance.',
-        },
-  );
+  await permissionProofs(input, permissions, checks);
   return true;
+}
+
+/** The permissions this configuration's calls need (see the README's Credentials). */
+function neededPermissions(input: DoctorInput): string[] {
+  const signedIn = input.limits.countWhen === 'signed-in';
+  return [
+    'session.read',
+    'session.delete',
+    ...(signedIn || input.metadataKeySet ? ['user.read'] : []),
+    ...(signedIn ? ['policy.read'] : []),
+  ];
+}
+
+/** The narrowest roles that hold what this configuration needs. */
+function rolesFor(input: DoctorInput): string {
+  return input.limits.countWhen === 'signed-in'
+    ? 'Grant the service account IAM_USER_MANAGER + IAM_OWNER_VIEWER (instance), or ORG_USER_MANAGER in each organisation'
+    : 'Grant the service account IAM_USER_MANAGER (instance), or ORG_USER_MANAGER in each organisation';
+}
+
+// Not a ZITADEL id (those are decimal numbers): no session or user can have it, so nothing is read or deleted.
+const PROBE_ID = 'zitadel-session-limiter-doctor-probe';
+
+/** What one proving call came to: ✓ when it proved the permission, ✗ with the role on a 403, else not proven. */
+async function prove(
+  checks: Check[],
+  id: string,
+  permission: string,
+  call: () => Promise<unknown>,
+  texts: {
+    proven: string;
+    denied: string;
+    fix: string;
+    unproven?: (error: ZitadelError) => string | undefined;
+  },
+): Promise<boolean> {
+  try {
+    await call();
+    checks.push({ id, status: 'ok', summary: texts.proven });
+    return true;
+  } catch (error) {
+    if (!(error instanceof ZitadelError)) throw error;
+    if (isHttp(error, 403)) {
+      checks.push({
+        id,
+        status: 'fail',
+        summary: `${texts.denied}: the credential lacks ${permission}`,
+        fix: texts.fix,
+      });
+      return false;
+    }
+    const unproven = texts.unproven?.(error);
+    if (unproven === undefined) throw error;
+    checks.push({ id, status: 'warn', summary: `${permission} not proven: ${unproven}`, fix: texts.fix });
+    return false;
+  }
+}
+
+/**
+ * Proves each permission with the call the limiter itself makes, answering ✗ with the role to add for a 403. Only
+ * what a call proved is ✓: ZITADEL hides sessions it may not show rather than refusing the search, so session.read
+ * is proven by a GetSession of a visible session of another user, or stays "not proven".
+ */
+async function permissionProofs(
+  input: DoctorInput,
+  listed: readonly string[] | undefined,
+  checks: Check[],
+): Promise<void> {
+  const { zitadel, deadline } = input;
+  const signedIn = input.limits.countWhen === 'signed-in';
+  const roles = rolesFor(input);
+  const sample = (await zitadel.listSessionsPage({ offset: 0, limit: 1 }, deadline)).sessions[0];
+  const userId = sample?.factors?.user?.id;
+  const organizationId = sample?.factors?.user?.organizationId;
+  if (sample === undefined || userId === undefined) {
+    checks.push({
+      id: 'session_read',
+      status: listed !== undefined && !listed.includes('session.read') ? 'fail' : 'warn',
+      summary:
+        'session.read not proven: the session search showed no session, and ZITADEL hides the sessions a credential may not read instead of refusing',
+      fix: `Run doctor again once somebody is signed in. ${roles}.`,
+    });
+  } else {
+    await prove(
+      checks,
+      'session_read',
+      'session.read',
+      () => zitadel.getSession({ sessionId: sample.id }, deadline),
+      {
+        proven: `the credential may read other users' sessions (search and GetSession of session ${sample.id})`,
+        denied: `ZITADEL denied GetSession of session ${sample.id}`,
+        fix: `${roles}.`,
+      },
+    );
+  }
+  // ZITADEL checks session.delete before it looks the session up (internal/command/session.go terminateSession),
+  // and an id that does not exist is nothing to delete: the answer proves the permission and changes nothing.
+  await prove(
+    checks,
+    'session_delete',
+    'session.delete',
+    () => zitadel.deleteSession({ sessionId: PROBE_ID }, deadline),
+    {
+      proven:
+        'the credential may delete sessions (DeleteSession of an id no session has: allowed, nothing deleted)',
+      denied: 'ZITADEL denied DeleteSession',
+      fix:
+        listed?.includes('session.delete') === true
+          ? `ZITADEL lists session.delete, so it is likely held in one organisation only (ORG_USER_MANAGER), where it cannot be proven without deleting a live session; the first eviction will tell (502 zitadel_rejected, audit record). Otherwise: ${roles}.`
+          : `${roles}.`,
+      unproven: (error) =>
+        isHttp(error, 404)
+          ? 'this ZITADEL looks the session up before it checks the permission, and no live session is deleted to prove it'
+          : undefined,
+    },
+  );
+  if (signedIn || input.metadataKeySet)
+    await prove(
+      checks,
+      'user_read',
+      'user.read',
+      () => zitadel.listAuthenticationMethodTypes({ userId: userId ?? PROBE_ID }, deadline),
+      {
+        // ZITADEL checks user.read before it reads a user's methods (query ListUserAuthMethodTypes).
+        proven: `the credential may read users' authentication methods (GET /v2/users/${userId ?? '…'}/authentication_methods)`,
+        denied: 'ZITADEL denied GET /v2/users/{userId}/authentication_methods',
+        fix: `${roles}. Without user.read ${signedIn ? 'any verified factor counts (COUNT_WHEN=signed-in falls back)' : ''}${signedIn && input.metadataKeySet ? ' and ' : ''}${input.metadataKeySet ? 'the limit metadata is held back (nothing enforced)' : ''}.`,
+      },
+    );
+  if (signedIn)
+    await prove(
+      checks,
+      'policy_read',
+      'policy.read',
+      () => zitadel.getLoginPolicy({ organizationId: organizationId ?? '' }, deadline),
+      {
+        proven: 'the credential may read the login policy (GET /v2/settings/login)',
+        denied: 'ZITADEL denied GET /v2/settings/login (403)',
+        fix: 'Add IAM_OWNER_VIEWER to the service account (beside IAM_USER_MANAGER), or use ORG_USER_MANAGER in each organisation. Until then COUNT_WHEN=signed-in is degraded: users with a second factor still count only once they used it, but forced MFA for users without one is unknown.',
+      },
+    );
+  if (input.metadataKeySet && input.metadataKey !== undefined) {
+    const key = input.metadataKey;
+    const userRead = checks.find((check) => check.id === 'user_read');
+    try {
+      await zitadel.getUserMetadataValue({ userId: userId ?? PROBE_ID, key }, deadline);
+      // ZITADEL filters metadata it may not show instead of refusing: the answer alone proves nothing.
+      checks.push(
+        userRead?.status === 'ok'
+          ? {
+              id: 'limit_metadata',
+              status: 'ok',
+              summary: `the metadata search for ${key} answered; user.read is proven above`,
+            }
+          : {
+              id: 'limit_metadata',
+              status: 'warn',
+              summary: `user.read not proven by the metadata search for ${key}: ZITADEL hides metadata it may not show instead of refusing`,
+              fix: `${roles}.`,
+            },
+      );
+    } catch (error) {
+      if (!isHttp(error, 403)) throw error;
+      checks.push({
+        id: 'limit_metadata',
+        status: 'fail',
+        summary: `ZITADEL denied the metadata search for ${key}: the credential lacks user.read`,
+        fix: `${roles}. Until then the limit of every user is held back (nothing enforced).`,
+      });
+    }
+  }
 }
 
 async function versionCheck(input: DoctorInput, checks: Check[]): Promise<[number, number] | undefined> {
@@ -279,6 +457,40 @@ function targetChecks(input: DoctorInput, target: ActionTarget, checks: Check[])
       id: 'interrupt_on_error',
       status: 'ok',
       summary: `interruptOnError=${interrupt} fits LIMIT_STRATEGY=${limits.limitStrategy}`,
+    });
+  }
+  if (limits.limitStrategy === 'deny-new' && target.restWebhook !== undefined && interrupt) {
+    checks.push({
+      id: 'deny_new_availability',
+      status: 'warn',
+      summary: DENY_NEW_AVAILABILITY.summary,
+      fix: DENY_NEW_AVAILABILITY.fix,
+    });
+  }
+}
+
+/**
+ * A target on an address the release's default deny list covers is refused when created and, once registered,
+ * skipped silently at call time: logins pass and the limiter is never called. Doctor cannot read ZITADEL's list,
+ * only say which one applies and what its default denies.
+ */
+function denyListCheck(endpoint: string, version: [number, number] | undefined, checks: Check[]): void {
+  const host = new URL(endpoint).hostname;
+  const lists = denyListsFor(version);
+  const denying = lists.filter((list) => deniedByDefault(host, list));
+  const release = version === undefined ? 'ZITADEL (version unknown here)' : `ZITADEL v${version.join('.')}`;
+  if (denying.length > 0) {
+    checks.push({
+      id: 'deny_list',
+      status: 'warn',
+      summary: `the endpoint's host ${host} is in the default deny list of ${release}, ${nameDenyLists(denying)}: unless that was changed on the ZITADEL server, ZITADEL skips the target silently and logins pass unchecked`,
+      fix: `Give the limiter an address the deny list allows (a public https:// URL is best), or set ${denying.map((list) => list.variable).join(' or ')} on ZITADEL to its default minus ${host}'s entry (the value replaces the whole list).`,
+    });
+  } else if (looksPrivate(host)) {
+    checks.push({
+      id: 'deny_list',
+      status: 'info',
+      summary: `the endpoint's host ${host} is private; ${release} does not deny it by default (${nameDenyLists(lists)}), but a deny list that covers it makes ZITADEL skip the target silently`,
     });
   }
 }
@@ -405,6 +617,16 @@ function executionChecks(
   executions: readonly ActionExecution[],
   checks: Check[],
 ): void {
+  const form = payloadFormOf(target);
+  const events = eventConditionsOf(executions, target.id);
+  if (form !== 'json' && events.length > 0) {
+    checks.push({
+      id: 'event_executions',
+      status: 'warn',
+      summary: `the target sends ${form.toUpperCase()} payloads and runs on event executions (${events.join(', ')}): ZITADEL v4.13.1 never delivers events to a JWT or JWE target (Errors.WebKey.NoActive, not retried)`,
+      fix: 'Remove the target from those executions (SetExecution with the remaining targets): the response executions on CreateSession and SetSession, which setup wires, already cover every login. Events need a JSON target of their own.',
+    });
+  }
   const missingV2: string[] = [];
   const missingV2beta: string[] = [];
   for (const method of SESSION_METHODS) {
@@ -669,6 +891,7 @@ export async function runDoctor(
     payload,
     localSigningKey,
     metadataKeySet,
+    metadataKey: metadataKeySet ? (env.LIMIT_METADATA_KEY ?? '').trim() : undefined,
     probe: values.probe !== false,
     now: context.io.now,
     deadline: deadlineIn(DOCTOR_BUDGET_MS, context.io.now()),
@@ -705,6 +928,7 @@ export async function runDoctor(
                 ? 'Delete the duplicates: each one would make the limiter run twice per login.'
                 : undefined,
           });
+          denyListCheck(endpoint, version, checks);
           targetChecks(input, target, checks);
           await payloadChecks(input, api, target, checks);
           executionChecks(target, actions.executions, checks);

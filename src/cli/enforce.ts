@@ -2,7 +2,11 @@ import { loadLimitSettings } from './environment.js';
 import type { LimitSettings } from '../vocabulary.js';
 import { enforceUserLimit } from '../enforcement/enforceUserLimit.js';
 import type { EnforcementReport } from '../enforcement/outcome.js';
-import { createUserPolicyReader, type UserPolicyReader } from '../enforcement/userPolicy.js';
+import {
+  createUserPolicyReader,
+  type PolicyFallback,
+  type UserPolicyReader,
+} from '../enforcement/userPolicy.js';
 import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
@@ -83,14 +87,21 @@ const LIMIT_SOURCE = {
   held_back: 'metadata unreadable: nothing enforced',
 } as const;
 
-const FALLBACK_TEXT = {
+const FALLBACK_TEXT: Record<PolicyFallback, string> = {
   limit_metadata_invalid: 'the limit metadata is not a whole number or "unlimited"; the next rule applied.',
   limit_metadata_unreadable:
-    'the limit metadata could not be read (permission user.read?); nothing enforced.',
+    'the limit metadata could not be read (ZITADEL failed or was late); nothing enforced.',
+  limit_metadata_permission_denied:
+    'ZITADEL denied the limit metadata (the credential lacks user.read: add IAM_USER_MANAGER or ORG_USER_MANAGER); nothing enforced.',
   authentication_methods_unreadable:
-    "the user's authentication methods could not be read; any verified factor counted.",
-  login_settings_unreadable: 'the login policy could not be read; any verified factor counted.',
-} as const;
+    "the user's authentication methods could not be read (ZITADEL failed or was late); any verified factor counted.",
+  authentication_methods_permission_denied:
+    "ZITADEL denied the user's authentication methods (the credential lacks user.read: add IAM_USER_MANAGER or ORG_USER_MANAGER); any verified factor counted.",
+  login_settings_unreadable:
+    'the login policy could not be read (ZITADEL failed or was late); forced MFA for users without a second factor was unknown (a first factor counted for them).',
+  login_settings_permission_denied:
+    'ZITADEL denied the login policy (the credential lacks policy.read: add IAM_OWNER_VIEWER, or use ORG_USER_MANAGER); forced MFA for users without a second factor was unknown (a first factor counted for them).',
+};
 
 /** `enforce`: the same use case as the webhook, for one user, without a trigger. */
 export async function runEnforce(context: CommandContext, args: readonly string[]): Promise<number> {

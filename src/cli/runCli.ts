@@ -64,9 +64,19 @@ function networkHint(error: ZitadelError): string {
   return `${code ?? 'no error code'}. Check INSTANCE_URL and the network.`;
 }
 
+function hostOf(instanceUrl: string | undefined): string {
+  try {
+    return instanceUrl === undefined ? 'this host' : `"${new URL(instanceUrl).host}"`;
+  } catch {
+    return 'this host';
+  }
+}
+
 /** ZITADEL's answer in the operator's terms: what to check, never a body or a token. */
 export function explainZitadelError(error: ZitadelError, instanceUrl: string | undefined): string {
   const where = instanceUrl === undefined ? 'ZITADEL' : `ZITADEL at ${instanceUrl}`;
+  if (error.kind === 'instance_not_found')
+    return `${where} answered ${error.operation} with "Instance not found" (HTTP 404): ZITADEL picks the instance by the host name, and ${hostOf(instanceUrl)} is none of its domains. INSTANCE_URL's host must be the instance's domain (ZITADEL's ExternalDomain, or a custom domain added to the instance), not an internal name or address of the same server.`;
   if (error.kind === 'timeout' || error.kind === 'deadline')
     return `${where} did not answer in time (${error.operation}). Check INSTANCE_URL and ZITADEL_TIMEOUT_MS.`;
   if (error.kind === 'network')
@@ -79,7 +89,11 @@ export function explainZitadelError(error: ZitadelError, instanceUrl: string | u
   if (error.status === 401)
     return `${where} refused the credential (${status}): it is unknown, expired or revoked.`;
   if (error.status === 403) {
-    return `${where} denied ${error.operation} (${status}): the service account lacks the role. Sessions need session.read and session.delete (IAM_USER_MANAGER, or ORG_USER_MANAGER for one organisation); setup needs IAM_OWNER.`;
+    if (error.operation === 'get_login_settings')
+      return `${where} denied ${error.operation} (${status}): the service account lacks policy.read. Add IAM_OWNER_VIEWER beside IAM_USER_MANAGER, or use ORG_USER_MANAGER in each organisation.`;
+    if (error.operation === 'list_authentication_methods' || error.operation === 'list_user_metadata')
+      return `${where} denied ${error.operation} (${status}): the service account lacks user.read (IAM_USER_MANAGER, or ORG_USER_MANAGER in each organisation).`;
+    return `${where} denied ${error.operation} (${status}): the service account lacks the role. Sessions need session.read and session.delete (IAM_USER_MANAGER, or ORG_USER_MANAGER for one organisation); COUNT_WHEN=signed-in also user.read and policy.read (IAM_USER_MANAGER + IAM_OWNER_VIEWER); setup needs IAM_OWNER.`;
   }
   if (error.status === 429)
     return `${where} kept rate-limiting ${error.operation} (${status}). Try again later, or lower --concurrency.`;

@@ -66,6 +66,7 @@ export async function runSessions(context: CommandContext, args: readonly string
     countBy: settings.countBy,
     order: settings.evictionOrder,
     signIn: policy.signIn,
+    placeTtlMs: settings.denyNewPlaceTtlMs,
   });
   const reasons = new Map(decision.excluded.map((row) => [row.id, row.reason]));
   const removed = new Set(decision.remove);

@@ -5,6 +5,7 @@ import { WEBHOOK_PATH, type PayloadForm } from '../vocabulary.js';
 import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import type {
+  ActionExecution,
   ActionsApiVersion,
   ActionTarget,
   ActionTargetSpec,
@@ -13,8 +14,9 @@ import type {
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs, parseTimeoutSeconds } from './args.js';
 import { connect, type ZitadelClient } from './connect.js';
+import { deniedByDefault, denyListsFor, majorMinor, nameDenyLists } from './denyList.js';
 import { CommandFailure, UsageError } from './errors.js';
-import { emitJson, note, say, type CommandContext } from './io.js';
+import { emitJson, note, say, sleepOf, type CommandContext } from './io.js';
 import { ensureEncryptionKey, readPublicKeyFile, type EncryptionKeyResult } from './payloadKeys.js';
 import { probeEndpoint, type ProbeResult } from './probeEndpoint.js';
 
@@ -67,7 +69,34 @@ export function payloadFormOf(target: ActionTarget): PayloadForm {
   return 'json';
 }
 
-const DEFAULT_PRIVATE_KEY_FILE = 'zitadel-session-limiter-payload-key.pem';
+/**
+ * What deny-new with interruptOnError costs ([real] on v4.13.1, FACTS.md section 2): ZITADEL waits for the
+ * limiter on every CreateSession, and response conditions run after the session was committed. Said by setup and
+ * by doctor in the same words.
+ */
+export const DENY_NEW_AVAILABILITY = {
+  summary:
+    'LIMIT_STRATEGY=deny-new with interruptOnError: every login, username steps included, depends on the limiter being up',
+  fix:
+    "A limiter that is down or unreachable fails every CreateSession with HTTP 500 (its message names the limiter's URL), " +
+    'and ZITADEL has already committed those sessions, so each failed attempt leaves a signed-in session behind. ' +
+    'Run two or more replicas behind a load balancer that sends webhooks only to replicas passing GET /readyz.',
+} as const;
+
+/** The event conditions of the executions that run this target, named for the operator. */
+export function eventConditionsOf(executions: readonly ActionExecution[], targetId: string): string[] {
+  return executions
+    .filter((execution) => execution.targets.includes(targetId) && execution.condition.event !== undefined)
+    .map((execution) => {
+      const event = execution.condition.event as { event?: unknown; group?: unknown; all?: unknown };
+      if (typeof event.event === 'string') return event.event;
+      if (typeof event.group === 'string') return `group ${event.group}`;
+      return 'all events';
+    });
+}
+
+/** Where `setup --payload-type jwe` writes the private key it generates, unless told (.gitignore covers it). */
+export const DEFAULT_PRIVATE_KEY_FILE = 'zitadel-session-limiter-payload-key.pem';
 
 const DEFAULT_TARGET_NAME = 'zitadel-session-limiter';
 // Setup makes a handful of calls; a minute covers retries on a slow instance.
@@ -108,7 +137,7 @@ export function parseEndpoint(
   return { endpoint: url.href, completed: true };
 }
 
-/** Hosts that self-hosted ZITADEL's default HTTPClient.DenyList refuses, or that only resolve inside a network. */
+/** Local and private hosts, which a deny list may refuse, or that only resolve inside a network. */
 export function looksPrivate(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
@@ -131,22 +160,45 @@ export function looksPrivate(hostname: string): boolean {
   return !host.includes('.') || /\.(local|internal|lan|home\.arpa|svc|cluster\.local)$/.test(host);
 }
 
-function denyListExplanation(endpoint: string): string {
+/** What to do about `Errors.Target.DeniedURL`, naming the deny list this release reads (both when unknown). */
+function denyListExplanation(endpoint: string, version: [number, number] | undefined): string {
   const host = new URL(endpoint).hostname;
-  const likely = looksPrivate(host);
+  const lists = denyListsFor(version);
+  const denied = lists.filter((list) => deniedByDefault(host, list));
+  const which =
+    version === undefined
+      ? [
+          "ZITADEL's version could not be read here, so both keys follow: v4.13 and earlier read",
+          'Executions.DenyList (ZITADEL_EXECUTIONS_DENYLIST), later releases HTTPClient.DenyList',
+          '(ZITADEL_HTTPCLIENT_DENYLIST); setting the other one changes nothing.',
+        ]
+      : [`ZITADEL v${version.join('.')} checks every target against ${nameDenyLists(lists)}.`];
   return [
     `ZITADEL refused the endpoint ${endpoint} (HTTP 400, invalid argument).`,
-    likely
-      ? `${host} is a local or private address, and self-hosted ZITADEL refuses those by default (Errors.Target.DeniedURL).`
-      : `Self-hosted ZITADEL refuses endpoints that resolve to local or private addresses, or that it cannot resolve at all (Errors.Target.DeniedURL); check that ${host} resolves from ZITADEL to a public address.`,
-    'Its outgoing HTTP client checks every target against HTTPClient.DenyList (environment variable',
-    'ZITADEL_HTTPCLIENT_DENYLIST). By default it denies localhost, 127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12,',
-    '192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10, ::1 and fc00::/7, among others.',
-    'To reach a limiter on a private network, set ZITADEL_HTTPCLIENT_DENYLIST on the ZITADEL server to the default',
-    'list minus the one range the limiter lives in (the variable replaces the whole list, and an empty value',
-    'restores the defaults), restart ZITADEL and run setup again. Keep 169.254.0.0/16 (cloud metadata) denied.',
+    denied.length > 0
+      ? `${host} is in the default deny list of self-hosted ZITADEL (Errors.Target.DeniedURL).`
+      : looksPrivate(host)
+        ? `${host} is a local or private address: this ZITADEL's deny list refuses it, or ZITADEL cannot resolve it (Errors.Target.DeniedURL).`
+        : `Self-hosted ZITADEL refuses endpoints that resolve to a denied address, or that it cannot resolve at all (Errors.Target.DeniedURL); check that ${host} resolves from ZITADEL to an address its deny list allows.`,
+    ...which,
+    ...lists.map((list) => `The default of ${list.setting} denies ${list.defaults.join(', ')}.`),
+    'To reach a limiter on a private network, set that variable on the ZITADEL server to the default list minus the',
+    'one entry the limiter lives under (the value replaces the whole list; an empty value keeps the defaults),',
+    'restart ZITADEL and run setup again. Never allow 169.254.0.0/16 (cloud metadata).',
     'Better still: give the limiter a public https:// URL.',
   ].join('\n');
+}
+
+/** The instance's version for the deny-list advice; undefined when it cannot be read (the advice names both). */
+async function readVersion(
+  zitadel: ZitadelClient,
+  deadline: Deadline,
+): Promise<[number, number] | undefined> {
+  try {
+    return majorMinor(await zitadel.getInstanceVersion(deadline));
+  } catch {
+    return undefined;
+  }
 }
 
 function isMissingApi(error: unknown): boolean {
@@ -231,7 +283,7 @@ async function saveTarget(
     return { id: existing.id, status, signingKey: current?.signingKey };
   } catch (error) {
     if (error instanceof ZitadelError && error.kind === 'http' && error.status === 400)
-      throw new CommandFailure(denyListExplanation(spec.endpoint));
+      throw new CommandFailure(denyListExplanation(spec.endpoint, await readVersion(zitadel, deadline)));
     if (
       error instanceof ZitadelError &&
       error.kind === 'http' &&
@@ -289,6 +341,34 @@ const EXECUTION_WORDS: Record<ExecutionStatus, string> = {
   not_served: 'not served by this instance (skipped)',
 };
 
+/**
+ * setup registers response executions only. Event executions someone added by hand are dead weight on a JWT or JWE
+ * target: v4.13.1 never delivers them ([real]: Errors.WebKey.NoActive, marked done, not retried).
+ */
+async function warnAboutEventExecutions(
+  context: CommandContext,
+  zitadel: ZitadelClient,
+  api: ActionsApiVersion,
+  targetId: string,
+  form: PayloadForm,
+  deadline: Deadline,
+): Promise<void> {
+  let events: string[];
+  try {
+    events = eventConditionsOf(await zitadel.listAllExecutions({ api }, deadline), targetId);
+  } catch {
+    note(context, 'note: could not list the executions to check the target for event executions.');
+    return;
+  }
+  if (events.length === 0) return;
+  note(
+    context,
+    `warning: the target sends ${form.toUpperCase()} payloads and also runs on event executions (${events.join(', ')}): ` +
+      'ZITADEL v4.13.1 never delivers events to a JWT or JWE target. The response executions setup wired cover every ' +
+      'login; remove the target from those event executions (or give events a JSON target of their own).',
+  );
+}
+
 function parsePayloadType(
   value: string | undefined,
   fallback: PayloadForm | undefined,
@@ -300,18 +380,32 @@ function parsePayloadType(
   return form;
 }
 
-/** Older instances drop an unknown `payloadType` silently: read the target back to be sure it took. */
+/**
+ * The waits between read-backs of the target, about 6 s in all. GetTarget reads a projection that can lag the
+ * write by a moment (seen on v4.13.1: a read straight after UpdateTarget still showed the old payloadType), so one
+ * stale read proves nothing; a version that drops the field shows the old value after all of them.
+ */
+export const READ_BACK_DELAYS_MS: readonly number[] = [100, 200, 400, 800, 1600, 3200];
+
+/** Older instances drop an unknown `payloadType` silently: read the target back, until ZITADEL's view shows it. */
 async function confirmPayloadType(
   zitadel: ZitadelClient,
-  api: ActionsApiVersion,
-  targetId: string,
-  form: PayloadForm,
+  { api, targetId, form }: { api: ActionsApiVersion; targetId: string; form: PayloadForm },
+  wait: { sleep: (ms: number) => Promise<void>; now: () => number },
   deadline: Deadline,
 ): Promise<void> {
-  const target = await zitadel.getTarget({ api, id: targetId }, deadline);
-  if (target !== undefined && payloadFormOf(target) === form) return;
+  let target: ActionTarget | undefined;
+  for (let attempt = 0; ; attempt += 1) {
+    // A target created a moment ago may not be in the view yet either (404, undefined here): read again.
+    target = await zitadel.getTarget({ api, id: targetId }, deadline);
+    if (target !== undefined && payloadFormOf(target) === form) return;
+    const delay = READ_BACK_DELAYS_MS[attempt];
+    if (delay === undefined || wait.now() + delay >= deadline.atMs) break;
+    await wait.sleep(delay);
+  }
+  const reads = READ_BACK_DELAYS_MS.length + 1;
   throw new CommandFailure(
-    `ZITADEL did not keep payloadType ${PAYLOAD_TYPE_NAMES[form]} on the target (it still sends ${target === undefined ? 'nothing' : payloadFormOf(target).toUpperCase()}): ` +
+    `ZITADEL did not keep payloadType ${PAYLOAD_TYPE_NAMES[form]} on the target (it still sends ${target === undefined ? 'nothing' : payloadFormOf(target).toUpperCase()} after up to ${reads} reads over about ${Math.round(READ_BACK_DELAYS_MS.reduce((sum, ms) => sum + ms, 0) / 1000)} s): ` +
       'JWT and JWE payloads need ZITADEL 4.8 or newer. Run setup with --payload-type json, or upgrade ZITADEL.',
   );
 }
@@ -377,6 +471,8 @@ export async function runSetup(context: CommandContext, args: readonly string[])
     type: isAsync ? { restAsync: {} } : { restWebhook: { interruptOnError } },
     payloadType: payloadForm === undefined ? undefined : PAYLOAD_TYPE_NAMES[payloadForm],
   };
+  if (settings.limitStrategy === 'deny-new' && !isAsync && interruptOnError)
+    note(context, `note: ${DENY_NEW_AVAILABILITY.summary}. ${DENY_NEW_AVAILABILITY.fix}`);
   if (settings.limitStrategy === 'deny-new' && (isAsync || !interruptOnError)) {
     note(
       context,
@@ -431,7 +527,12 @@ export async function runSetup(context: CommandContext, args: readonly string[])
     }
   }
   if (payloadForm === 'jwt' || payloadForm === 'jwe')
-    await confirmPayloadType(zitadel, api, saved.id, payloadForm, deadline);
+    await confirmPayloadType(
+      zitadel,
+      { api, targetId: saved.id, form: payloadForm },
+      { sleep: sleepOf(context.io), now: context.io.now },
+      deadline,
+    );
   if (encryptionKey?.privateKeyFile !== undefined && !isAsync && interruptOnError) {
     note(
       context,
@@ -440,6 +541,9 @@ export async function runSetup(context: CommandContext, args: readonly string[])
   }
 
   const executions = await wireExecutions(zitadel, api, saved.id, deadline);
+  const sentForm = payloadForm ?? (existing === undefined ? 'json' : payloadFormOf(existing));
+  if (sentForm !== 'json')
+    await warnAboutEventExecutions(context, zitadel, api, saved.id, sentForm, deadline);
 
   if (saved.signingKey === undefined)
     note(

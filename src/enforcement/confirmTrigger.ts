@@ -63,6 +63,10 @@ export async function confirmTrigger(
   const settled = ignoredWithoutZitadel(webhook, context.enforceOnRequest);
   if (settled !== undefined) return ignored(settled);
 
+  // A request condition runs before ZITADEL checks the factor (anyone who types a username and any password makes
+  // one), so it may refuse a login but never delete; evict-oldest never refuses, so it has nothing to do.
+  if (webhook.source === 'request' && context.strategy !== 'deny-new')
+    return ignored('unconfirmable_trigger');
   const { zitadel, deadline } = context;
   if (webhook.sessionId === undefined) return confirmIncomingUser(webhook, context);
 
@@ -97,15 +101,14 @@ export async function confirmTrigger(
 }
 
 /**
- * A CreateSession request condition (ENFORCE_ON_REQUEST): the session does not exist yet, so nothing can be read
- * back and the user is only the payload's claim. Such a trigger may refuse the login (deny-new: the refusal deletes
- * nothing), but never delete anybody's sessions: under evict-oldest the response webhook of the same login acts.
+ * A CreateSession request condition (ENFORCE_ON_REQUEST, deny-new): the session does not exist yet, so nothing can
+ * be read back and the user is only the payload's claim. Such a trigger may refuse the login, never delete anybody's
+ * sessions (enforceUserLimit deletes nothing for an incoming trigger).
  */
 async function confirmIncomingUser(
   webhook: SessionTrigger,
   context: ConfirmContext,
 ): Promise<ConfirmedTrigger> {
-  if (context.strategy !== 'deny-new') return ignored('unconfirmable_trigger');
   const hint = webhook.userHint;
   if (hint === undefined) return ignored('user_not_found');
   const userId =

@@ -12,7 +12,13 @@ import { createUserPolicyReader, type UserPolicyReader, type UserPolicySettings 
 
 export type EnforcementSettings = Pick<
   Config,
-  'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'deleteConcurrency' | 'countBy' | 'evictionOrder'
+  | 'concurrentSessions'
+  | 'limitStrategy'
+  | 'dryRun'
+  | 'deleteConcurrency'
+  | 'countBy'
+  | 'evictionOrder'
+  | 'denyNewPlaceTtlMs'
 > &
   UserPolicySettings;
 
@@ -160,13 +166,18 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
   // committed, and our GetSession of it began later still, so the search that follows sees that login and every
   // one committed before it. Of two logins, the one whose write commits later therefore sees the other. The
   // decision keeps the first N devices (or sessions) of one order among what it sees — evict-oldest: by latest
-  // sign-in, most recent first; deny-new: by earliest sign-in, first first — and a device's rank can only rise
-  // with sessions the earlier decision had not seen. So a device that is not among the first N of a subset is not
-  // among the first N of the whole unless a newer sign-in on it (which stays) lifted it: an earlier (partial)
-  // decision never deletes what the later (complete) one keeps, and the later one finishes the job: a burst ends
-  // at exactly N. Ghosts — sessions already ended but still listed because they ended after our GetSession began —
-  // are ordered like any other session, and deleting one again is a no-op (DeleteSession is idempotent). In
-  // deny-new, the login that commits later is the one that sees the other and is refused.
+  // sign-in, most recent first; deny-new: places still held by earliest sign-in, first first (with COUNT_BY=session
+  // a browser's newest session first, its older ones after every browser's), then places that aged out — and a
+  // device's rank can only rise with sessions the earlier decision had not seen. So a device that is not among the
+  // first N of a subset is not among the first N of the whole unless a newer sign-in on it (which stays) lifted it:
+  // an earlier (partial) decision never deletes what the later (complete) one keeps, and the later one finishes the
+  // job: a burst ends at exactly N (test/property/denyNew.property.test.ts checks it). Ghosts — sessions already
+  // ended but still listed because they ended after our GetSession began — are ordered like any other session, and
+  // deleting one again is a no-op (DeleteSession is idempotent). In deny-new, the login that commits later is the
+  // one that sees the other and is refused. Ageing (DENY_NEW_PLACE_TTL) is judged on each decision's own clock:
+  // for decisions judged at one instant the argument holds as stated; when a place crosses the TTL in the seconds
+  // between two overlapping decisions they may disagree about it, and the worst that does is refuse one login its
+  // retry admits, or leave one place free — never more than N, never a lock-out.
   const decision = selectSessionsToEvict({
     userId,
     listed,
@@ -177,6 +188,7 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     countBy: settings.countBy,
     order: settings.evictionOrder,
     signIn: policy.signIn,
+    placeTtlMs: settings.denyNewPlaceTtlMs,
   });
 
   const foreignRows = decision.excluded.filter((row) => row.reason === 'other_user').length;
@@ -187,8 +199,13 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     });
   }
 
+  // A request condition (an incoming trigger) runs before ZITADEL checks the factor: anyone who types a username
+  // and any password makes one, so it may refuse the login but never delete a session, in any mode. What is over
+  // the limit is left to the response webhook of a real sign-in, or a sweep.
+  const requestCondition = trigger !== undefined && 'incoming' in trigger;
+  const decided = requestCondition ? [] : decision.remove;
   // In waves of DELETE_CONCURRENCY, and none started that could not finish before the deadline.
-  const toDelete = settings.dryRun ? [] : deletionOrder(decision.remove, settings.limitStrategy, trigger?.id);
+  const toDelete = settings.dryRun ? [] : deletionOrder(decided, settings.limitStrategy, trigger?.id);
   const results = await mapWithConcurrency(
     toDelete,
     settings.deleteConcurrency,
@@ -200,7 +217,9 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
   const withStatus = (status: string) => decision.remove.filter((id) => statusOf.get(id) === status);
   const failed = withStatus('rejected');
   const notStarted = withStatus('not_started').length;
-  const deleted = settings.dryRun ? decision.remove : withStatus('fulfilled');
+  const deleted = settings.dryRun ? decided : withStatus('fulfilled');
+  // The refused trigger itself is no session a later decision would count.
+  const leftToResponse = requestCondition ? decision.remove.filter((id) => id !== trigger.id).length : 0;
   if (notStarted > 0 || unread > 0)
     logger.warn(
       'the user has more sessions over the limit than one enforcement handles; the rest goes next time',
@@ -213,7 +232,11 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
 
   return {
     outcome:
-      decision.outcome === 'deny' ? 'denied' : decision.outcome === 'evict' ? 'enforced' : 'within_limit',
+      decision.outcome === 'deny'
+        ? 'denied'
+        : decision.outcome === 'evict' && !requestCondition
+          ? 'enforced'
+          : 'within_limit',
     userId,
     sessionId: trigger?.id,
     limit: policy.limit.limit,
@@ -229,7 +252,7 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
     failed,
     foreignRows,
     searches,
-    remaining: notStarted + unread,
+    remaining: notStarted + unread + leftToResponse,
     fallbacks: policy.fallbacks,
     notSignedIn: decision.excluded.filter((row) => row.reason === 'not_signed_in').length,
   };

@@ -15,7 +15,10 @@ export type IgnoreReason =
   | 'user_not_found'
   /** The payload names another user than the session (read from ZITADEL) belongs to. */
   | 'user_mismatch'
-  /** A CreateSession request condition under evict-oldest: no session to read back, so nothing is deleted. */
+  /**
+   * A request condition under evict-oldest: it runs before ZITADEL checks the factor, so it may only refuse, and
+   * evict-oldest refuses nothing.
+   */
   | 'unconfirmable_trigger';
 
 /** What enforcing the limit for one user did. Ids and counts only: safe to log and to answer with. */
@@ -65,6 +68,8 @@ export type UndecidedReason =
   | 'zitadel_unavailable'
   | 'zitadel_rejected'
   | 'zitadel_invalid_response'
+  /** ZITADEL knows no instance at INSTANCE_URL's host: it must be the instance's domain (ExternalDomain). */
+  | 'instance_not_found'
   /** A JWT/JWE payload whose signature cannot be checked: the instance's key set does not answer. */
   | 'jwks_unavailable'
   | 'internal_error';

@@ -5,7 +5,7 @@ import { verifiedFactorsOf, type SessionRow } from '../zitadel/sessionSchema.js'
 // The wire row (validated by the zod schema) mapped to the facts the decision reads; policy/ never sees the wire.
 
 /** RFC 3339 (protojson and Go's time format) to epoch milliseconds; undefined for anything unreadable. */
-function parseTimestamp(value: string | undefined): number | undefined {
+export function parseTimestamp(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;

@@ -2,7 +2,9 @@ import type { Config } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
 import { chooseLimit, type LimitChoice, type MetadataLimit } from '../policy/sessionLimit.js';
 import { ANY_FACTOR, signInRequirementFrom, type SignInRequirement } from '../policy/signInRequirement.js';
+import { OncePerInterval } from '../util/oncePerInterval.js';
 import type { Deadline } from '../zitadel/deadline.js';
+import { isPermissionDenied, ZitadelError } from '../zitadel/errors.js';
 import { ReadCache } from '../zitadel/readCache.js';
 import type { LoginPolicy, ZitadelUserApi } from '../zitadel/userApi.js';
 
@@ -11,12 +13,19 @@ export type UserPolicySettings = Pick<
   'concurrentSessions' | 'countWhen' | 'limitMetadataKey' | 'limitMetadataTtlMs' | 'orgLimits'
 >;
 
-/** Something the decision had to do without; each is a warning in the log and a metric. */
+/**
+ * Something the decision had to do without; each is a warning in the log, a metric and part of the audit record.
+ * `…_permission_denied`: ZITADEL answered 403 (the credential lacks the permission); `…_unreadable`: the read
+ * failed otherwise or was late.
+ */
 export type PolicyFallback =
   | 'limit_metadata_invalid'
   | 'limit_metadata_unreadable'
+  | 'limit_metadata_permission_denied'
   | 'authentication_methods_unreadable'
-  | 'login_settings_unreadable';
+  | 'authentication_methods_permission_denied'
+  | 'login_settings_unreadable'
+  | 'login_settings_permission_denied';
 
 /** What applies to one user now: their limit and what makes one of their sessions count. */
 export interface UserPolicy {
@@ -51,20 +60,31 @@ export const LOGIN_POLICY_TTL_MS = 300_000;
 // How much longer than the session search the side reads may take before the decision goes on without them.
 export const SIDE_READ_GRACE_MS = 500;
 const MAX_CACHED_USERS = 50_000;
+// A missing permission is the same for every webhook until an operator adds the role: one warning per read and
+// interval keeps it in sight without a line per login (the metric counts every one).
+export const PERMISSION_WARNING_INTERVAL_MS = 300_000;
 
-type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
+/** How a side read was missed: it came too late, ZITADEL refused it for a missing permission (403), or it failed. */
+type Missed = 'late' | 'permission_denied' | 'failed';
+type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly missed: Missed };
 
-/** Resolves with the promise's value, or `{ ok: false }` when it rejects or is not done within `ms`. */
+function missedBy(error: unknown): Missed {
+  if (isPermissionDenied(error)) return 'permission_denied';
+  if (error instanceof ZitadelError && (error.kind === 'timeout' || error.kind === 'deadline')) return 'late';
+  return 'failed';
+}
+
+/** Resolves with the promise's value, or how it was missed when it rejects or is not done within `ms`. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Settled<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false }), ms);
+    timer = setTimeout(() => resolve({ ok: false, missed: 'late' }), ms);
   });
   try {
     return await Promise.race([
       promise.then(
         (value): Settled<T> => ({ ok: true, value }),
-        (): Settled<T> => ({ ok: false }),
+        (error: unknown): Settled<T> => ({ ok: false, missed: missedBy(error) }),
       ),
       late,
     ]);
@@ -72,6 +92,35 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
     clearTimeout(timer);
   }
 }
+
+type SideRead = 'limit_metadata' | 'authentication_methods' | 'login_settings';
+
+/** Each side read: what it is, the call, the permission it needs and the narrowest roles that hold it. */
+const SIDE_READS: Readonly<
+  Record<SideRead, { what: string; call: string; permission: string; roles: string }>
+> = {
+  limit_metadata: {
+    what: "the user's limit metadata",
+    call: 'POST /v2/users/{userId}/metadata/search',
+    permission: 'user.read',
+    roles: 'IAM_USER_MANAGER, or ORG_USER_MANAGER in the organisation',
+  },
+  authentication_methods: {
+    what: "the user's authentication methods",
+    call: 'GET /v2/users/{userId}/authentication_methods',
+    permission: 'user.read',
+    roles: 'IAM_USER_MANAGER, or ORG_USER_MANAGER in the organisation',
+  },
+  login_settings: {
+    what: 'the login policy',
+    call: 'GET /v2/settings/login',
+    permission: 'policy.read',
+    roles: 'IAM_OWNER_VIEWER beside IAM_USER_MANAGER, or ORG_USER_MANAGER in the organisation',
+  },
+};
+
+const fallbackOf = (read: SideRead, missed: Missed): PolicyFallback =>
+  missed === 'permission_denied' ? `${read}_permission_denied` : `${read}_unreadable`;
 
 /**
  * Reads the per-user limit (LIMIT_METADATA_KEY) and what makes a session count (COUNT_WHEN=signed-in) with
@@ -95,6 +144,7 @@ export function createUserPolicyReader(options: {
   const policies = new ReadCache<LoginPolicy>({ ttlMs: LOGIN_POLICY_TTL_MS, maxEntries: 10_000, now });
   const key = settings.limitMetadataKey;
   const signedIn = settings.countWhen === 'signed-in';
+  const permissionWarnings = new OncePerInterval(PERMISSION_WARNING_INTERVAL_MS, now);
 
   return {
     begin({ userId, organizationId, deadline }) {
@@ -123,6 +173,32 @@ export function createUserPolicyReader(options: {
             policyRead === undefined ? undefined : within(policyRead, graceMs),
           ]);
           const fallbacks: PolicyFallback[] = [];
+          /**
+           * Records a missed read and warns: a missing permission once per interval (it holds for every user), a
+           * late or failed read for this user.
+           */
+          const report = (read: SideRead, missed: Missed, effect: string) => {
+            const fallback = fallbackOf(read, missed);
+            fallbacks.push(fallback);
+            const { what, call, permission, roles } = SIDE_READS[read];
+            if (missed === 'permission_denied') {
+              const { report: due, heldBack } = permissionWarnings.take(fallback);
+              if (due)
+                logger.warn(
+                  `ZITADEL denied ${call} (403): the limiter's credential lacks ${permission}, so ${what} cannot be read; ${effect}. Add ${roles} to its service account`,
+                  {
+                    fallback,
+                    permission,
+                    heldBack,
+                    repeatsEveryMinutes: PERMISSION_WARNING_INTERVAL_MS / 60_000,
+                  },
+                );
+              return;
+            }
+            const how =
+              missed === 'late' ? 'could not be read in time' : 'could not be read (ZITADEL failed the call)';
+            logger.warn(`${what} ${how}; ${effect}`, { userId, fallback });
+          };
 
           const metadataLimit: MetadataLimit =
             metadataResult === undefined
@@ -145,31 +221,27 @@ export function createUserPolicyReader(options: {
               'the user\'s limit metadata is neither a whole number of at least 1 nor "unlimited"; the next rule applies',
               { userId, limitSource: limit.source },
             );
-          } else if (limit.metadataProblem === 'unreadable') {
-            fallbacks.push('limit_metadata_unreadable');
-            logger.warn(
-              "the user's limit metadata could not be read in time; nothing is enforced for them now",
-              {
-                userId,
-              },
-            );
+          } else if (limit.metadataProblem === 'unreadable' && metadataResult?.ok === false) {
+            report('limit_metadata', metadataResult.missed, 'nothing is enforced for them now');
           }
 
           let signIn: SignInRequirement = ANY_FACTOR;
           if (methodsResult !== undefined && policyResult !== undefined) {
-            if (!methodsResult.ok) fallbacks.push('authentication_methods_unreadable');
-            if (!policyResult.ok) fallbacks.push('login_settings_unreadable');
-            if (methodsResult.ok && policyResult.ok)
-              signIn = signInRequirementFrom(methodsResult.value, policyResult.value);
+            // What was read is kept: without the login policy the user's own second factor still decides.
+            if (methodsResult.ok)
+              signIn = signInRequirementFrom(
+                methodsResult.value,
+                policyResult.ok ? policyResult.value : undefined,
+              );
             else
-              logger.warn(
-                "the user's authentication methods or login policy could not be read in time; any verified factor counts",
-                {
-                  userId,
-                  unreadable: fallbacks.filter(
-                    (name) => name.startsWith('authentication') || name.startsWith('login'),
-                  ),
-                },
+              report('authentication_methods', methodsResult.missed, 'any verified factor counts for them');
+            if (!policyResult.ok)
+              report(
+                'login_settings',
+                policyResult.missed,
+                methodsResult.ok
+                  ? 'whether MFA is forced on users without a second factor is unknown, so for them a first factor counts; users with a second factor set up still count only once they used it'
+                  : 'any verified factor counts for them',
               );
           }
           return { limit, signIn, fallbacks };

@@ -61,7 +61,8 @@ export function auditLog(sink: LogSink, settings: Settings): AuditLog {
       write(
         outcome.failed.length > 0 || outcome.remaining > 0 ? 'warn' : 'info',
         requestId,
-        { ...reportSummary(outcome), foreignRows: outcome.foreignRows },
+        // What the decision had to do without (a side read denied, failed or late): the rule it was made under.
+        { ...reportSummary(outcome), foreignRows: outcome.foreignRows, fallbacks: outcome.fallbacks },
         durationMs,
       );
     },

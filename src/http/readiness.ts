@@ -1,4 +1,5 @@
 import type { Express, RequestHandler } from 'express';
+import type { RuleReport } from '../enforcement/ruleCheck.js';
 import type { Logger } from '../logging/logger.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import { deadlineIn } from '../zitadel/deadline.js';
@@ -144,6 +145,12 @@ export function readinessRoute(readiness: Readiness): RequestHandler {
     if (verdict.ready) res.status(200).json({ status: 'ready' });
     else res.status(503).json({ status: 'not_ready', reason: verdict.reason });
   };
+}
+
+/** The rule check an app built by createApp offers for the start-up line (see enforcement/ruleCheck.ts). */
+export function ruleCheckOf(app: Express): (() => Promise<RuleReport>) | undefined {
+  const check: unknown = app.locals.checkRules;
+  return typeof check === 'function' ? (check as () => Promise<RuleReport>) : undefined;
 }
 
 /** The readiness an app built by createApp checks with (the server asks it once at start-up). */

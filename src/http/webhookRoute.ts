@@ -146,6 +146,7 @@ const UNDECIDED_STATUS: Record<UndecidedReason, number> = {
   zitadel_unavailable: 502,
   zitadel_rejected: 502,
   zitadel_invalid_response: 502,
+  instance_not_found: 502,
   jwks_unavailable: 502,
   internal_error: 500,
 };

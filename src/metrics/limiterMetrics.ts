@@ -49,10 +49,18 @@ export interface ZitadelCallFailure {
   readonly reason: 'zitadel_unavailable' | 'zitadel_rejected';
 }
 
+// The reads behind COUNT_WHEN=signed-in and LIMIT_METADATA_KEY: a 403 there degrades one rule (the decision falls
+// back and says so), it does not stop the limiter doing its job, so it must not turn /readyz 503.
+const SIDE_READS: ReadonlySet<ZitadelOperation> = new Set([
+  'list_user_metadata',
+  'list_authentication_methods',
+  'get_login_settings',
+]);
+
 /**
  * Whether one call's outcome says ZITADEL cannot be used: refused credentials (401, 403; a token endpoint's 400),
  * or no answer in time (timeout, network, deadline, 408, 429, 5xx). Other 4xx answers (a session already gone, 404)
- * are ZITADEL doing its job. Undefined: not a failure.
+ * are ZITADEL doing its job, and so is a 403 on a side read (a policy fallback). Undefined: not a failure.
  */
 export function zitadelCallFailure(
   operation: ZitadelOperation,
@@ -62,6 +70,7 @@ export function zitadelCallFailure(
   if (!HTTP_STATUS.test(outcome)) return undefined;
   const status = Number(outcome);
   if (status >= 500 || status === 408 || status === 429) return 'zitadel_unavailable';
+  if (status === 403 && SIDE_READS.has(operation)) return undefined;
   if (status === 401 || status === 403 || (status === 400 && operation === 'fetch_token'))
     return 'zitadel_rejected';
   return undefined;
@@ -114,7 +123,7 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
   });
   const policyFallbacks = new Counter({
     name: `${PREFIX}policy_fallbacks_total`,
-    help: 'Decisions made without something: an invalid or unreadable limit metadata value, or unreadable authentication methods or login policy (then any verified factor counts).',
+    help: 'Decisions made without something, by reason: limit_metadata_invalid, or a side read (limit_metadata, authentication_methods, login_settings) that was _unreadable (failed or late) or _permission_denied (ZITADEL answered 403: the credential lacks user.read or policy.read).',
     labelNames: ['reason'] as const,
     registers,
   });

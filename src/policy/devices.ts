@@ -7,6 +7,11 @@ export interface RankedSession {
   readonly fingerprintId: string | undefined;
   /** The time it is ranked by (sign-in or creation, per EvictionOrder); +Infinity for a login happening now. */
   readonly rankMs: number;
+  /**
+   * When it last signed in (its latest verified factor, else its creation), whatever EVICTION_ORDER ranks by:
+   * what deny-new ages a place by. Defaults to `rankMs`.
+   */
+  readonly lastSignInMs?: number | undefined;
 }
 
 /** The sessions of one user on one browser (or one session, when it has no fingerprint or COUNT_BY=session). */
@@ -19,6 +24,8 @@ export interface Device {
   readonly lastMs: number;
   /** The earliest of its sessions: when the device first took its place. */
   readonly firstMs: number;
+  /** The latest sign-in of any of its sessions (see RankedSession.lastSignInMs). */
+  readonly lastSignInMs: number;
 }
 
 /**
@@ -58,19 +65,27 @@ export function groupDevices(sessions: readonly RankedSession[], countBy: CountB
   }
   return [...groups].map(([key, members]) => {
     members.sort(mostRecentFirst);
+    // Loops, not Math.min(...spread): a device may hold more sessions than a call may take arguments.
+    let firstMs = Number.POSITIVE_INFINITY;
+    let lastSignInMs = Number.NEGATIVE_INFINITY;
+    for (const session of members) {
+      firstMs = Math.min(firstMs, session.rankMs);
+      lastSignInMs = Math.max(lastSignInMs, session.lastSignInMs ?? session.rankMs);
+    }
     return {
       key,
       fingerprintId: members[0]?.fingerprintId,
       sessions: members,
       lastMs: members[0]?.rankMs ?? 0,
-      firstMs: Math.min(...members.map((session) => session.rankMs)),
+      firstMs,
+      lastSignInMs,
     };
   });
 }
 
 /** The id that breaks ties between devices: the largest (newest) of its session ids. */
-const newestId = (device: Device) => device.sessions[0]?.id ?? '';
-const oldestId = (device: Device) => device.sessions[device.sessions.length - 1]?.id ?? '';
+export const newestId = (device: Device) => device.sessions[0]?.id ?? '';
+export const oldestId = (device: Device) => device.sessions[device.sessions.length - 1]?.id ?? '';
 
 /** Devices most recently signed in first (evict-oldest keeps the head of this order). */
 export function devicesMostRecentFirst(devices: readonly Device[]): Device[] {
@@ -92,7 +107,7 @@ export function devicesFirstComeFirst(devices: readonly Device[]): Device[] {
 }
 
 // Infinity - Infinity is NaN, which sort treats as "equal" unpredictably: compare explicitly.
-function compareRank(a: number, b: number): number {
+export function compareRank(a: number, b: number): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,7 +1,7 @@
 import type { CountBy, EvictionOrder, LimitStrategy } from '../vocabulary.js';
+import { devicesInPlaceOrder } from './denyNewPlaces.js';
 import {
   deviceKeyOf,
-  devicesFirstComeFirst,
   devicesMostRecentFirst,
   groupDevices,
   mostRecentFirst,
@@ -34,6 +34,11 @@ export interface EvictionInput {
   readonly order?: EvictionOrder | undefined;
   /** What makes a session count. Default: any verified factor. */
   readonly signIn?: SignInRequirement | undefined;
+  /**
+   * deny-new only (DENY_NEW_PLACE_TTL): a device or session whose last sign-in is at least this old yields its place
+   * to a newcomer instead of refusing it. Default: places never age out.
+   */
+  readonly placeTtlMs?: number | undefined;
 }
 
 /**
@@ -81,11 +86,12 @@ export function exclusionReason(
 
 const INCOMING_ID = '';
 
+/** When a session last signed in: its latest verified factor, else its creation. */
+const lastSignInOf = (session: SessionRecord): number => session.signedInAtMs ?? session.createdAtMs ?? 0;
+
 /** The time a counted session is ranked by. */
 function rankOf(session: SessionRecord, order: EvictionOrder): number {
-  const created = session.createdAtMs ?? 0;
-  if (order === 'created') return created;
-  return session.signedInAtMs ?? created;
+  return order === 'created' ? (session.createdAtMs ?? 0) : lastSignInOf(session);
 }
 
 interface Counted extends RankedSession {
@@ -99,11 +105,13 @@ interface Counted extends RankedSession {
  * their last sign-in (EVICTION_ORDER). Both strategies keep the first `limit` devices of one fixed order and remove
  * every session of the others: evict-oldest orders devices by their most recent sign-in, newest first, so a
  * webhook that arrives late for an old sign-in removes that old session rather than a newer device; deny-new
- * orders them by when they first took a place, so the first devices keep their places, a sign-in from one of them
- * (the same browser again) is never refused, and the trigger is refused when its device is not among them. One
+ * orders them by when they first took a place (see devicesInPlaceOrder), so the first devices keep their places,
+ * a sign-in from one of them (the same browser again, whatever COUNT_BY) is never refused, a place nobody signed in
+ * to for DENY_NEW_PLACE_TTL yields to a newcomer, and the trigger is refused when its device is not among them. One
  * fixed order is what makes decisions taken on partial listings (replicas, a lagging search) agree with the
  * decision on the whole listing; see enforceUserLimit. A trigger that is not fully signed in (a password without
- * the second factor the user owes) changes nothing at all.
+ * the second factor the user owes) changes nothing at all, and under deny-new a login being authenticated right now
+ * (a request condition, which has proved nothing yet) can be refused but signs nobody else out.
  */
 export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   const { trigger } = input;
@@ -128,6 +136,7 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
         id: session.id,
         fingerprintId: session.fingerprintId,
         rankMs: rankOf(session, order),
+        lastSignInMs: lastSignInOf(session),
         isTrigger: session.id === triggerId,
       });
   }
@@ -171,15 +180,34 @@ export function selectSessionsToEvict(input: EvictionInput): EvictionDecision {
   if (devices.length <= input.limit) return withinLimit();
   // evict-oldest keeps the most recent N devices. deny-new keeps the first N: the newcomer's device is refused,
   // and devices that got in beyond the first N (two logins that committed at the same moment on two replicas,
-  // each unseen by the other's decision) go too, so the excess never outlives the next decision.
+  // each unseen by the other's decision; an outage's sessions; places that aged out) go too, so the excess never
+  // outlives the next decision.
   const ordered =
-    input.strategy === 'deny-new' ? devicesFirstComeFirst(devices) : devicesMostRecentFirst(devices);
+    input.strategy === 'deny-new'
+      ? devicesInPlaceOrder(devices, { countBy, nowMs: input.nowMs, placeTtlMs: input.placeTtlMs })
+      : devicesMostRecentFirst(devices);
   const kept = ordered.slice(0, input.limit);
   const gone = ordered.slice(input.limit);
   const triggerRefused =
     input.strategy === 'deny-new' &&
     triggerSession !== undefined &&
     gone.some((device) => device.key === deviceKeyOf(triggerSession, countBy));
+  // A login being authenticated right now (a request condition) has proved no factor yet, and without a session id
+  // its user is only the payload's word: deny-new may refuse it (deleting its own session, if it has one), but it
+  // signs nobody else out — not the excess, not an aged-out place; the verified response webhook does that.
+  // (evict-oldest never acts on a login without a session: see confirmTrigger.)
+  if (input.strategy === 'deny-new' && trigger !== undefined && 'incoming' in trigger) {
+    if (!triggerRefused) return withinLimit();
+    return {
+      outcome: 'deny',
+      counted: counted.length,
+      devices: devices.length,
+      keep: ids(counted.filter((session) => !session.isTrigger)),
+      remove: trigger.id === undefined ? [] : [trigger.id],
+      removedDevices: 1,
+      excluded,
+    };
+  }
   return {
     outcome: triggerRefused ? 'deny' : 'evict',
     counted: counted.length,

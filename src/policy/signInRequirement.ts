@@ -4,7 +4,7 @@ import type { SessionRecord } from './sessionRecord.js';
 /**
  * What makes a session "signed in" for one user: the factors ZITADEL's login will demand of them before it
  * hands out tokens. `any-factor` is the old rule (any one verified factor), also the fallback when the user's
- * authentication methods or the login policy cannot be read in time.
+ * authentication methods cannot be read. Without the login policy the user's own second factor still decides.
  */
 export type SignInRequirement =
   | { readonly kind: 'any-factor' }
@@ -28,16 +28,22 @@ export const SECOND_FACTOR_METHODS: ReadonlySet<string> = new Set([
   'AUTHENTICATION_METHOD_TYPE_OTP_EMAIL',
 ]);
 
-/** Builds the requirement from the user's configured methods and the organisation's login policy. */
+/**
+ * Builds the requirement from the user's configured methods and the organisation's login policy. Without the
+ * policy (`undefined`: it could not be read) what the methods tell still holds: Login V2 asks every user who has a
+ * second factor set up for it, whatever the policy says, so their password-only sessions still do not count. Only
+ * whether MFA is forced on users without a second factor is unknown; for them a first factor is taken as enough
+ * (as under any-factor), which never lets a half-finished login of a user with a second factor evict anyone.
+ */
 export function signInRequirementFrom(
   authMethodTypes: readonly string[],
-  loginPolicy: { readonly forceMfa: boolean; readonly forceMfaLocalOnly: boolean },
+  loginPolicy: { readonly forceMfa: boolean; readonly forceMfaLocalOnly: boolean } | undefined,
 ): SignInRequirement {
   return {
     kind: 'signed-in',
     userHasSecondFactor: authMethodTypes.some((type) => SECOND_FACTOR_METHODS.has(type)),
-    forceMfa: loginPolicy.forceMfa,
-    forceMfaLocalOnly: loginPolicy.forceMfaLocalOnly,
+    forceMfa: loginPolicy?.forceMfa ?? false,
+    forceMfaLocalOnly: loginPolicy?.forceMfaLocalOnly ?? false,
   };
 }
 

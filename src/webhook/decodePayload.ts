@@ -2,10 +2,11 @@ import type { KeyObject } from 'node:crypto';
 import {
   compactDecrypt,
   compactVerify,
-  createRemoteJWKSet,
+  createLocalJWKSet,
   errors,
   type CompactJWSHeaderParameters,
   type FlattenedJWSInput,
+  type JSONWebKeySet,
   type JWSHeaderParameters,
   type KeyInput,
 } from 'jose';
@@ -89,35 +90,95 @@ export interface InstanceKeySetOptions {
 }
 
 /**
- * The instance's JWKS (`/oauth/v2/keys`) through jose's remote key set: fetched lazily, cached (10 min), refetched on
- * an unknown `kid` at most every 30 s, each fetch bounded by `timeoutMs`, concurrent callers sharing one fetch. jose
- * retries a failed fetch on the very next call; the failure backoff here keeps an unreachable ZITADEL from being
- * asked once per webhook.
+ * An unknown `kid` refetches the key set, but not more often than this: a key the instance published just after
+ * our last fetch is accepted within this long of its publication, and a flood of unknown kids costs ZITADEL at most
+ * one fetch per interval.
+ */
+export const UNKNOWN_KID_REFETCH_INTERVAL_MS = 1000;
+/** A key set older than this is fetched again before use, so a key the instance withdrew stops being accepted. */
+export const KEY_SET_MAX_AGE_MS = 600_000;
+// ZITADEL's key set is a few KB; a proxy's answer of any size must not be held in memory.
+const MAX_KEY_SET_BYTES = 1024 * 1024;
+
+type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
+
+/** The key set at `url`, or a typed refusal: timeouts, network errors, non-200 answers, a body that is no key set. */
+async function fetchKeySet(url: string, timeoutMs: number): Promise<LocalKeySet> {
+  try {
+    const response = await fetch(url, {
+      headers: { Accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (response.status !== 200) throw new Error('not a key set');
+    const text = await response.text();
+    if (text.length > MAX_KEY_SET_BYTES) throw new Error('not a key set');
+    return createLocalJWKSet(JSON.parse(text) as JSONWebKeySet);
+  } catch {
+    throw new PayloadRejectedError(502, 'jwks_unavailable');
+  }
+}
+
+/**
+ * The instance's JWKS (`/oauth/v2/keys`): fetched lazily, cached for KEY_SET_MAX_AGE_MS, refetched on an unknown
+ * `kid` at most once per UNKNOWN_KID_REFETCH_INTERVAL_MS (ZITADEL publishes a web key before it signs with it, and
+ * a webhook refused for a key we had not fetched yet fails the login under interruptOnError), each fetch bounded by
+ * `timeoutMs`, concurrent callers sharing one fetch. After a failed fetch, webhooks are refused for
+ * `failureBackoffMs` without asking again, so an unreachable ZITADEL is not asked once per webhook. Every time is
+ * read from `now`, so the intervals are testable without waiting.
  */
 export function instanceKeySet(options: InstanceKeySetOptions): JwsKeyResolver {
   const now = options.now ?? Date.now;
   const backoffMs = options.failureBackoffMs ?? 5000;
-  const remote = createRemoteJWKSet(new URL(`${options.instanceUrl}/oauth/v2/keys`), {
-    timeoutDuration: options.timeoutMs,
-    cooldownDuration: 30_000,
-    cacheMaxAge: 600_000,
-  });
+  const url = `${options.instanceUrl}/oauth/v2/keys`;
+  let current: { readonly keys: LocalKeySet; readonly fetchedAtMs: number } | undefined;
+  let inFlight: Promise<LocalKeySet> | undefined;
   let failedAtMs: number | undefined;
-  return async (header, token) => {
+
+  function refetch(): Promise<LocalKeySet> {
+    if (inFlight !== undefined) return inFlight;
     if (failedAtMs !== undefined && now() - failedAtMs < backoffMs)
-      throw new PayloadRejectedError(502, 'jwks_unavailable');
+      return Promise.reject(new PayloadRejectedError(502, 'jwks_unavailable'));
+    const startedAtMs = now();
+    inFlight = fetchKeySet(url, options.timeoutMs).then(
+      (keys) => {
+        current = { keys, fetchedAtMs: startedAtMs };
+        failedAtMs = undefined;
+        return keys;
+      },
+      (error: unknown) => {
+        failedAtMs = now();
+        throw error;
+      },
+    );
+    return inFlight.finally(() => {
+      inFlight = undefined;
+    });
+  }
+
+  async function keyFrom(keys: LocalKeySet, header: JWSHeaderParameters, token: FlattenedJWSInput) {
     try {
-      const key = await remote(header, token);
-      failedAtMs = undefined;
-      return key;
+      return await keys(header, token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
         throw new PayloadRejectedError(401, 'payload_key_unknown');
       // The matching key has an algorithm or type jose cannot use: the JWS is refused as invalid.
-      if (error instanceof errors.JOSENotSupported) throw error;
-      // Timeouts, network errors, non-200 answers, a body that is not a key set.
-      failedAtMs = now();
-      throw new PayloadRejectedError(502, 'jwks_unavailable');
+      throw error;
+    }
+  }
+
+  return async (header, token) => {
+    const cached = current;
+    if (cached === undefined || now() - cached.fetchedAtMs >= KEY_SET_MAX_AGE_MS)
+      return keyFrom(await refetch(), header, token);
+    try {
+      return await keyFrom(cached.keys, header, token);
+    } catch (error) {
+      const unknownKid = error instanceof PayloadRejectedError && error.code === 'payload_key_unknown';
+      const mayRefetch =
+        inFlight !== undefined || now() - cached.fetchedAtMs >= UNKNOWN_KID_REFETCH_INTERVAL_MS;
+      if (!unknownKid || !mayRefetch) throw error;
+      return keyFrom(await refetch(), header, token);
     }
   };
 }

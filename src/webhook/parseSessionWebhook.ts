@@ -117,18 +117,24 @@ export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
 /**
  * User ids: generated ones are decimal like session ids, but ZITADEL lets an admin choose one (AddHumanUser's
  * optional `user_id`: `min_len: 1, max_len: 200` and no pattern, `proto/zitadel/user/v2/user_service.proto`), so a
- * migrated `auth0|5f7c…`, `alice@example.com` or `j.doe` is a real user id. We accept printable ASCII without spaces,
- * refuse the characters that change a URL's path or query (`/ \ % ? #`) and ids made only of dots (`.`, `..`).
+ * migrated `auth0|5f7c…`, `google-oauth2/1093`, `jose maria`, `josé`, `100%` or `a#b` is a real user id. Every
+ * place one enters a URL encodes it (encodeURIComponent), so its characters are never a reason to refuse it. What
+ * cannot be a ZITADEL user id at all is refused: empty, over 200 characters (code points, as ZITADEL counts), a
+ * string that is not well-formed UTF-16 (a lone surrogate: no UTF-8 text, and encodeURIComponent throws on it), and
+ * the two ids that no encoding keeps in one path segment — `.` and `..` (URL parsers resolve them, `%2E` too).
  */
-export const USER_ID_PATTERN = /^(?!\.+$)[\x21-\x7e]{1,200}$/;
-const URL_SIGNIFICANT = /[/\\%?#]/;
+export const MAX_USER_ID_CHARACTERS = 200;
+const DOT_SEGMENT = /^\.\.?$/;
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 export function isSessionId(value: string): boolean {
   return SESSION_ID_PATTERN.test(value);
 }
 
 export function isUserId(value: string): boolean {
-  return USER_ID_PATTERN.test(value) && !URL_SIGNIFICANT.test(value);
+  if (value.length === 0 || value.length > MAX_USER_ID_CHARACTERS * 2) return false;
+  if ([...value].length > MAX_USER_ID_CHARACTERS) return false;
+  return !DOT_SEGMENT.test(value) && !LONE_SURROGATE.test(value);
 }
 
 const id = z.string().refine(isSessionId);
@@ -175,9 +181,37 @@ const eventEnvelopeSchema = z.object({
   created_at: z.string().optional(),
 });
 
-function hasAuthenticationCheck(checks: z.infer<typeof checksSchema> | undefined): boolean {
-  if (checks === undefined) return false;
-  return AUTHENTICATION_CHECKS.some((name) => checks[name] !== undefined && checks[name] !== null);
+function hasAuthenticationCheck(checks: unknown): boolean {
+  if (typeof checks !== 'object' || checks === null) return false;
+  const named = checks as Record<string, unknown>;
+  return AUTHENTICATION_CHECKS.some((name) => named[name] !== undefined && named[name] !== null);
+}
+
+/** The raw request's checks, before any validation: enough to tell a username step. */
+function rawChecksOf(request: unknown): unknown {
+  return typeof request === 'object' && request !== null && 'checks' in request ? request.checks : undefined;
+}
+
+/**
+ * A CreateSession that checks no factor (Login V2's username step) changes nothing whatever its fields say, so a
+ * field we could not read is never a reason to refuse it: with interruptOnError, that refusal would fail the login.
+ */
+function usernameStep(
+  envelope: z.infer<typeof methodEnvelopeSchema>,
+  source: SessionTrigger['source'],
+): SessionTrigger {
+  const response = createSessionResponseSchema.safeParse(envelope.response);
+  return {
+    kind: 'session',
+    instanceId: envelope.instanceID,
+    source,
+    name: CREATE_SESSION,
+    sessionId: source === 'response' && response.success ? response.data.sessionId : undefined,
+    userHint: undefined,
+    requestHasAuthenticationCheck: false,
+    createdAt: undefined,
+    requestedLifetime: undefined,
+  };
 }
 
 function userHintOf(checks: z.infer<typeof checksSchema> | undefined): UserHint | undefined {
@@ -193,10 +227,14 @@ function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): Se
   if (match === null)
     return { kind: 'ignored', reason: 'other_method', name: envelope.fullMethod, instanceId };
   const isCreate = match[1] === 'CreateSession';
-  const request = sessionRequestSchema.safeParse(envelope.request ?? {});
-  if (!request.success) throw invalid(request.error, 'request');
   // ContextInfoResponse carries the response; ContextInfoRequest has none (the call has not run yet).
   const source = envelope.response === undefined ? 'request' : 'response';
+  const isUsernameStep = isCreate && !hasAuthenticationCheck(rawChecksOf(envelope.request));
+  const request = sessionRequestSchema.safeParse(envelope.request ?? {});
+  if (!request.success) {
+    if (isUsernameStep) return usernameStep(envelope, source);
+    throw invalid(request.error, 'request');
+  }
 
   let sessionId = request.data.sessionId;
   let createdAt: string | undefined;
@@ -204,7 +242,10 @@ function parseMethodEnvelope(envelope: z.infer<typeof methodEnvelopeSchema>): Se
     sessionId = undefined;
     if (source === 'response') {
       const response = createSessionResponseSchema.safeParse(envelope.response);
-      if (!response.success) throw invalid(response.error, 'response');
+      if (!response.success) {
+        if (isUsernameStep) return usernameStep(envelope, source);
+        throw invalid(response.error, 'response');
+      }
       sessionId = response.data.sessionId;
       createdAt = response.data.details?.changeDate;
     }

@@ -1,5 +1,9 @@
-/** What went wrong talking to ZITADEL, in terms the HTTP layer and the logs can act on. */
-export type ZitadelFailureKind = 'timeout' | 'network' | 'http' | 'invalid_response' | 'deadline';
+/**
+ * What went wrong talking to ZITADEL, in terms the HTTP layer and the logs can act on. `instance_not_found`: ZITADEL
+ * answered, but no instance has INSTANCE_URL's host among its domains (its ExternalDomain, or a custom domain).
+ */
+export type ZitadelFailureKind =
+  'timeout' | 'network' | 'http' | 'invalid_response' | 'deadline' | 'instance_not_found';
 
 /**
  * The one error type the ZITADEL client throws. It never carries a request or response body, a header or a token:
@@ -119,6 +123,25 @@ export function isWrongUrlAnswer(status: number, data: unknown): boolean {
   return (status === 404 || status === 405) && !isZitadelErrorBody(data);
 }
 
+// ZITADEL's instance interceptors (internal/api/grpc/server/middleware/instance_interceptor.go, and the HTTP one in
+// internal/api/http/middleware) answer a host that is no instance's domain with 404 and "unable to set instance
+// using origin … (ExternalDomain is …): Instance not found" (QUERY-n0wng, Errors.IAM.NotFound): in the API's JSON
+// `message`, or as plain text on the OAuth and well-known endpoints.
+const INSTANCE_NOT_FOUND = /unable to set instance|instance not found|QUERY-n0wng/i;
+
+/** Whether an answer is ZITADEL's "Instance not found": INSTANCE_URL's host is not one of the instance's domains. */
+export function isInstanceNotFoundAnswer(status: number, data: unknown): boolean {
+  if (status !== 404) return false;
+  if (typeof data === 'string') return INSTANCE_NOT_FOUND.test(data);
+  if (typeof data !== 'object' || data === null || !('message' in data)) return false;
+  return typeof data.message === 'string' && INSTANCE_NOT_FOUND.test(data.message);
+}
+
+/** ZITADEL refused the call for a missing permission (403, PermissionDenied: e.g. `AUTH-5mWD2`). */
+export function isPermissionDenied(error: unknown): error is ZitadelError {
+  return error instanceof ZitadelError && error.kind === 'http' && error.status === 403;
+}
+
 export function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUSES.has(status);
 }
@@ -138,13 +161,17 @@ export function parseRetryAfter(value: unknown, nowMs: number): number | undefin
   return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
 }
 
+/** The stable codes of a failed ZITADEL call, for answers, logs, readiness and metrics. */
+export type ZitadelErrorCode =
+  'zitadel_rejected' | 'zitadel_invalid_response' | 'zitadel_unavailable' | 'instance_not_found';
+
 /**
  * ZITADEL could not be reached in time (retry later) versus refused us (fix the credential or its roles) versus
- * answered something that is not ZITADEL's (check INSTANCE_URL). Stable codes for answers, logs and metrics.
+ * answered something that is not ZITADEL's (check INSTANCE_URL) versus knows no instance at INSTANCE_URL's host
+ * (use the instance's domain, its ExternalDomain). Stable codes for answers, logs and metrics.
  */
-export function zitadelErrorCode(
-  error: ZitadelError,
-): 'zitadel_rejected' | 'zitadel_invalid_response' | 'zitadel_unavailable' {
+export function zitadelErrorCode(error: ZitadelError): ZitadelErrorCode {
+  if (error.kind === 'instance_not_found') return 'instance_not_found';
   if (
     error.kind === 'http' &&
     error.status !== undefined &&

@@ -9,6 +9,7 @@ import type { ZitadelCallObserver, ZitadelOperation } from './transport.js';
 import {
   ZitadelError,
   isRetryableStatus,
+  isInstanceNotFoundAnswer,
   isWrongUrlAnswer,
   networkFailure,
   parseRetryAfter,
@@ -89,6 +90,13 @@ function tokenEndpoint(
       throw failure;
     }
     options.observer?.callFinished?.(FETCH_TOKEN, String(response.status), now() - started);
+    if (isInstanceNotFoundAnswer(response.status, response.data))
+      throw new ZitadelError({
+        operation: FETCH_TOKEN,
+        kind: 'instance_not_found',
+        status: 404,
+        retryable: false,
+      });
     if (isWrongUrlAnswer(response.status, response.data))
       throw new ZitadelError({
         operation: FETCH_TOKEN,

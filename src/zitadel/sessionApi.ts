@@ -6,6 +6,7 @@ import {
   listUsersResponseSchema,
   type SessionRow,
 } from './sessionSchema.js';
+import { ZitadelError } from './errors.js';
 import { isNotFound, readPages, type ZitadelCall } from './transport.js';
 import { parseTimestampNanos } from './protoTimestamp.js';
 
@@ -65,6 +66,13 @@ export const SESSION_PAGE_SIZE = 500;
 export const MAX_SESSION_ROWS = 5000;
 const MAX_SESSION_PAGES = MAX_SESSION_ROWS / SESSION_PAGE_SIZE;
 
+/**
+ * ZITADEL's DeleteSessionResponse: `{"details":{"sequence","changeDate","resourceOwner"}}`, `details` always set.
+ * A 200 without it (a proxy's HTML page, an empty body, `{}`) is not ZITADEL saying the session is gone: counting
+ * it as deleted would report, audit and count a session that may still be signed in.
+ */
+const deleteSessionResponseSchema = z.object({ details: z.record(z.string(), z.unknown()) });
+
 // Not a ZITADEL id (those are decimal numbers), so the access check's search always comes back empty.
 const ACCESS_CHECK_USER_ID = 'zitadel-session-limiter-access-check';
 
@@ -115,6 +123,10 @@ export function createSessionApi(call: ZitadelCall<ZitadelSessionOperation>): Zi
       try {
         const url = `/v2/sessions/${encodeURIComponent(sessionId)}`;
         const answer = await call('get_session', { method: 'GET', url }, getSessionResponseSchema, deadline);
+        // Another session than the one asked for (a caching proxy, a broken gateway) would enforce another user's
+        // limit on the word of this webhook: that is no answer from ZITADEL.
+        if (answer.session.id !== sessionId)
+          throw new ZitadelError({ operation: 'get_session', kind: 'invalid_response', retryable: false });
         return answer.session;
       } catch (error) {
         if (isNotFound(error)) return undefined;
@@ -125,7 +137,12 @@ export function createSessionApi(call: ZitadelCall<ZitadelSessionOperation>): Zi
     async deleteSession({ sessionId }, deadline) {
       try {
         const url = `/v2/sessions/${encodeURIComponent(sessionId)}`;
-        await call('delete_session', { method: 'DELETE', url, data: {} }, z.unknown(), deadline);
+        await call(
+          'delete_session',
+          { method: 'DELETE', url, data: {} },
+          deleteSessionResponseSchema,
+          deadline,
+        );
         return 'deleted';
       } catch (error) {
         if (isNotFound(error)) return 'already_gone';

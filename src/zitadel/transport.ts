@@ -6,6 +6,7 @@ import type { AccessTokenSource } from './accessToken.js';
 import type { Deadline } from './deadline.js';
 import {
   ZitadelError,
+  isInstanceNotFoundAnswer,
   isRetryableStatus,
   isWrongUrlAnswer,
   networkFailure,
@@ -136,6 +137,8 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
       tokenWasRefreshed.value = true;
       throw new ZitadelError({ operation, kind: 'http', status: 401, retryable: true, retryAfterMs: 0 });
     }
+    if (isInstanceNotFoundAnswer(response.status, response.data))
+      throw new ZitadelError({ operation, kind: 'instance_not_found', status: 404, retryable: false });
     if (isWrongUrlAnswer(response.status, response.data))
       throw new ZitadelError({
         operation,

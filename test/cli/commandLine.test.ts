@@ -13,8 +13,8 @@ const VERSION = (
 const env = { INSTANCE_URL: 'http://127.0.0.1:9', PAT: 'cli-basics-pat-3Xe' };
 
 describe('the command line itself', () => {
-  it('prints its version with --version', async () => {
-    const run = await runCli(['--version'], env);
+  it('prints its version with --version, as a real process started from source', async () => {
+    const run = await runCli(['--version'], env, 30_000, { process: true });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`zitadel-session-limiter ${VERSION}\n`);
   });

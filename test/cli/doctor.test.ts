@@ -91,8 +91,14 @@ describe('doctor', () => {
   beforeEach(async () => {
     actions = new FakeActions();
     info = new FakeInstanceInfo();
-    info.permissions.set(PAT, ['session.read', 'session.delete', 'user.read', 'action.target.read']);
-    info.permissions.set(VIEWER_PAT, ['session.read', 'session.delete']);
+    info.permissions.set(PAT, [
+      'session.read',
+      'session.delete',
+      'user.read',
+      'policy.read',
+      'action.target.read',
+    ]);
+    info.permissions.set(VIEWER_PAT, ['session.read', 'session.delete', 'user.read', 'policy.read']);
     info.restricted.add(VIEWER_PAT);
     jwks = new FakeJwks([webKey]);
     zitadel = await new FakeZitadel({
@@ -126,8 +132,13 @@ describe('doctor', () => {
     expect(run.checks.map((check) => check.id)).toEqual([
       'credential',
       'permissions',
+      'session_read',
+      'session_delete',
+      'user_read',
+      'policy_read',
       'version',
       'target',
+      'deny_list',
       'target_type',
       'timeout',
       'interrupt_on_error',
@@ -143,9 +154,13 @@ describe('doctor', () => {
     expect(statusOf(run, 'probe')).toBe('ok');
     expect(run.checks.find((check) => check.id === 'version')?.summary).toBe('ZITADEL v4.12.0');
     expect(statusOf(run, 'back_channel_logout')).toBe('ok');
-    expect(
-      zitadel.seen.filter((request) => request.method !== 'GET' && !request.path.endsWith('search')),
-    ).toEqual([]);
+    // Changes nothing: the one write is the DeleteSession of an id no session can have (it proves session.delete).
+    const writes = zitadel.seen.filter(
+      (request) => request.method !== 'GET' && !request.path.endsWith('search'),
+    );
+    expect(writes.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'DELETE /v2/sessions/zitadel-session-limiter-doctor-probe',
+    ]);
     expect(run.stdout + run.stderr).not.toContain(target.signingKey);
     expect(run.stdout + run.stderr).not.toContain(PAT);
   });
@@ -178,17 +193,46 @@ describe('doctor', () => {
 
   it('✗ permissions: session.delete missing; user.read only when LIMIT_METADATA_KEY is set', async () => {
     info.permissions.set(PAT, ['session.read']);
-    const run = await doctor();
+    const run = await doctor({ COUNT_WHEN: 'any-factor' });
     expect(failed(run)).toEqual(['permissions']);
     expect(run.checks.find((check) => check.id === 'permissions')?.summary).toBe(
       'the credential lacks session.delete',
     );
 
     info.permissions.set(PAT, ['session.read', 'session.delete']);
-    expect(failed(await doctor())).toEqual([]);
-    const metadata = await doctor({ LIMIT_METADATA_KEY: 'max_sessions' });
+    expect(failed(await doctor({ COUNT_WHEN: 'any-factor' }))).toEqual([]);
+    const metadata = await doctor({ LIMIT_METADATA_KEY: 'max_sessions', COUNT_WHEN: 'any-factor' });
     expect(failed(metadata)).toEqual(['permissions']);
     expect(metadata.checks.find((check) => check.id === 'permissions')?.fix).toContain('LIMIT_METADATA_KEY');
+  });
+
+  it('✗ policy_read: a credential without policy.read (IAM_USER_MANAGER alone) is caught by the call itself', async () => {
+    zitadel.withheldPermissions.set(PAT, new Set(['policy.read']));
+    info.permissions.set(PAT, ['session.read', 'session.delete', 'user.read', 'action.target.read']);
+    const signedIn = zitadel.addSession({ userId: '1001', factors: ['password'] });
+
+    const run = await doctor();
+
+    expect(run.code).toBe(4);
+    expect(failed(run)).toEqual(['permissions', 'policy_read']);
+    const policy = run.checks.find((check) => check.id === 'policy_read');
+    expect(policy?.summary).toContain('policy.read');
+    expect(policy?.fix).toContain('IAM_OWNER_VIEWER');
+    expect(policy?.fix).toContain('ORG_USER_MANAGER');
+    expect(run.checks.find((check) => check.id === 'permissions')?.fix).toContain('IAM_OWNER_VIEWER');
+    // Proven by the calls the limiter makes: GetSession of a visible session, the user's methods, the policy.
+    expect(statusOf(run, 'session_read')).toBe('ok');
+    expect(statusOf(run, 'user_read')).toBe('ok');
+    expect(zitadel.requests('GET', `/v2/sessions/${signedIn.id}`)).toHaveLength(1);
+    expect(zitadel.requests('GET', '/v2/users/1001/authentication_methods')).toHaveLength(1);
+    expect(zitadel.requests('GET', '/v2/settings/login')).toHaveLength(1);
+    expect(zitadel.liveSessionsOf('1001')).toHaveLength(1);
+  });
+
+  it('never shows ✓ for a permission no call proved (no visible session: session.read is not proven)', async () => {
+    const run = await doctor();
+    expect(statusOf(run, 'session_read')).toBe('warn');
+    expect(run.checks.find((check) => check.id === 'session_read')?.summary).toContain('not proven');
   });
 
   it('falls back to a session search when the instance does not list permissions', async () => {
@@ -197,7 +241,8 @@ describe('doctor', () => {
     expect(statusOf(run, 'credential')).toBe('ok');
     expect(statusOf(run, 'permissions')).toBe('info');
     expect(run.code).toBe(0);
-    expect(zitadel.requests('POST', '/v2/sessions/search')).toHaveLength(1);
+    // The access check, then the search for a session to prove session.read with.
+    expect(zitadel.requests('POST', '/v2/sessions/search')).toHaveLength(2);
     const refused = await doctor({ PAT: 'unknown-pat' });
     expect(failed(refused)).toEqual(['credential']);
   });
@@ -214,6 +259,58 @@ describe('doctor', () => {
     target.endpoint = 'https://elsewhere.example.com/session/manage';
     const run = await doctor();
     expect(failed(run)).toEqual(['target']);
+  });
+
+  it('! deny_list: names the deny list the version reads (Executions up to v4.13, HTTPClient after; both when unknown)', async () => {
+    const summaryOf = (run: DoctorRun) => {
+      const check = run.checks.find((candidate) => candidate.id === 'deny_list');
+      expect(check?.status).toBe('warn');
+      return `${check?.summary} ${check?.fix}`;
+    };
+    const v412 = summaryOf(await doctor());
+    expect(v412).toContain("the endpoint's host 127.0.0.1 is in the default deny list of ZITADEL v4.12");
+    expect(v412).toContain('ZITADEL_EXECUTIONS_DENYLIST');
+    expect(v412).not.toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+    expect(v412).toContain('skips the target silently');
+
+    info.version = 'v4.14.0';
+    const v414 = summaryOf(await doctor());
+    expect(v414).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+    expect(v414).not.toContain('ZITADEL_EXECUTIONS_DENYLIST');
+
+    info.version = undefined;
+    const unknown = summaryOf(await doctor());
+    expect(unknown).toContain('ZITADEL_EXECUTIONS_DENYLIST');
+    expect(unknown).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+  });
+
+  it('! deny_new_availability: deny-new with interruptOnError says every login depends on the limiter, and what to run', async () => {
+    target.interruptOnError = true;
+    const run = await doctor({ LIMIT_STRATEGY: 'deny-new' });
+
+    expect(run.code).toBe(0);
+    const check = run.checks.find((candidate) => candidate.id === 'deny_new_availability');
+    expect(check?.status).toBe('warn');
+    expect(check?.summary).toContain('every login, username steps included, depends on the limiter being up');
+    expect(check?.fix).toContain('fails every CreateSession with HTTP 500');
+    expect(check?.fix).toContain('leaves a signed-in session behind');
+    expect(check?.fix).toContain('two or more replicas');
+    expect(check?.fix).toContain('GET /readyz');
+    expect(statusOf(await doctor(), 'deny_new_availability')).toBeUndefined();
+  });
+
+  it('! event_executions: a JWT or JWE target on event executions, which v4.13.1 never delivers to it', async () => {
+    actions.setExecution({ event: { event: 'session.password.checked' } }, [target.id]);
+    expect(statusOf(await doctor(), 'event_executions')).toBeUndefined();
+
+    target.payloadType = 'PAYLOAD_TYPE_JWT';
+    const run = await doctor({ REQUIRE_PAYLOAD_TYPE: 'jwt' });
+    const check = run.checks.find((candidate) => candidate.id === 'event_executions');
+    expect(check?.status).toBe('warn');
+    expect(check?.summary).toContain('session.password.checked');
+    expect(check?.summary).toContain('never delivers events to a JWT or JWE target');
+    expect(check?.fix).toContain('Remove the target from those executions');
+    expect(run.code).toBe(0);
   });
 
   it('✗ target_type: restCall', async () => {

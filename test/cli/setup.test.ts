@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli as runCliInProcess } from '../../src/cli/runCli.js';
 import { FakeActions, type FakeActionsOptions } from '../support/fakeActions.js';
+import { FakeInstanceInfo } from '../support/fakeInstanceInfo.js';
 import { FakeZitadel } from '../support/fakeZitadel.js';
 import { jsonOf, runCli } from './cliProcess.js';
 
@@ -26,6 +28,19 @@ describe('setup', () => {
     PAT: ADMIN_PAT,
     ...extra,
   });
+
+  /** setup in this process (no process start-up, which the machine's load can stretch): stdout, stderr, code. */
+  async function setupHere(args: string[], extra: Record<string, string> = {}) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCliInProcess(['setup', '--endpoint', ENDPOINT, '--no-probe', ...args], {
+      env: env(extra),
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      now: Date.now,
+    });
+    return { code, stdout, stderr };
+  }
 
   beforeEach(async () => {
     await startInstance();
@@ -169,6 +184,43 @@ describe('setup', () => {
     expect(failOpen.stderr).toContain('only shows the refusal');
   });
 
+  it('says under deny-new that every login now depends on the limiter being up, and what to run', async () => {
+    const denyNew = await setupHere([], { LIMIT_STRATEGY: 'deny-new' });
+    const evict = await setupHere([]);
+
+    expect(denyNew.code).toBe(0);
+    expect(denyNew.stderr).toContain(
+      'LIMIT_STRATEGY=deny-new with interruptOnError: every login, username steps included, depends on the limiter being up',
+    );
+    expect(denyNew.stderr).toContain(
+      "fails every CreateSession with HTTP 500 (its message names the limiter's URL)",
+    );
+    expect(denyNew.stderr).toContain('each failed attempt leaves a signed-in session behind');
+    expect(denyNew.stderr).toContain('two or more replicas behind a load balancer');
+    expect(denyNew.stderr).toContain('GET /readyz');
+    expect(evict.stderr).not.toContain('depends on the limiter being up');
+  });
+
+  it('registers no event execution for a JWT target, and warns about one added by hand', async () => {
+    const first = await setupHere(['--payload-type', 'jwt']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).not.toContain('event executions');
+    const conditions = zitadel
+      .requests('PUT', '/v2/actions/executions')
+      .map((request) => Object.keys((request.body as { condition: object }).condition)[0]);
+    expect(conditions).toEqual(['response', 'response', 'response', 'response']);
+
+    const [target] = [...actions.targets.values()];
+    actions.setExecution({ event: { group: 'session' } }, [target!.id]);
+    const again = await setupHere(['--payload-type', 'jwt']);
+
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(
+      'warning: the target sends JWT payloads and also runs on event executions (group session)',
+    );
+    expect(again.stderr).toContain('never delivers events to a JWT or JWE target');
+  });
+
   it('falls back to /v2beta/actions on an instance without /v2/actions', async () => {
     await zitadel.stop();
     await startInstance({ versions: ['v2beta'] });
@@ -191,7 +243,8 @@ describe('setup', () => {
     await zitadel.stop();
     await startInstance({ versions: [] });
 
-    const run = await runCli(['setup', '--endpoint', ENDPOINT], env());
+    // One of the few runs as a real process: the exit code comes through src/cli.ts and process.exitCode.
+    const run = await runCli(['setup', '--endpoint', ENDPOINT], env(), 30_000, { process: true });
 
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('neither /v2/actions nor /v2beta/actions');
@@ -212,15 +265,53 @@ describe('setup', () => {
     expect([...actions.targets.values()][0]?.endpoint).toBe('http://limiter.example.com/session/manage');
   });
 
-  it("explains ZITADEL's deny list when the endpoint is refused as private", async () => {
+  it("explains ZITADEL's deny list when the endpoint is refused, naming both keys when the version is unknown", async () => {
     actions.denyPrivateEndpoints = true;
 
     const run = await runCli(['setup', '--endpoint', 'https://localhost:3000/session/manage'], env());
 
     expect(run.code).toBe(4);
+    expect(run.stderr).toContain('localhost is in the default deny list of self-hosted ZITADEL');
+    expect(run.stderr).toContain('ZITADEL_EXECUTIONS_DENYLIST');
     expect(run.stderr).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
-    expect(run.stderr).toContain('localhost is a local or private address');
+    expect(run.stderr).toContain("ZITADEL's version could not be read here, so both keys follow");
     expect(actions.targets.size).toBe(0);
+  });
+
+  it.each([
+    ['v4.13.1', 'v4.13', 'ZITADEL_EXECUTIONS_DENYLIST', 'ZITADEL_HTTPCLIENT_DENYLIST'],
+    ['v4.14.0', 'later', 'ZITADEL_HTTPCLIENT_DENYLIST', 'ZITADEL_EXECUTIONS_DENYLIST'],
+  ] as const)(
+    'names the deny list ZITADEL %s reads, and only that one',
+    async (version, release, named, other) => {
+      await zitadel.stop();
+      actions = new FakeActions({ denyPrivateEndpoints: true, denyListRelease: release });
+      const info = new FakeInstanceInfo();
+      info.version = version;
+      zitadel = await new FakeZitadel({
+        acceptedTokens: [ADMIN_PAT],
+        protectedRoutes: (app) => {
+          info.mount(app);
+          actions.mount(app);
+        },
+      }).start();
+
+      const run = await runCli(['setup', '--endpoint', 'https://127.0.0.1/session/manage'], env());
+
+      expect(run.code).toBe(4);
+      expect(run.stderr).toContain(`ZITADEL ${version.replace(/\.\d+$/, '')} checks every target against`);
+      expect(run.stderr).toContain(named);
+      expect(run.stderr).not.toContain(other);
+    },
+  );
+
+  it('is not refused on a 10.x address by v4.13, whose default deny list covers only loopback and the unspecified address', async () => {
+    actions.denyPrivateEndpoints = true;
+
+    const run = await runCli(['setup', '--endpoint', 'https://10.1.2.3/session/manage', '--no-probe'], env());
+
+    expect(run.code).toBe(0);
+    expect([...actions.targets.values()][0]?.endpoint).toBe('https://10.1.2.3/session/manage');
   });
 
   it('answers --json errors as one parseable document', async () => {
@@ -241,8 +332,25 @@ describe('setup', () => {
     expect(run.stderr).not.toContain('not-an-admin');
   });
 
+  it('exits with 3 on a PAT with the "Bearer " prefix or an INSTANCE_URL with a path, with the start-up message', async () => {
+    // The CLI's own loading (runCli → connect), as the service's start-up reads the same variables.
+    const bearer = await setupHere([], { PAT: `Bearer ${ADMIN_PAT}` });
+    const withPath = await setupHere([], { INSTANCE_URL: `${zitadel.url}/v2` });
+
+    expect(bearer.code).toBe(3);
+    expect(bearer.stderr).toContain('PAT must be the bare token, without the "Bearer " prefix');
+    expect(bearer.stderr).not.toContain(ADMIN_PAT);
+    expect(withPath.code).toBe(3);
+    expect(withPath.stderr).toContain(
+      "INSTANCE_URL must be the instance's base URL without a path (e.g. https://my-instance.zitadel.cloud): ZITADEL serves its APIs at the domain's root, so drop the path",
+    );
+    expect(zitadel.seen).toHaveLength(0);
+  });
+
   it('exits with 3 when INSTANCE_URL is missing, naming it', async () => {
-    const run = await runCli(['setup', '--endpoint', ENDPOINT], { PAT: ADMIN_PAT });
+    const run = await runCli(['setup', '--endpoint', ENDPOINT], { PAT: ADMIN_PAT }, 30_000, {
+      process: true,
+    });
 
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('INSTANCE_URL');

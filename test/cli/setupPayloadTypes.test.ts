@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { READ_BACK_DELAYS_MS } from '../../src/cli/setup.js';
+import { runCli as runCliInProcess } from '../../src/cli/runCli.js';
 import { FakeActions, type FakeActionsOptions } from '../support/fakeActions.js';
 import { FakeZitadel } from '../support/fakeZitadel.js';
 import { buildHarness } from '../support/harness.js';
@@ -45,6 +47,29 @@ describe('setup: payload types, v2beta, endpoint completion and the probe', () =
     });
     return `http://127.0.0.1:${(limiter.address() as AddressInfo).port}`;
   }
+
+  /**
+   * setup in this process, with a sleep that only records what it was asked to wait: the read-back's backoff runs
+   * in full without the test waiting for it.
+   */
+  async function setupWithoutWaiting(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const sleeps: number[] = [];
+    const code = await runCliInProcess(['setup', '--endpoint', ENDPOINT, '--no-probe', ...args], {
+      env: env(),
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      now: Date.now,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+    });
+    return { code, stdout, stderr, sleeps };
+  }
+  const targetReads = () =>
+    zitadel.seen.filter((request) => request.method === 'GET' && request.path.includes('/actions/targets/'));
 
   beforeEach(async () => {
     directory = mkdtempSync(path.join(tmpdir(), 'limiter-setup-'));
@@ -109,15 +134,38 @@ describe('setup: payload types, v2beta, endpoint completion and the probe', () =
     expect(onlyTarget().payloadType).toBe('PAYLOAD_TYPE_JWT');
   });
 
-  it('fails with exit 4 when the instance drops payloadType (before ZITADEL 4.8)', async () => {
+  it('fails with exit 4 when the instance drops payloadType (before ZITADEL 4.8), after every read-back, before wiring anything', async () => {
     await zitadel.stop();
     await startInstance({ withoutPayloadTypes: true });
 
-    const run = await runCli(['setup', '--endpoint', ENDPOINT, '--payload-type', 'jwt', '--no-probe'], env());
+    const run = await setupWithoutWaiting(['--payload-type', 'jwt']);
 
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('need ZITADEL 4.8 or newer');
+    expect(run.sleeps).toEqual(READ_BACK_DELAYS_MS);
+    expect(targetReads()).toHaveLength(READ_BACK_DELAYS_MS.length + 1);
+    expect(zitadel.requests('PUT', '/v2/actions/executions')).toHaveLength(0);
   });
+
+  it.each(['jwt', 'jwe'])(
+    '--payload-type %s on a new target waits for a lagging view (3 stale reads) instead of exiting 4, and wires the executions',
+    async (form) => {
+      await zitadel.stop();
+      await startInstance({ payloadTypeReadLag: 3 });
+
+      const keyOut = form === 'jwe' ? ['--private-key-out', path.join(directory, 'payload.pem')] : [];
+      const run = await setupWithoutWaiting(['--payload-type', form, ...keyOut]);
+
+      expect(run.stderr).not.toContain('did not keep payloadType');
+      expect(run.code).toBe(0);
+      expect(onlyTarget().payloadType).toBe(`PAYLOAD_TYPE_${form.toUpperCase()}`);
+      // Three stale reads, three waits (growing), then the fourth read shows what ZITADEL kept.
+      expect(run.sleeps).toEqual(READ_BACK_DELAYS_MS.slice(0, 3));
+      expect(run.sleeps[1]!).toBeGreaterThan(run.sleeps[0]!);
+      expect(zitadel.requests('PUT', '/v2/actions/executions')).toHaveLength(4);
+      expect(run.stdout).toContain(`REQUIRE_PAYLOAD_TYPE=${form}`);
+    },
+  );
 
   it('--payload-type jwe generates a key pair, writes the private key (0600) and never prints it, uploads and activates the public key', async () => {
     const keyFile = path.join(directory, 'payload.pem');

@@ -34,9 +34,9 @@ describe('the audit record', () => {
         ]),
       )
       .delete('/v2/sessions/s-2')
-      .reply(200, {})
+      .reply(200, { details: {} })
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     nockConfirmedSession(ZITADEL);
     const res = await postWebhook(app, loginWebhook());
@@ -149,7 +149,7 @@ describe('one webhook, one request id', () => {
         ]),
       )
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     const res = await postWebhook(app, setSessionResponse('s-new')).set('X-Request-Id', 'req-audit-1');
     await postWebhook(app, setSessionRequest('s-new')).set('X-Request-Id', 'req-audit-2');
@@ -205,7 +205,7 @@ describe('secrets', () => {
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
     nockConfirmedSession(ZITADEL);
     const body = loginWebhook();
     const header = signatureHeader(body, TEST_SIGNING_KEY);

@@ -110,9 +110,9 @@ describe('devices, not sessions (COUNT_BY=device, the default)', () => {
         ]),
       )
       .delete('/v2/sessions/s-2')
-      .reply(200, {})
+      .reply(200, { details: {} })
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     const res = await postWebhook(app, loginWebhook('s-new'));
 
@@ -144,7 +144,7 @@ describe('devices, not sessions (COUNT_BY=device, the default)', () => {
         ]),
       )
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     const res = await postWebhook(app, loginWebhook('s-new'));
 
@@ -209,7 +209,7 @@ describe('only a fully signed-in session counts or triggers (COUNT_WHEN=signed-i
         ]),
       )
       .delete('/v2/sessions/s-full')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     const res = await postWebhook(app, loginWebhook('s-new'));
 
@@ -230,7 +230,7 @@ describe('only a fully signed-in session counts or triggers (COUNT_WHEN=signed-i
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([login, row('s-1', 60, { fingerprintId: 'old' })]))
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     const res = await postWebhook(app, loginWebhook('s-new'));
 
@@ -311,7 +311,7 @@ describe('limits per plan (LIMIT_METADATA_KEY) and per organisation (ORG_LIMITS)
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([login, row('s-1', 30, { fingerprintId: 'old' })]))
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     const res = await postWebhook(app, loginWebhook('s-new'));
 

@@ -48,9 +48,9 @@ describe('GET /metrics', () => {
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-2', minutesAgo(10)), sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-2')
-      .reply(200, {})
+      .reply(200, { details: {} })
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     nockConfirmedSession(ZITADEL);
     expect((await postWebhook(app, loginWebhook())).status).toBe(200);
@@ -113,7 +113,7 @@ describe('GET /metrics', () => {
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-new')
-      .reply(200, {});
+      .reply(200, { details: {} });
     nockConfirmedSession(ZITADEL);
     await postWebhook(deny.app, loginWebhook());
     const denySamples = (await scrape(deny.app)).samples;
@@ -201,7 +201,7 @@ describe('GET /metrics', () => {
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([sessionRow('s-victim-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-victim-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
     nockConfirmedSession(ZITADEL, 's-trigger-1');
     await postWebhook(app, loginWebhook('s-trigger-1'));
     await postWebhook(app, loginWebhook('s-trigger-2'), { key: 'forged-key' });

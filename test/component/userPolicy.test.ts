@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadLimitSettings } from '../../src/config.js';
 import { createUserPolicyReader, LOGIN_POLICY_TTL_MS } from '../../src/enforcement/userPolicy.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -29,7 +29,9 @@ function setUp(env: Record<string, string>, options: { graceMs?: number } = {}) 
     api,
     settings: loadLimitSettings(env),
     now: () => nowMs,
-    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    // A grace no answer here needs (reads that are answered end the wait at once): on a busy machine the default
+    // 500 ms can pass before nock's immediate reply is parsed, and a test would see a fallback it did not set up.
+    graceMs: options.graceMs ?? 5_000,
   });
   const read = (organizationId: string | undefined = ORG) =>
     reader
@@ -114,8 +116,8 @@ describe('the per-user limit from user metadata (LIMIT_METADATA_KEY)', () => {
     const policy = await read();
 
     expect(policy.limit).toEqual({ limit: 'unlimited', source: 'held_back', metadataProblem: 'unreadable' });
-    expect(policy.fallbacks).toEqual(['limit_metadata_unreadable']);
-    expect(lines.some((line) => line.includes('"level":"warn"') && line.includes(USER))).toBe(true);
+    expect(policy.fallbacks).toEqual(['limit_metadata_permission_denied']);
+    expect(lines.some((line) => line.includes('"level":"warn"') && line.includes('user.read'))).toBe(true);
   });
 
   it('makes no metadata call at all when LIMIT_METADATA_KEY is unset', async () => {
@@ -207,19 +209,113 @@ describe('what makes a session count (COUNT_WHEN=signed-in)', () => {
   });
 
   it('falls back when a read is slower than the grace after the search, and fills the cache for next time', async () => {
-    const { read } = setUp({}, { graceMs: 20 });
+    // The login policy is answered at once, well inside a second; the methods are held back until the first read
+    // has given up on them: slower than the grace however the machine is scheduled (a fixed delay raced a fixed
+    // sleep, and lost on a busy machine).
+    const { read } = setUp({}, { graceMs: 1_000 });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
     nock(ZITADEL)
       .get(`/v2/users/${USER}/authentication_methods`)
-      .delay(300)
-      .reply(200, { authMethodTypes: ['AUTHENTICATION_METHOD_TYPE_OTP_EMAIL'] })
+      .reply(async () => {
+        await released;
+        return [200, { authMethodTypes: ['AUTHENTICATION_METHOD_TYPE_OTP_EMAIL'] }];
+      })
       .get('/v2/settings/login')
       .query(true)
       .reply(200, { settings: {} });
 
     expect((await read()).fallbacks).toEqual(['authentication_methods_unreadable']);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    // No new call is announced: the late answer was cached.
-    expect((await read()).signIn).toMatchObject({ kind: 'signed-in', userHasSecondFactor: true });
+    release();
+    // Nothing would answer a new call: "signed-in" can only come from the late answer, cached.
+    await vi.waitFor(
+      async () =>
+        expect((await read()).signIn).toMatchObject({ kind: 'signed-in', userHasSecondFactor: true }),
+      { timeout: 10_000, interval: 50 },
+    );
+  });
+});
+
+describe('a side read refused (403) versus failed versus late', () => {
+  it("keeps the user's methods when the login policy fails: a TOTP user still needs the second factor", async () => {
+    const { read, lines } = setUp({});
+    nock(ZITADEL)
+      .get(`/v2/users/${USER}/authentication_methods`)
+      .reply(200, {
+        authMethodTypes: ['AUTHENTICATION_METHOD_TYPE_PASSWORD', 'AUTHENTICATION_METHOD_TYPE_TOTP'],
+      })
+      .get('/v2/settings/login')
+      .query(true)
+      .reply(503, { code: 14, message: 'unavailable' });
+
+    const policy = await read();
+
+    expect(policy.signIn).toEqual({
+      kind: 'signed-in',
+      userHasSecondFactor: true,
+      forceMfa: false,
+      forceMfaLocalOnly: false,
+    });
+    expect(policy.fallbacks).toEqual(['login_settings_unreadable']);
+    const warning = lines.find((line) => line.includes('"level":"warn"')) ?? '';
+    expect(warning).toContain('users without a second factor');
+    expect(warning).toContain(USER);
+  });
+
+  it('names user.read when ZITADEL refuses the authentication methods, and falls back to any factor', async () => {
+    const { read, lines } = setUp({});
+    nock(ZITADEL)
+      .get(`/v2/users/${USER}/authentication_methods`)
+      .reply(403, { code: 7, message: 'No matching permissions found (AUTH-5mWD2)' })
+      .get('/v2/settings/login')
+      .query(true)
+      .reply(200, { settings: {} });
+
+    const policy = await read();
+
+    expect(policy.signIn).toEqual({ kind: 'any-factor' });
+    expect(policy.fallbacks).toEqual(['authentication_methods_permission_denied']);
+    const warning = JSON.parse(lines.find((line) => line.includes('"level":"warn"')) ?? '{}') as Record<
+      string,
+      unknown
+    >;
+    expect(warning).toMatchObject({
+      permission: 'user.read',
+      fallback: 'authentication_methods_permission_denied',
+    });
+    expect(String(warning.msg)).not.toContain('in time');
+  });
+
+  it('says "in time" only for a read that was late', async () => {
+    // The login policy is held back until the read has given up on it: late however the machine is scheduled.
+    const { read, lines } = setUp({}, { graceMs: 1_000 });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    nock(ZITADEL)
+      .get(`/v2/users/${USER}/authentication_methods`)
+      .reply(200, { authMethodTypes: [] })
+      .get('/v2/settings/login')
+      .query(true)
+      .reply(async () => {
+        await released;
+        return [200, { settings: {} }];
+      });
+
+    expect((await read()).fallbacks).toEqual(['login_settings_unreadable']);
+    expect(lines.some((line) => line.includes('the login policy could not be read in time'))).toBe(true);
+    release();
+  });
+
+  it('names user.read when ZITADEL refuses the limit metadata, and holds the limit back', async () => {
+    const { read } = setUp({ LIMIT_METADATA_KEY: 'session_limit', COUNT_WHEN: 'any-factor' });
+    nock(ZITADEL)
+      .post(`/v2/users/${USER}/metadata/search`)
+      .reply(403, { code: 7, message: 'No matching permissions found (AUTH-5mWD2)' });
+
+    const policy = await read();
+
+    expect(policy.limit).toMatchObject({ limit: 'unlimited', source: 'held_back' });
+    expect(policy.fallbacks).toEqual(['limit_metadata_permission_denied']);
   });
 });
 

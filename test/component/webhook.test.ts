@@ -45,9 +45,9 @@ describe('a verified login (CreateSession response by user id with a password)',
         ];
       })
       .delete('/v2/sessions/s-2')
-      .reply(200, {})
+      .reply(200, { details: {} })
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
 
     const res = await postWebhook(app, loginWebhook());
 
@@ -95,7 +95,7 @@ describe('a verified login (CreateSession response by user id with a password)',
         ]),
       )
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'enforced', deleted: ['s-1'], kept: ['s-new'] });
     expect(
@@ -150,9 +150,9 @@ describe('a verified login (CreateSession response by user id with a password)',
       )
       .reply(200, { details: { totalResult: '501' }, sessions: [row('p2-0', minutesAgo(5000))] })
       .delete('/v2/sessions/p2-0')
-      .reply(200, {})
+      .reply(200, { details: {} })
       .delete('/v2/sessions/p1-499')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, loginWebhook());
     expect(offsets).toEqual(['0', '500']);
     expect(res.body).toMatchObject({ counted: 502, remaining: 0 });
@@ -170,7 +170,7 @@ describe('a verified login (CreateSession response by user id with a password)',
       })
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-new')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, loginWebhook());
     expect(query).toEqual({ offset: '0', limit: 500, asc: true });
     expect(res.body).toMatchObject({ outcome: 'denied', deleted: ['s-new'] });
@@ -237,7 +237,7 @@ describe('a payload never decides alone', () => {
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20)), row('s-new', minutesAgo(60))]))
       .delete('/v2/sessions/s-new')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-1'], deleted: ['s-new'] });
   });
@@ -256,7 +256,7 @@ describe('a payload never decides alone', () => {
         sessions: [row('s-1', minutesAgo(1))],
       })
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-new'], deleted: ['s-1'] });
   });
@@ -273,7 +273,7 @@ describe('a payload never decides alone', () => {
       .times(2)
       .reply(200, { ...behind, sessions: [row('s-1', minutesAgo(1))] })
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, loginWebhook());
     expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-new'], deleted: ['s-1'] });
     expect(logLines.some((line) => line.includes('still behind the login'))).toBe(true);
@@ -319,7 +319,7 @@ describe('SetSession and events (the user comes from GetSession)', () => {
       .delete('/v2/sessions/s-1')
       .reply(() => {
         calls.push('delete');
-        return [200, {}];
+        return [200, { details: {} }];
       });
     const res = await postWebhook(app, setSessionResponse('s-new'));
     expect(calls).toEqual(['get', 'search', 'delete']);
@@ -334,7 +334,7 @@ describe('SetSession and events (the user comes from GetSession)', () => {
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-new', minutesAgo(0)), row('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, sessionCheckedEvent('s-new'));
     expect(res.body).toMatchObject({ outcome: 'enforced', deleted: ['s-1'] });
   });
@@ -368,7 +368,7 @@ describe('deny-new', () => {
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-2', minutesAgo(5)), row('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-new')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -458,24 +458,69 @@ describe('request conditions', () => {
     expect(logLines.filter((line) => line.includes('Register response executions')).length).toBe(1);
   });
 
-  it('with ENFORCE_ON_REQUEST the incoming session takes one of the N places', async () => {
-    const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', ENFORCE_ON_REQUEST: 'true' });
+  it('with ENFORCE_ON_REQUEST under evict-oldest, a SetSession request deletes nothing and costs no ZITADEL call', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1', ENFORCE_ON_REQUEST: 'true' });
+    // No nock interceptor: any ZITADEL call would fail the request (net connect is disabled).
+    const res = await postWebhook(app, setSessionRequest('s-new'));
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'unconfirmable_trigger' });
+  });
+
+  it("with ENFORCE_ON_REQUEST under deny-new, anyone's CreateSession request refuses but never deletes the victim's newest device", async () => {
+    const { app } = buildHarness({
+      ENFORCE_ON_REQUEST: 'true',
+      CONCURRENT_SESSIONS: '1',
+      LIMIT_STRATEGY: 'deny-new',
+    });
+    const deletes: string[] = [];
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      // The victim is over the limit (a lowered limit, or two logins that committed at once).
+      .reply(200, searchReturns([row('s-2', minutesAgo(1)), row('s-1', minutesAgo(20))]))
+      .delete(/\/v2\/sessions\/.*/)
+      .optionally()
+      .times(5)
+      .reply(function (path) {
+        deletes.push(path);
+        return [200, { details: {} }];
+      });
+    const body = goJson({
+      fullMethod: '/zitadel.session.v2.SessionService/CreateSession',
+      instanceID: 'instance-1',
+      request: { checks: { user: { userId: USER }, password: { password: 'a-guess' } } },
+    });
+    const res = await postWebhook(app, body);
+    expect(res.body).toMatchObject({ forwardedStatusCode: 403, outcome: 'denied', deleted: [], failed: [] });
+    expect(res.body).toMatchObject({ remaining: 1 });
+    expect(deletes).toEqual([]);
+  });
+
+  it('with ENFORCE_ON_REQUEST under deny-new, a refused SetSession request deletes nothing, not even its own session', async () => {
+    const { app } = buildHarness({
+      ENFORCE_ON_REQUEST: 'true',
+      CONCURRENT_SESSIONS: '1',
+      LIMIT_STRATEGY: 'deny-new',
+    });
+    const deletes: string[] = [];
     nock(ZITADEL)
       .get('/v2/sessions/s-new')
       .reply(200, { session: row('s-new', minutesAgo(1), { factors: {} }) })
       .post('/v2/sessions/search')
-      .reply(
-        200,
-        searchReturns([
-          row('s-2', minutesAgo(0.5)),
-          row('s-new', minutesAgo(1), { factors: {} }),
-          row('s-1', minutesAgo(20)),
-        ]),
-      )
-      .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, searchReturns([row('s-new', minutesAgo(1), { factors: {} }), row('s-1', minutesAgo(20))]))
+      .delete(/\/v2\/sessions\/.*/)
+      .optionally()
+      .times(5)
+      .reply(function (path) {
+        deletes.push(path);
+        return [200, { details: {} }];
+      });
     const res = await postWebhook(app, setSessionRequest('s-new'));
-    expect(res.body).toMatchObject({ outcome: 'enforced', kept: ['s-new', 's-2'], deleted: ['s-1'] });
+    expect(res.body).toMatchObject({
+      forwardedStatusCode: 403,
+      outcome: 'denied',
+      deleted: [],
+      remaining: 0,
+    });
+    expect(deletes).toEqual([]);
   });
 });
 
@@ -493,7 +538,7 @@ describe('when ZITADEL struggles', () => {
       .delete('/v2/sessions/s-1')
       .replyWithError('socket hang up')
       .delete('/v2/sessions/s-1')
-      .reply(200, {});
+      .reply(200, { details: {} });
     const res = await postWebhook(app, loginWebhook());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ deleted: ['s-1'] });
@@ -567,7 +612,7 @@ describe('when ZITADEL struggles', () => {
         .post('/v2/sessions/search')
         .reply(200, searchReturns([row('s-2', minutesAgo(10)), row('s-1', minutesAgo(20))]))
         .delete('/v2/sessions/s-2')
-        .reply(200, {})
+        .reply(200, { details: {} })
         .delete('/v2/sessions/s-1')
         .reply(403, { code: 7, message: 'No matching permissions found' });
       const res = await postWebhook(app, loginWebhook());
@@ -762,7 +807,7 @@ describe('logs', () => {
       .post('/v2/sessions/search')
       .reply(200, searchReturns([row('s-1', minutesAgo(20))]))
       .delete('/v2/sessions/s-1')
-      .reply(200, {})
+      .reply(200, { details: {} })
       .get('/v2/sessions/s-x')
       .reply(500, { code: 13, message: 'internal' })
       .get('/v2/sessions/s-x')

@@ -7,6 +7,7 @@ import { runCli } from '../cli/cliProcess.js';
 import { buildHarness, postWebhook } from '../support/harness.js';
 import { nockConfirmedSession, useNockForZitadel } from '../support/nockZitadel.js';
 import { loginWebhook, setSessionResponse } from '../support/webhooks.js';
+import { minutesAgo, searchAnswer, sessionRow } from '../support/zitadelRows.js';
 
 const ZITADEL = 'https://zitadel.test';
 const CONSOLE_PAGE = '<!doctype html><html><head><title>ZITADEL Console</title></head><body></body></html>';
@@ -25,11 +26,12 @@ function linesWith(logLines: readonly string[], msg: string): Record<string, unk
     .filter((line) => line.msg === msg);
 }
 
-// (INSTANCE_URL ending in /ui/console is refused at start-up already: test/unit/config.test.ts.)
+// (An INSTANCE_URL with a path, /ui/console included, is refused at start-up already: test/unit/config.test.ts.
+// A web page at the root, a proxy's say, is what is left to tell apart.)
 describe('a wrong INSTANCE_URL path is told apart from a wrong credential', () => {
   it('answers 502 zitadel_invalid_response, not zitadel_rejected, for a 404 web page, and asks once', async () => {
-    const { app, logLines } = buildHarness({ ON_FAILURE: 'refuse' }, `${ZITADEL}/console`);
-    nock(ZITADEL).get('/console/v2/sessions/s-new').reply(404, CONSOLE_PAGE, { 'Content-Type': 'text/html' });
+    const { app, logLines } = buildHarness({ ON_FAILURE: 'refuse' });
+    nock(ZITADEL).get('/v2/sessions/s-new').reply(404, CONSOLE_PAGE, { 'Content-Type': 'text/html' });
 
     const res = await postWebhook(app, loginWebhook());
 
@@ -64,10 +66,8 @@ describe('a wrong INSTANCE_URL path is told apart from a wrong credential', () =
   });
 
   it('reports the wrong URL on /readyz', async () => {
-    const { app } = buildHarness({}, `${ZITADEL}/console`);
-    nock(ZITADEL)
-      .post('/console/v2/sessions/search')
-      .reply(404, CONSOLE_PAGE, { 'Content-Type': 'text/html' });
+    const { app } = buildHarness();
+    nock(ZITADEL).post('/v2/sessions/search').reply(404, CONSOLE_PAGE, { 'Content-Type': 'text/html' });
 
     const res = await request(app).get('/readyz');
 
@@ -83,7 +83,7 @@ describe('a wrong INSTANCE_URL path is told apart from a wrong credential', () =
     const { port } = console.address() as AddressInfo;
     try {
       const run = await runCli(['sessions', '1001'], {
-        INSTANCE_URL: `http://127.0.0.1:${port}/console`,
+        INSTANCE_URL: `http://127.0.0.1:${port}`,
         PAT: 'wrong-url-pat-5Rt',
       });
       expect(run.code).toBe(4);
@@ -162,5 +162,59 @@ describe('network failures carry their error code, and what cannot heal is not r
     ]);
     // The harness allows 4 attempts.
     expect(linesWith(logLines, 'retrying ZITADEL call')).toHaveLength(3);
+  });
+});
+
+describe('an answer that is not ZITADEL is never taken for one', () => {
+  it('counts a DeleteSession answered 200 text/html (a proxy) as a failed deletion, never as deleted', async () => {
+    const { app, logLines } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nockConfirmedSession(ZITADEL);
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-old', minutesAgo(20))]))
+      .delete('/v2/sessions/s-old')
+      .reply(200, '<html><body>Signed out</body></html>', { 'Content-Type': 'text/html' });
+
+    const res = await postWebhook(app, loginWebhook());
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ outcome: 'enforced', deleted: [], failed: ['s-old'] });
+    const audit = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((l) => l.log === 'audit');
+    expect(audit).toMatchObject({ deleted: [], failed: ['s-old'] });
+  });
+
+  it.each([
+    ['an empty JSON object', {}],
+    ['a JSON string', 'ok'],
+    ['details that are not an object', { details: 'done' }],
+  ])('counts a DeleteSession answered 200 with %s as a failed deletion', async (_name, answer) => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    nockConfirmedSession(ZITADEL);
+    nock(ZITADEL)
+      .post('/v2/sessions/search')
+      .reply(200, searchAnswer([sessionRow('s-old', minutesAgo(20))]))
+      .delete('/v2/sessions/s-old')
+      .reply(200, answer as nock.Body);
+
+    const res = await postWebhook(app, loginWebhook());
+
+    expect(res.body).toMatchObject({ deleted: [], failed: ['s-old'] });
+  });
+
+  it('takes a GetSession answer for another session id as an invalid response: nothing is enforced', async () => {
+    const { app } = buildHarness({ CONCURRENT_SESSIONS: '1' });
+    // Asked for s-new, the answer is somebody else's session (a caching proxy, a broken gateway).
+    nockConfirmedSession(
+      ZITADEL,
+      's-new',
+      sessionRow('s-other', new Date().toISOString(), { userId: '999' }),
+    );
+
+    const res = await postWebhook(app, loginWebhook());
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ outcome: 'undecided', reason: 'zitadel_invalid_response' });
   });
 });

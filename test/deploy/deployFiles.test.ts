@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRIVATE_KEY_FILE } from '../../src/cli/setup.js';
 import { loadConfig } from '../../src/config.js';
-import { ConfigError } from '../../src/vocabulary.js';
-import { WEBHOOK_PATH } from '../../src/vocabulary.js';
+import { ConfigError, WEBHOOK_PATH } from '../../src/vocabulary.js';
 import { buildHarness } from '../support/harness.js';
 import { at, parseYaml, type YamlValue } from './yamlFile.js';
 
@@ -40,6 +41,8 @@ async function appServes(path: string): Promise<boolean> {
   return res.status !== 404;
 }
 
+const REQUIRED_VALUES = { INSTANCE_URL: 'https://example.zitadel.cloud', PAT: 'x', SIGNING_KEY: 'y' };
+
 const asMap = (value: YamlValue) => {
   expect(typeof value === 'object' && !Array.isArray(value)).toBe(true);
   return value as Record<string, YamlValue>;
@@ -65,6 +68,12 @@ describe('render.yaml', () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.start).toBe('node --enable-source-maps dist/main.js');
     expect(scripts.build).toContain('tsc');
+  });
+
+  it('listens on every interface (HOST=0.0.0.0), which Render routes to, whatever the default', () => {
+    const envVars = (at(service, 'envVars') as YamlValue[]).map(asMap);
+    expect(envVars.find((entry) => entry.key === 'HOST')).toEqual({ key: 'HOST', value: '0.0.0.0' });
+    expect(loadConfig({ ...REQUIRED_VALUES, HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
   });
 
   it('checks health on /readyz, which the app serves', async () => {
@@ -131,7 +140,8 @@ describe('docker-compose.yml', () => {
       build: '.',
       env_file: '.env',
       restart: 'unless-stopped',
-      environment: { PORT: '3000' },
+      // Every interface inside the container, or the published port reaches nothing.
+      environment: { HOST: '0.0.0.0', PORT: '3000' },
       // Loopback by default: /metrics has no authentication.
       ports: ['127.0.0.1:3000:3000'],
     });
@@ -147,8 +157,11 @@ describe('docker-compose.yml', () => {
     for (const name of requiredVariables()) expect(example, name).toMatch(new RegExp(`^${name}=`, 'm'));
   });
 
-  it('documents the deny list a local ZITADEL needs, with its whole default', () => {
-    expect(text).toContain('ZITADEL_HTTPCLIENT_DENYLIST');
+  it('documents the deny list a local ZITADEL needs, by release, with its whole default', () => {
+    // v4.13 and earlier read Executions.DenyList; HTTPClient.DenyList exists only after (FACTS.md, section 2).
+    expect(text).toContain('v4.13 and earlier: ZITADEL_EXECUTIONS_DENYLIST');
+    expect(text).toContain('localhost,127.0.0.0/8,::1,0.0.0.0,::');
+    expect(text).toContain('after v4.13: ZITADEL_HTTPCLIENT_DENYLIST');
     for (const range of [
       'localhost',
       '127.0.0.0/8',
@@ -215,6 +228,26 @@ describe('.gitignore', () => {
     expect(suggested).toBe('service-account-key.json');
     expect(ignored).toContain(suggested);
   });
+
+  it.each([
+    DEFAULT_PRIVATE_KEY_FILE,
+    'payload-key.pem',
+    'keys/jwe-private.pem',
+    'decryption.key',
+    'service-account-key.json',
+    'my-sa-key.json',
+  ])('covers the key file %s (what setup and ZITADEL can write beside the checkout)', (file) => {
+    // Git's own matcher, on the .gitignore of this checkout: no re-implementation of its glob rules to drift.
+    const check = spawnSync('git', ['check-ignore', '--no-index', '--quiet', file], { cwd: ROOT });
+    expect(check.status, `${file} is not covered by .gitignore`).toBe(0);
+  });
+
+  it('still tracks the template and the sources', () => {
+    for (const file of ['.env.example', 'src/cli/setup.ts', 'package.json']) {
+      const check = spawnSync('git', ['check-ignore', '--no-index', '--quiet', file], { cwd: ROOT });
+      expect(check.status, `${file} is ignored`).toBe(1);
+    }
+  });
 });
 
 describe('Dockerfile', () => {
@@ -228,5 +261,13 @@ describe('Dockerfile', () => {
     expect(read('tsconfig.build.json')).toContain('"sourceMap": true');
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
     expect(await appServes('/healthz')).toBe(true);
+  });
+
+  it('listens on every interface of the container (HOST=0.0.0.0 in the runtime stage), a value the config accepts', () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const env = /^ENV ((?:.*\\\n)*.*)$/m.exec(runtime)?.[1] ?? '';
+    const host = /\bHOST=(\S+)/.exec(env)?.[1];
+    expect(host).toBe('0.0.0.0');
+    expect(loadConfig({ ...REQUIRED_VALUES, HOST: host }).host).toBe('0.0.0.0');
   });
 });

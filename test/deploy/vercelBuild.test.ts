@@ -40,9 +40,11 @@ async function assembleDeployment(): Promise<string> {
   copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+  // --noCheck: the same emitter and byte-for-byte the same dist/ as `npm run build`, without the type check that
+  // `npm run typecheck` and `npm run build` already run (it cost this test over half its time).
   const build = await run(
     process.execPath,
-    [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist')],
+    [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--noCheck'],
     ROOT,
   );
   if (build.code !== 0) throw new Error(`the build failed:\n${build.output}`);

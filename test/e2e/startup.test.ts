@@ -52,6 +52,22 @@ describe('the start-up line', () => {
     }
   });
 
+  it('says which rule is degraded when the credential lacks policy.read, and serves anyway', async () => {
+    zitadel.withheldPermissions.set(PAT, new Set(['policy.read']));
+    const limiter = await startLimiter({ INSTANCE_URL: zitadel.url, PAT, SIGNING_KEY: KEY });
+    try {
+      const line = await startupLine(limiter);
+      expect(line).toMatchObject({ level: 'warn', zitadel: 'ready', inForce: [] });
+      expect(line.degraded).toEqual([
+        'COUNT_WHEN=signed-in (no policy.read: forced MFA for users without a second factor is unknown)',
+      ]);
+      expect((await fetch(`${limiter.url}/readyz`)).status).toBe(200);
+    } finally {
+      zitadel.withheldPermissions.clear();
+      await limiter.stop();
+    }
+  });
+
   it('says why when ZITADEL refuses, and serves anyway', async () => {
     const limiter = await startLimiter({
       INSTANCE_URL: zitadel.url,

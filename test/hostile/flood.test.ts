@@ -171,7 +171,8 @@ describe('floods against the limiter process', () => {
       const baseline = memoryMb(pid).rss;
       const highest = sampleRss(pid);
 
-      // 400 connections that send nothing: the first 100 are held (up to the header timeout), the rest closed.
+      // 400 connections that send nothing: 100 are held (up to the header timeout), the rest closed, each new one
+      // closing the oldest silent one to make room.
       const sockets: net.Socket[] = [];
       const closedEarly = await Promise.all(
         Array.from(
@@ -190,11 +191,11 @@ describe('floods against the limiter process', () => {
       expect(refused).toBeGreaterThanOrEqual(400 - MAX_CONNECTIONS);
       expect(400 - refused).toBeLessThanOrEqual(MAX_CONNECTIONS);
 
-      // While the cap is full a new connection is closed too (never a hang, never a 5xx) ...
+      // While the cap is full of silent connections, a webhook on a new connection is still served ...
       const during = await postWebhook(limiter.url, legitimateLogin()).catch(
         (error: NodeJS.ErrnoException) => error.code,
       );
-      expect(during === 200 || during === 'ECONNRESET' || during === 'EPIPE').toBe(true);
+      expect(during).toBe(200);
 
       // ... and once the flood ends, logins are served again.
       for (const socket of sockets) socket.destroy();

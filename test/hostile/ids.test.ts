@@ -40,21 +40,24 @@ const BAD_SESSION_IDS = [
   'x'.repeat(201),
 ];
 
-/** User ids that could change a URL's path or query; ZITADEL's own ids never look like this. */
-const BAD_USER_IDS = [
-  '.',
-  '..',
-  '....',
-  '../..',
-  'a/b',
-  '%2F',
-  'a%2e',
+/** What cannot be a ZITADEL user id at all: empty, over 200 characters, no text, or a path's own dot segments. */
+const BAD_USER_IDS = ['', '.', '..', 'x'.repeat(201), '\u00e9'.repeat(201), 'a\ud800b', '\udc00'];
+
+/** Custom user ids ZITADEL accepts (AddHumanUser's user_id has no pattern): never refused for their characters. */
+const CUSTOM_USER_IDS = [
+  'jose maria',
+  'jos\u00e9',
+  '100%',
+  'a#b',
+  'google-oauth2/1093',
+  'auth0|5f7c8ec7c33c6c004bbafe82',
   'a?x=1',
-  'a#x',
+  '../users',
+  '...',
+  '%2e%2e',
   'a\\b',
-  'a b',
-  'ä',
-  '',
+  ' padded ',
+  '\u{1f600}'.repeat(200),
 ];
 
 const createWith = (sessionId: string, userId = USER) =>
@@ -83,11 +86,33 @@ describe('session ids that are not ZITADEL ids are refused with 400 invalid_payl
   });
 });
 
-describe('user ids that could change a URL are refused with 400 invalid_payload', () => {
+describe('what cannot be a user id is refused with 400 invalid_payload when the login checks a factor', () => {
   it.each(BAD_USER_IDS)('CreateSession with the user check userId %j', async (userId) => {
     const res = await postWebhook(app, createWith(SESSION, userId));
     expectRefused(res, 400);
     expect(res.body).toEqual({ error: 'invalid_payload' });
+  });
+});
+
+describe('a username step is never refused, whatever its fields', () => {
+  const usernameStep = (userId: unknown, sessionId: unknown = SESSION) =>
+    goJson({
+      fullMethod: '/zitadel.session.v2.SessionService/CreateSession',
+      instanceID: 'instance-1',
+      request: { checks: { user: { userId } }, lifetime: 'x'.repeat(100) },
+      response: { details: { sequence: '1' }, sessionId },
+    });
+
+  it.each([...BAD_USER_IDS, ...CUSTOM_USER_IDS])('user check userId %j', async (userId) => {
+    const res = await postWebhook(app, usernameStep(userId));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ outcome: 'ignored', reason: 'no_authentication_check' });
+  });
+
+  it.each([42, null, '../x'])('a userId of %j with a session id that is no id', async (odd) => {
+    const res = await postWebhook(app, usernameStep(odd, odd));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ outcome: 'ignored', reason: 'no_authentication_check' });
   });
 });
 
@@ -101,6 +126,7 @@ describe('the ids ZITADEL really uses are accepted', () => {
     'alice@example.com',
     'j.doe',
     'x'.repeat(200),
+    ...CUSTOM_USER_IDS,
   ])('user id %j', (userId) => {
     const webhook = parseSessionWebhook(JSON.parse(createWith(SESSION, userId)));
     expect(webhook.kind === 'session' && webhook.userHint).toEqual({ userId });

@@ -23,8 +23,13 @@ const TIMEOUTS: ServerTimeouts = {
   keepAliveTimeoutMs: 5_000,
   checkIntervalMs: 50,
 };
-// How late a close may come beyond its limit: the check interval plus scheduling noise on a busy machine.
-const SLACK_MS = 1_500;
+// How long a test waits for the server to close: far beyond every limit above, far below Node's own defaults
+// (60 s for headers, 300 s for a request). A close before it is the server's timeouts at work, and nothing here
+// times the close with a stopwatch, which on a busy machine would measure the machine.
+const WAIT_MS = 15_000;
+// A dribbling client keeps writing this long (at least; its sleeps only stretch when the machine is busy): many
+// times any limit above, so a timeout that activity resets shows as a script that ran to its end.
+const DRIBBLE_MS = 8_000;
 const BODY = createSessionResponse({
   id: '300000000000000001',
   userId: '300000000000000777',
@@ -41,98 +46,78 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
   });
   afterAll(() => server.close());
 
-  const within = (limitMs: number) => limitMs + SLACK_MS;
-
   it('closes a connection that sends nothing', async () => {
-    const exchange = await rawExchange(
-      server.port,
-      () => undefined,
-      within(TIMEOUTS.headersTimeoutMs) + 2_000,
-    );
+    const exchange = await rawExchange(server.port, () => undefined, WAIT_MS);
     expectClosedOrRefused(exchange);
-    expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.headersTimeoutMs));
   });
 
   it('closes a connection that stalls inside the request line', async () => {
-    const exchange = await rawExchange(
-      server.port,
-      (socket) => socket.write('POST /session/man'),
-      within(TIMEOUTS.headersTimeoutMs) + 2_000,
-    );
+    const exchange = await rawExchange(server.port, (socket) => socket.write('POST /session/man'), WAIT_MS);
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
-    expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.headersTimeoutMs));
   });
 
   it('closes a connection that stalls in the middle of the headers', async () => {
-    const exchange = await rawExchange(
-      server.port,
-      (socket) => socket.write(HEADERS.slice(0, 80)),
-      within(TIMEOUTS.headersTimeoutMs) + 2_000,
-    );
+    const exchange = await rawExchange(server.port, (socket) => socket.write(HEADERS.slice(0, 80)), WAIT_MS);
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
-    expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.headersTimeoutMs));
   });
 
   it('closes a slow-loris connection that dribbles header bytes to stay active', async () => {
+    let dribbled = 0;
     const exchange = await rawExchange(
       server.port,
       async (socket) => {
         socket.write('POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
-        for (let i = 0; i < 200 && !socket.destroyed; i++) {
+        for (; dribbled < DRIBBLE_MS / 25 && !socket.destroyed; dribbled++) {
           socket.write('a');
           await sleep(25);
         }
       },
-      within(TIMEOUTS.headersTimeoutMs) + 2_000,
+      WAIT_MS,
     );
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
-    expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.headersTimeoutMs));
+    // Cut off while it was still dribbling: activity did not keep the connection open.
+    expect(dribbled).toBeLessThan(DRIBBLE_MS / 25);
   });
 
   it('closes a connection that sends complete headers and then no body', async () => {
-    const exchange = await rawExchange(
-      server.port,
-      (socket) => socket.write(HEADERS),
-      within(TIMEOUTS.requestTimeoutMs) + 2_000,
-    );
+    const exchange = await rawExchange(server.port, (socket) => socket.write(HEADERS), WAIT_MS);
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
-    expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.requestTimeoutMs));
   });
 
   it('closes a connection that sends half the body and stalls', async () => {
     const exchange = await rawExchange(
       server.port,
       (socket) => socket.write(HEADERS + BODY.slice(0, Math.floor(BODY.length / 2))),
-      within(TIMEOUTS.requestTimeoutMs) + 2_000,
+      WAIT_MS,
     );
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
-    expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.requestTimeoutMs));
   });
 
   it('closes a connection that dribbles a chunked body forever', async () => {
+    let dribbled = 0;
     const exchange = await rawExchange(
       server.port,
       async (socket) => {
         socket.write(HEADERS.replace(/Content-Length: [0-9]+\r\n/, 'Transfer-Encoding: chunked\r\n'));
-        for (let i = 0; i < 400 && !socket.destroyed; i++) {
+        for (; dribbled < DRIBBLE_MS / 20 && !socket.destroyed; dribbled++) {
           socket.write('1\r\n \r\n');
           await sleep(20);
         }
       },
-      within(TIMEOUTS.requestTimeoutMs) + 2_000,
+      WAIT_MS,
     );
     expectClosedOrRefused(exchange);
-    expect(exchange.elapsedMs).toBeLessThan(within(TIMEOUTS.requestTimeoutMs));
+    expect(dribbled).toBeLessThan(DRIBBLE_MS / 20);
   });
 
   it('keeps answering prompt clients while five others stall, then closes the stalled ones', async () => {
     const stalled = [1, 2, 3, 4, 5].map(() =>
-      rawExchange(server.port, (socket) => socket.write(HEADERS), within(TIMEOUTS.requestTimeoutMs) + 2_000),
+      rawExchange(server.port, (socket) => socket.write(HEADERS), WAIT_MS),
     );
     // While five clients stall, a prompt one is answered at once.
     const status = await new Promise<number>((resolve, reject) => {

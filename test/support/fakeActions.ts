@@ -6,8 +6,8 @@ import { nextZitadelId } from './fakeZitadel.js';
 /**
  * A stand-in for ZITADEL's Action Service (targets and executions) under /v2/actions and /v2beta/actions, mounted
  * through FakeZitadel's `protectedRoutes`. Shapes follow proto/zitadel/action/v2/action_service.proto (v2beta has
- * the same messages). It can act as an older instance that serves only v2beta, and refuse endpoints on private
- * addresses like the default HTTPClient.DenyList of self-hosted ZITADEL.
+ * the same messages). It can act as an older instance that serves only v2beta, and refuse endpoints as the default
+ * deny list of self-hosted ZITADEL does (Executions.DenyList up to v4.13, HTTPClient.DenyList after).
  */
 
 export type ActionsVersion = 'v2' | 'v2beta';
@@ -43,12 +43,26 @@ export interface FakeExecution {
 export interface FakeActionsOptions {
   /** Versions the instance serves: ZITADEL v4 serves both, v3 only v2beta. Default: both. */
   versions?: readonly ActionsVersion[];
-  /** Refuse localhost and private addresses as ZITADEL's default deny list does (Errors.Target.DeniedURL). */
+  /**
+   * Refuse endpoints as the default deny list of self-hosted ZITADEL does (Errors.Target.DeniedURL). Which default
+   * depends on `denyListRelease`.
+   */
   denyPrivateEndpoints?: boolean;
+  /**
+   * `v4.13` ([real] on v4.13.1, Executions.DenyList): only localhost, 127.0.0.0/8, ::1, 0.0.0.0 and :: are denied,
+   * a target on 10.1.2.3 is accepted. `later` (HTTPClient.DenyList, main): the private ranges too. Default `v4.13`.
+   */
+  denyListRelease?: 'v4.13' | 'later';
   /** Methods the instance does not serve: SetExecution on them answers 404 (Errors.Execution.ConditionInvalid). */
   unknownMethods?: readonly string[];
   /** An instance before 4.8: `payloadType` is an unknown field, dropped silently, and never returned. */
   withoutPayloadTypes?: boolean;
+  /**
+   * ZITADEL's target view lagging its writes ([real] on v4.13.1): after a create or update that changes
+   * `payloadType`, this many reads of the target (GetTarget, or a listing that returns it) still show the old one.
+   * Default 0.
+   */
+  payloadTypeReadLag?: number;
 }
 
 const TARGET_TYPES = ['restWebhook', 'restCall', 'restAsync'] as const;
@@ -57,17 +71,20 @@ function zitadelError(res: Response, status: number, code: number, message: stri
   res.status(status).json({ code, message, details: [] });
 }
 
-function isPrivateHost(hostname: string): boolean {
+function isDeniedHost(hostname: string, release: 'v4.13' | 'later'): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
-  if (isIP(host) !== 4) return false;
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host === '::') return true;
+  if (isIP(host) !== 4) return release === 'later' && /^f[c-e]/i.test(host);
   const [a = 0, b = 0] = host.split('.').map(Number);
+  if (a === 127 || host === '0.0.0.0') return true;
   return (
-    a === 10 ||
-    a === 127 ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 169 && b === 254)
+    release === 'later' &&
+    (a === 0 ||
+      a === 10 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127))
   );
 }
 
@@ -76,7 +93,8 @@ function newSigningKey(): string {
 }
 
 /** protojson: zero values are omitted, so `interruptOnError: false` is not sent. */
-function targetJson(target: FakeTarget) {
+function targetJson(target: FakeTarget, view: { payloadType: string | undefined } = target) {
+  const { payloadType } = view;
   return {
     id: target.id,
     creationDate: target.creationDate.toISOString(),
@@ -86,7 +104,7 @@ function targetJson(target: FakeTarget) {
     timeout: target.timeout,
     endpoint: target.endpoint,
     signingKey: target.signingKey,
-    ...(target.payloadType === undefined ? {} : { payloadType: target.payloadType }),
+    ...(payloadType === undefined ? {} : { payloadType }),
   };
 }
 
@@ -96,14 +114,28 @@ export class FakeActions {
   readonly executions = new Map<string, FakeExecution>();
   versions: readonly ActionsVersion[];
   denyPrivateEndpoints: boolean;
+  denyListRelease: 'v4.13' | 'later';
   unknownMethods: readonly string[];
   withoutPayloadTypes: boolean;
+  payloadTypeReadLag: number;
+  /** Per target id: the payloadType the view still shows, and for how many more reads. */
+  readonly #staleViews = new Map<string, { payloadType: string | undefined; readsLeft: number }>();
 
   constructor(options: FakeActionsOptions = {}) {
     this.versions = options.versions ?? ['v2', 'v2beta'];
     this.denyPrivateEndpoints = options.denyPrivateEndpoints ?? false;
+    this.denyListRelease = options.denyListRelease ?? 'v4.13';
     this.unknownMethods = options.unknownMethods ?? [];
     this.withoutPayloadTypes = options.withoutPayloadTypes ?? false;
+    this.payloadTypeReadLag = options.payloadTypeReadLag ?? 0;
+  }
+
+  /** The target as a read shows it: while the view lags, with the payloadType it had before the last write. */
+  #viewOf(target: FakeTarget) {
+    const stale = this.#staleViews.get(target.id);
+    if (stale === undefined || stale.readsLeft <= 0) return targetJson(target);
+    stale.readsLeft -= 1;
+    return targetJson(target, stale);
   }
 
   /** Adds a target directly, as if created earlier by hand; answers it for further changes. */
@@ -207,7 +239,7 @@ export class FakeActions {
         zitadelError(res, 400, 3, 'Errors.Target.InvalidURL (COMMAND-1r2k6)');
         return false;
       }
-      if (this.denyPrivateEndpoints && isPrivateHost(url.hostname)) {
+      if (this.denyPrivateEndpoints && isDeniedHost(url.hostname, this.denyListRelease)) {
         zitadelError(res, 400, 3, 'Errors.Target.DeniedURL (COMMAND-NcJUKo)');
         return false;
       }
@@ -215,9 +247,11 @@ export class FakeActions {
     return true;
   }
 
-  #applyType(target: FakeTarget, body: Record<string, unknown>): void {
+  #applyType(target: FakeTarget, body: Record<string, unknown>, before: string | undefined): void {
     if (typeof body.payloadType === 'string' && !this.withoutPayloadTypes)
       target.payloadType = body.payloadType;
+    if (target.payloadType !== before && this.payloadTypeReadLag > 0)
+      this.#staleViews.set(target.id, { payloadType: before, readsLeft: this.payloadTypeReadLag });
     const type = TARGET_TYPES.find((candidate) => body[candidate] !== undefined);
     if (type === undefined) return;
     target.type = type;
@@ -246,7 +280,7 @@ export class FakeActions {
       payloadType: undefined,
       publicKeys: [],
     };
-    this.#applyType(target, body);
+    this.#applyType(target, body, undefined);
     this.targets.set(target.id, target);
     res.json({ id: target.id, creationDate: now.toISOString(), signingKey: target.signingKey });
   }
@@ -269,7 +303,7 @@ export class FakeActions {
     if (typeof body.name === 'string') target.name = body.name;
     if (typeof body.endpoint === 'string') target.endpoint = body.endpoint;
     if (typeof body.timeout === 'string') target.timeout = body.timeout;
-    this.#applyType(target, body);
+    this.#applyType(target, body, target.payloadType);
     target.changeDate = new Date();
     // Only a rotation returns the key (UpdateTargetResponse.signing_key).
     if (body.expirationSigningKey !== undefined) {
@@ -286,7 +320,7 @@ export class FakeActions {
       zitadelError(res, 404, 5, 'Errors.Target.NotFound (QUERY-4n8Vx)');
       return;
     }
-    res.json({ target: targetJson(target) });
+    res.json({ target: this.#viewOf(target) });
   }
 
   #listTargets(body: Record<string, unknown>, res: Response): void {
@@ -309,7 +343,7 @@ export class FakeActions {
     const page = rows.slice(offset, offset + limit);
     res.json({
       pagination: { totalResult: String(total), appliedLimit: String(limit) },
-      ...(page.length === 0 ? {} : { targets: page.map(targetJson) }),
+      ...(page.length === 0 ? {} : { targets: page.map((target) => this.#viewOf(target)) }),
     });
   }
 

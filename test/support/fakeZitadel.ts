@@ -14,6 +14,12 @@ import express, { type Express, type Request, type Response } from 'express';
  * waits), by the best-effort nudge after a write (`nudgeAfterWriteMs`; off in the tests that prove correctness,
  * which is ZITADEL's worst case), or by the schedule (`catchUpEveryMs`, ZITADEL's Projections.RequeueEvery).
  * The search answer's `details.timestamp` is the time of the last write the projection has processed.
+ *
+ * Where a real ZITADEL v4.13.1 was observed (FACTS.md, lines marked [real]; test/fixtures/captures), the fake answers
+ * as it did, and test/contract/fakeZitadel.contract.test.ts holds it to that: CreateSession answers 201, SetSession
+ * 200; timestamps carry microseconds; a misspelt key inside a search query is a 400, a misspelt top-level key or
+ * sorting enum is dropped (every user's sessions, unsorted), a misspelt `id` matches nothing; an empty search answers
+ * `{"details":{"timestamp":…}}` alone; an expired session is still read (200) and listed.
  */
 
 export interface FakeSession {
@@ -26,6 +32,11 @@ export interface FakeSession {
   expirationDate: Date | undefined;
   /** Verified factors besides the user, e.g. ['password']. Empty: only a username was typed. */
   factors: string[];
+  /**
+   * When each factor was verified, where it differs from the last write (a password checked before a later TOTP
+   * step keeps its own time, as in ZITADEL). A factor not listed was verified at `changeDate`.
+   */
+  factorVerifiedAt?: Record<string, Date> | undefined;
   terminatedAt: Date | undefined;
   /** Login V2's browser fingerprint; undefined: a made-up one per session; null: none (a custom login UI). */
   fingerprintId?: string | null | undefined;
@@ -78,6 +89,8 @@ export interface FakeZitadelOptions {
   faults?: FaultPlan;
   /** Deterministic source for fault decisions. */
   random?: () => number;
+  /** ZITADEL's clock, which stamps every write (default Date.now): a test shares it with the limiter to move time. */
+  now?: () => number;
   /** Routes mounted before the bearer-token gate and fault injection (e.g. a fake `/oauth/v2/token`). */
   publicRoutes?: (app: Express, fake: FakeZitadel) => void;
   /** Routes mounted behind the gate, beside the session routes (e.g. a fake `/v2/actions`). */
@@ -91,20 +104,42 @@ export function nextZitadelId(): string {
   return sequence.toString();
 }
 
+/**
+ * A protojson timestamp as ZITADEL writes it: microseconds (`2026-12-02T04:17:15.952721Z`, [real]). The fake's clock
+ * has milliseconds; the microsecond digits are derived from them, so one instant always prints the same and the
+ * order of two instants is kept. `offsetMicros` moves it back by less than a millisecond.
+ */
+export function protoTime(date: Date, offsetMicros = 0): string {
+  let ms = date.getTime();
+  // 500..999: a check stamped CHECK_BEFORE_WRITE_MICROS earlier stays in the same millisecond, so millisecond
+  // readers order and tie sessions exactly as before. Plain numbers, one toISOString: a 500-row page stays cheap.
+  let micros = 500 + (((ms % 500) * 7919) % 500) - offsetMicros;
+  for (; micros < 0; micros += 1000) ms -= 1;
+  return `${new Date(ms).toISOString().slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
+}
+
+// ZITADEL stamps a check a little before the event that records it ([real]: a password 0.5 ms before the session's
+// creationDate, the user check of a one-step login up to ~2.5 s before it: the password hash ran in between).
+const CHECK_BEFORE_WRITE_MICROS = 493;
+const USER_CHECK_BEFORE_CREATION_MS = 1_500;
+
 function sessionJson(session: FakeSession) {
-  // The factors were verified at the last write (CreateSession, or the SetSession that added one): the sign-in time.
-  const verifiedAt = session.changeDate.toISOString();
-  const verified = (name: string) => (session.factors.includes(name) ? { verifiedAt } : undefined);
+  // A factor was verified at the write that added it (CreateSession, or the SetSession of that step).
+  const verifiedAtOf = (name: string) =>
+    protoTime(session.factorVerifiedAt?.[name] ?? session.changeDate, CHECK_BEFORE_WRITE_MICROS);
+  const verified = (name: string) =>
+    session.factors.includes(name) ? { verifiedAt: verifiedAtOf(name) } : undefined;
   const fingerprintId =
     session.fingerprintId === null ? undefined : (session.fingerprintId ?? `fp-${session.id.slice(-4)}`);
+  const description = session.userAgentDescription ?? 'Firefox on Linux';
   return {
     id: session.id,
-    creationDate: session.creationDate.toISOString(),
-    changeDate: verifiedAt,
-    sequence: '1',
+    creationDate: protoTime(session.creationDate),
+    changeDate: protoTime(session.changeDate),
+    sequence: String(1 + session.factors.length),
     factors: {
       user: {
-        verifiedAt: session.creationDate.toISOString(),
+        verifiedAt: protoTime(new Date(session.creationDate.getTime() - USER_CHECK_BEFORE_CREATION_MS)),
         id: session.userId,
         loginName: session.loginName,
         displayName: session.loginName,
@@ -112,7 +147,7 @@ function sessionJson(session: FakeSession) {
       },
       password: verified('password'),
       webAuthN: session.factors.includes('webAuthN')
-        ? { verifiedAt, userVerified: session.userVerified ?? true }
+        ? { verifiedAt: verifiedAtOf('webAuthN'), userVerified: session.userVerified ?? true }
         : undefined,
       intent: verified('intent'),
       totp: verified('totp'),
@@ -123,10 +158,77 @@ function sessionJson(session: FakeSession) {
     userAgent: {
       ...(fingerprintId === undefined ? {} : { fingerprintId }),
       ip: '127.0.0.1',
-      description: session.userAgentDescription ?? 'Firefox on Linux',
+      description,
+      header: { 'user-agent': { values: [`Mozilla/5.0 (${description})`] } },
     },
-    ...(session.expirationDate === undefined ? {} : { expirationDate: session.expirationDate.toISOString() }),
+    ...(session.expirationDate === undefined ? {} : { expirationDate: protoTime(session.expirationDate) }),
   };
+}
+
+/** The filters of ZITADEL's session search (`zitadel.session.v2.SearchQuery`'s oneof). */
+const SEARCH_QUERY_KINDS = [
+  'idsQuery',
+  'userIdQuery',
+  'creationDateQuery',
+  'creatorQuery',
+  'userAgentQuery',
+  'expirationDateQuery',
+] as const;
+
+type SearchFilter =
+  { ok: true; matches: (session: FakeSession) => boolean } | { ok: false; status: number; message: string };
+
+/**
+ * One search query as ZITADEL reads it. The gateway drops unknown keys first, so a misspelt filter name leaves the
+ * query empty, which validation refuses (400, [real] `userIdQueri`); a misspelt field inside a known filter leaves
+ * it empty, which matches nothing (`userIdQuery: {ide}` filters for the user id "", [real]).
+ */
+function searchFilterOf(query: unknown, index: number): SearchFilter {
+  const known =
+    typeof query === 'object' && query !== null ? SEARCH_QUERY_KINDS.filter((kind) => kind in query) : [];
+  const filter = (known[0] === undefined ? undefined : (query as Record<string, unknown>)[known[0]]) as
+    Record<string, unknown> | undefined;
+  if (known.length !== 1 || typeof filter !== 'object' || filter === null)
+    return {
+      ok: false,
+      status: 400,
+      message: `invalid ListSessionsRequest.Queries[${index}]: embedded message failed validation | caused by: invalid SearchQuery.Query: value is required`,
+    };
+  if (known[0] === 'userIdQuery') {
+    const id = typeof filter.id === 'string' ? filter.id : '';
+    return { ok: true, matches: (session) => session.userId === id };
+  }
+  if (known[0] === 'idsQuery') {
+    const ids = Array.isArray(filter.ids) ? filter.ids.filter((id) => typeof id === 'string') : [];
+    return { ok: true, matches: (session) => ids.includes(session.id) };
+  }
+  // The limiter sends none of the others: refuse loudly rather than answer what ZITADEL might not.
+  return { ok: false, status: 501, message: `the fake ZITADEL does not implement ${known[0]}` };
+}
+
+/** A protojson duration such as "86400s", in milliseconds; undefined for anything else. */
+function durationMs(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d+(?:\.\d+)?)s$/.exec(value);
+  return match === null ? undefined : Number(match[1]) * 1000;
+}
+
+// The Session API's checks (zitadel.session.v2.Checks) and the factor each one verifies.
+const CHECK_FACTORS: Record<string, string> = {
+  password: 'password',
+  webAuthN: 'webAuthN',
+  idpIntent: 'intent',
+  totp: 'totp',
+  otpSms: 'otpSms',
+  otpEmail: 'otpEmail',
+  recoveryCode: 'recoveryCode',
+};
+
+function factorsCheckedBy(checks: unknown): string[] {
+  if (typeof checks !== 'object' || checks === null) return [];
+  return Object.entries(CHECK_FACTORS)
+    .filter(([check]) => (checks as Record<string, unknown>)[check] !== undefined)
+    .map(([, factor]) => factor);
 }
 
 export class FakeZitadel {
@@ -138,6 +240,11 @@ export class FakeZitadel {
   readonly authMethods = new Map<string, string[]>();
   /** Login policies per organisation id; no MFA forced unless set. */
   readonly loginPolicies = new Map<string, FakeLoginPolicy>();
+  /**
+   * Permissions a token's service account lacks (token → e.g. {"policy.read"}): ZITADEL then answers that read
+   * 403 `AUTH-5mWD2`, as v4.13.1 did for GET /v2/settings/login with IAM_USER_MANAGER alone (FACTS.md section 6).
+   */
+  readonly withheldPermissions = new Map<string, Set<string>>();
   readonly seen: SeenRequest[] = [];
   options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes'>> & {
     faults: FaultPlan | undefined;
@@ -171,6 +278,7 @@ export class FakeZitadel {
       latencyMs: options.latencyMs ?? 0,
       faults: options.faults,
       random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
     };
     this.#publicRoutes = options.publicRoutes;
     this.#protectedRoutes = options.protectedRoutes;
@@ -198,6 +306,7 @@ export class FakeZitadel {
       changeDate: init.changeDate ?? creationDate,
       expirationDate: init.expirationDate,
       factors: init.factors ?? ['password'],
+      factorVerifiedAt: init.factorVerifiedAt,
       terminatedAt: init.terminatedAt,
       fingerprintId: init.fingerprintId,
       organizationId: init.organizationId,
@@ -219,6 +328,12 @@ export class FakeZitadel {
   /** A write: SetSession verified more factors of an existing session (Login V2's password or OTP step). */
   checkFactors(sessionId: string, factors: readonly string[]): FakeSession {
     const session = this.#existing(sessionId);
+    // Factors verified before keep their time; the ones checked now are verified at this write.
+    const pinned: Record<string, Date> = { ...session.factorVerifiedAt };
+    for (const earlier of session.factors)
+      if (!factors.includes(earlier)) pinned[earlier] ??= session.changeDate;
+    for (const now of factors) delete pinned[now];
+    session.factorVerifiedAt = pinned;
     session.factors = [...new Set([...session.factors, ...factors])];
     session.changeDate = this.#nextEventTime();
     this.#written(sessionId);
@@ -267,7 +382,7 @@ export class FakeZitadel {
 
   /** The time of the next write's event: strictly after the last one, as the eventstore's positions are. */
   #nextEventTime(): Date {
-    this.#lastWriteAt = new Date(Math.max(this.#lastWriteAt.getTime() + 1, Date.now()));
+    this.#lastWriteAt = new Date(Math.max(this.#lastWriteAt.getTime() + 1, this.options.now()));
     return this.#lastWriteAt;
   }
 
@@ -296,14 +411,20 @@ export class FakeZitadel {
     this.#publicRoutes?.(app, this);
     app.use((req, res, next) => void this.#gate(req, res, next));
     this.#protectedRoutes?.(app, this);
+    app.post('/v2/sessions', (req, res) => this.#createSession(req, res));
+    app.patch('/v2/sessions/:id', (req, res) => this.#setSession(req, res));
     app.post('/v2/sessions/search', (req, res) => this.#search(req, res));
     app.get('/v2/sessions/:id', (req, res) => this.#get(req, res));
     app.delete('/v2/sessions/:id', (req, res) => this.#delete(req, res));
     app.post('/v2/users', (req, res) => this.#users(req, res));
     app.post('/v2/users/:id/metadata', (req, res) => this.#setMetadata(req, res));
-    app.post('/v2/users/:id/metadata/search', (req, res) => this.#searchMetadata(req, res));
-    app.get('/v2/users/:id/authentication_methods', (req, res) => this.#authMethods(req, res));
-    app.get('/v2/settings/login', (req, res) => this.#loginSettings(req, res));
+    app.post('/v2/users/:id/metadata/search', this.#requires('user.read'), (req, res) =>
+      this.#searchMetadata(req, res),
+    );
+    app.get('/v2/users/:id/authentication_methods', this.#requires('user.read'), (req, res) =>
+      this.#authMethods(req, res),
+    );
+    app.get('/v2/settings/login', this.#requires('policy.read'), (req, res) => this.#loginSettings(req, res));
     app.use((_req, res) => res.status(404).json({ code: 5, message: 'Not Found' }));
     await new Promise<void>((resolve) => {
       this.#server = app.listen(port, '127.0.0.1', () => resolve());
@@ -352,6 +473,16 @@ export class FakeZitadel {
     next();
   }
 
+  /** ZITADEL's permission check: 403 when the caller's token lacks `permission` (see withheldPermissions). */
+  #requires(permission: string): (req: Request, res: Response, next: () => void) => void {
+    return (req, res, next) => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      if (this.withheldPermissions.get(token)?.has(permission) === true)
+        res.status(403).json({ code: 7, message: 'No matching permissions found (AUTH-5mWD2)', details: [] });
+      else next();
+    };
+  }
+
   #randomFault(): number | 'reset' | undefined {
     const plan = this.options.faults;
     if (plan === undefined || plan.kinds.length === 0 || this.options.random() >= plan.rate) return undefined;
@@ -361,15 +492,23 @@ export class FakeZitadel {
   #search(req: Request, res: Response): void {
     const body = (req.body ?? {}) as {
       query?: { offset?: string; limit?: number; asc?: boolean };
-      queries?: { userIdQuery?: { id?: string } }[];
+      queries?: unknown;
       sortingColumn?: string;
     };
-    // Like ZITADEL's gateway, an unknown (misspelt) filter is dropped, not refused.
-    const userId = body.queries?.find((q) => q.userIdQuery !== undefined)?.userIdQuery?.id;
-    // The projection, not the truth: writes it has not processed yet are invisible.
+    // Like ZITADEL's gateway, a misspelt top-level key (`queriez`) is dropped: the search is then unfiltered.
+    const queries = Array.isArray(body.queries) ? (body.queries as unknown[]) : [];
+    const filters = queries.map(searchFilterOf);
+    const refused = filters.find((filter) => !filter.ok);
+    if (refused !== undefined && !refused.ok) {
+      res.status(refused.status).json({ code: refused.status === 400 ? 3 : 12, message: refused.message });
+      return;
+    }
+    const matchers = filters.flatMap((filter) => (filter.ok ? [filter.matches] : []));
+    // The projection, not the truth: writes it has not processed yet are invisible. Queries are ANDed.
     let rows = [...this.#projection.values()].filter(
-      (s) => s.terminatedAt === undefined && (userId === undefined || s.userId === userId),
+      (s) => s.terminatedAt === undefined && matchers.every((matches) => matches(s)),
     );
+    // An unknown enum name is dropped too ([real]): no ORDER BY, rows come as the projection holds them.
     if (body.sortingColumn === 'SESSION_FIELD_NAME_CREATION_DATE') {
       const direction = body.query?.asc === true ? 1 : -1;
       rows.sort((a, b) => direction * (a.creationDate.getTime() - b.creationDate.getTime()));
@@ -378,12 +517,73 @@ export class FakeZitadel {
     const offset = Number(body.query?.offset ?? '0');
     const limit = body.query?.limit ?? 0;
     rows = rows.slice(offset, limit === 0 ? undefined : offset + limit);
-    const details = { totalResult: String(total), timestamp: this.#projectedUpTo.toISOString() };
+    // protojson omits zero values: an empty search answers `{"details":{"timestamp":…}}` alone ([real]).
+    const details = {
+      ...(total === 0 ? {} : { totalResult: String(total) }),
+      timestamp: protoTime(this.#projectedUpTo),
+    };
     res.json(rows.length === 0 ? { details } : { details, sessions: rows.map(sessionJson) });
     if (this.#catchUpAfterNextSearch) {
       this.#catchUpAfterNextSearch = false;
       this.catchUpProjection();
     }
+  }
+
+  /** What the Session API answers a write: the session's write details. */
+  #writeDetails(session: FakeSession) {
+    return {
+      sequence: String(1 + session.factors.length),
+      changeDate: protoTime(session.changeDate),
+      resourceOwner: 'instance-1',
+    };
+  }
+
+  /**
+   * CreateSession over REST (`POST /v2/sessions`): 201 Created ([real]). Any password passes; the fake does not
+   * call targets, so no webhook follows.
+   */
+  #createSession(req: Request, res: Response): void {
+    const body = (req.body ?? {}) as {
+      checks?: { user?: { userId?: string; loginName?: string } } & Record<string, unknown>;
+      lifetime?: string;
+      userAgent?: { fingerprintId?: string; description?: string };
+    };
+    const user = body.checks?.user;
+    const known = [...this.sessions.values()];
+    const userId = user?.userId ?? known.find((session) => session.loginName === user?.loginName)?.userId;
+    if (userId === undefined) {
+      res.status(404).json({ code: 5, message: 'Errors.User.NotFound (QUERY-Dfbg2)' });
+      return;
+    }
+    const lifetime = durationMs(body.lifetime);
+    const session = this.addSession({
+      userId,
+      ...(user?.loginName === undefined ? {} : { loginName: user.loginName }),
+      factors: factorsCheckedBy(body.checks),
+      fingerprintId: body.userAgent?.fingerprintId ?? null,
+      userAgentDescription: body.userAgent?.description,
+    });
+    // Without a lifetime a session never expires ([real]).
+    if (lifetime !== undefined) session.expirationDate = new Date(session.creationDate.getTime() + lifetime);
+    res.status(201).json({
+      details: this.#writeDetails(session),
+      sessionId: session.id,
+      sessionToken: `fake-token-${session.id}`,
+    });
+  }
+
+  /** SetSession over REST (`PATCH /v2/sessions/{id}`): 200 ([real]); unknown or terminated sessions 404. */
+  #setSession(req: Request, res: Response): void {
+    const body = (req.body ?? {}) as { checks?: unknown; lifetime?: string };
+    const existing = this.sessions.get(String(req.params.id));
+    if (existing === undefined || existing.terminatedAt !== undefined) {
+      res.status(404).json({ code: 5, message: 'Errors.Session.NotFound (COMMAND-SAf4r)' });
+      return;
+    }
+    const session = this.checkFactors(existing.id, factorsCheckedBy(body.checks));
+    const lifetime = durationMs(body.lifetime);
+    if (lifetime !== undefined) session.expirationDate = new Date(session.changeDate.getTime() + lifetime);
+    res.json({ details: this.#writeDetails(session), sessionToken: `fake-token-${session.id}` });
   }
 
   #get(req: Request, res: Response): void {
@@ -407,7 +607,7 @@ export class FakeZitadel {
     // Terminating a terminated session is a no-op that still answers 200, as ZITADEL does.
     if (session.terminatedAt === undefined) this.terminateSession(session.id);
     res.json({
-      details: { sequence: '2', changeDate: new Date().toISOString(), resourceOwner: 'instance-1' },
+      details: { sequence: '2', changeDate: protoTime(new Date()), resourceOwner: 'instance-1' },
     });
   }
 

@@ -54,6 +54,8 @@ export function buildHarness(
     maxConcurrency: config.zitadelMaxConcurrency,
     retryPolicy: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
     observer: observeZitadelCalls(metrics, logger),
+    // One clock for the app and its ZITADEL client, as in production: deadlines are set by one and checked by the other.
+    ...clock,
   });
   return {
     app: createApp({ config, zitadel, logger, metrics, accessLogSink: sink, auditSink: sink, ...clock }),

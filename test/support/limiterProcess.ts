@@ -30,6 +30,13 @@ export interface SpawnOptions {
   readonly checkout?: string;
 }
 
+/**
+ * How long a process may take to print its start-up line before the test gives up on it: only a guard against a
+ * hang. Three cold tsx starts at once on a busy 2-core machine took more than the 20 s this once was; the suites'
+ * own hook timeouts (60 s) still bound the wait.
+ */
+const START_TIMEOUT_MS = 55_000;
+
 /** The start-up line's message begins with this (src/main.ts, reportStartup). */
 const STARTED = '"msg":"zitadel-session-limiter started';
 
@@ -83,7 +90,10 @@ export async function startLimiter(
 ): Promise<LimiterProcess> {
   const { child, output, exited } = spawnLimiter({ PORT: '0', ...env }, options);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`limiter did not start:\n${output.join('\n')}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`limiter did not start:\n${output.join('\n')}`)),
+      START_TIMEOUT_MS,
+    );
     const check = () => {
       const listening = output.find((line) => line.includes('listening'));
       if (listening === undefined) return;

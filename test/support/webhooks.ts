@@ -26,7 +26,31 @@ export function goJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
-/** Response condition on CreateSession by user id with a password check: the fast path. */
+/**
+ * The `headers` ZITADEL passes on ([real], test/fixtures/captures): its own host, and X-Forwarded-For with ZITADEL's
+ * own hop appended to the client's address.
+ */
+export const ZITADEL_HEADERS = {
+  'Content-Type': ['application/grpc'],
+  Host: ['localhost:8080'],
+  'X-Forwarded-For': ['203.0.113.7, 127.0.0.1'],
+  'X-Forwarded-Host': ['localhost:8080'],
+};
+
+/** A protojson timestamp with microseconds, as ZITADEL writes `changeDate` ([real]). */
+export function microsecondTime(date: Date): string {
+  return date.toISOString().replace(/Z$/, '417Z');
+}
+
+/** A Go `time.Time` with nanoseconds, as event payloads carry `checkedAt` ([real]). */
+export function nanosecondTime(date: Date): string {
+  return date.toISOString().replace(/Z$/, '417093Z');
+}
+
+/**
+ * Response condition on CreateSession by user id with a password check: the fast path. Shaped like the real body
+ * (test/fixtures/captures/json-002-…): no `projectID` (the login client's service account has no project).
+ */
 export function createSessionResponse(
   session: Pick<FakeSession, 'id' | 'userId' | 'creationDate'>,
   checks: Record<string, unknown> = { password: { password: 'S3cret!<pw>' } },
@@ -35,15 +59,18 @@ export function createSessionResponse(
     fullMethod: `${SESSION_SERVICE}/CreateSession`,
     instanceID: 'instance-1',
     orgID: 'org-1',
-    projectID: 'project-1',
     userID: 'login-client-service-account',
     request: { checks: { user: { userId: session.userId }, ...checks } },
     response: {
-      details: { sequence: '1', changeDate: session.creationDate.toISOString(), resourceOwner: 'instance-1' },
+      details: {
+        sequence: '1',
+        changeDate: microsecondTime(session.creationDate),
+        resourceOwner: 'instance-1',
+      },
       sessionId: session.id,
       sessionToken: 'tok_do_not_log_me',
     },
-    headers: { 'X-Forwarded-For': ['203.0.113.7'] },
+    headers: ZITADEL_HEADERS,
   });
 }
 
@@ -62,10 +89,15 @@ export function usernameStepResponse(
     userID: 'login-client-service-account',
     request: { checks: { user: { loginName: session.loginName } } },
     response: {
-      details: { sequence: '1', changeDate: session.creationDate.toISOString(), resourceOwner: 'instance-1' },
+      details: {
+        sequence: '1',
+        changeDate: microsecondTime(session.creationDate),
+        resourceOwner: 'instance-1',
+      },
       sessionId: session.id,
       sessionToken: 'tok_do_not_log_me',
     },
+    headers: ZITADEL_HEADERS,
   });
 }
 
@@ -74,12 +106,15 @@ export function setSessionResponse(sessionId: string): string {
   return goJson({
     fullMethod: `${SESSION_SERVICE}/SetSession`,
     instanceID: 'instance-1',
+    orgID: 'org-1',
     userID: 'login-client-service-account',
-    request: { sessionId, checks: { password: { password: 'S3cret!<pw>' } } },
+    // Login V2 always asks for a lifetime (the login settings' check lifetime, else 24 h).
+    request: { sessionId, checks: { password: { password: 'S3cret!<pw>' } }, lifetime: '86400s' },
     response: {
-      details: { sequence: '2', changeDate: new Date().toISOString(), resourceOwner: 'instance-1' },
+      details: { sequence: '2', changeDate: microsecondTime(new Date()), resourceOwner: 'instance-1' },
       sessionToken: 'tok_do_not_log_me',
     },
+    headers: ZITADEL_HEADERS,
   });
 }
 
@@ -90,19 +125,52 @@ export function setSessionRequest(sessionId: string): string {
     instanceID: 'instance-1',
     userID: 'login-client-service-account',
     request: { sessionId, checks: { password: { password: 'wrong-or-right' } } },
+    headers: ZITADEL_HEADERS,
   });
 }
 
-/** Event execution for a session.*.checked event. */
+/**
+ * Event execution for a session.*.checked event, shaped like the real one (test/fixtures/captures/json-005-…):
+ * snake_case envelope keys, a numeric `sequence`, `created_at` with microseconds, `checkedAt` with nanoseconds.
+ */
 export function sessionCheckedEvent(sessionId: string, eventType = 'session.password.checked'): string {
+  const now = new Date();
   return goJson({
     aggregateID: sessionId,
     aggregateType: 'session',
+    resourceOwner: 'instance-1',
     instanceID: 'instance-1',
+    version: 'v1',
+    sequence: 3,
     event_type: eventType,
-    created_at: new Date().toISOString(),
-    sequence: 5,
+    created_at: microsecondTime(now),
     userID: 'login-client-service-account',
-    event_payload: { userID: 'irrelevant' },
+    event_payload: { checkedAt: nanosecondTime(now) },
+  });
+}
+
+/**
+ * The `session.added` event ([real]: delivered too, its payload snake_case with header values as plain arrays). It
+ * is the first event of every CreateSession, username steps included, and proves no factor.
+ */
+export function sessionAddedEvent(sessionId: string, fingerprintId = 'fp-browser-1'): string {
+  return goJson({
+    aggregateID: sessionId,
+    aggregateType: 'session',
+    resourceOwner: 'instance-1',
+    instanceID: 'instance-1',
+    version: 'v1',
+    sequence: 1,
+    event_type: 'session.added',
+    created_at: microsecondTime(new Date()),
+    userID: 'login-client-service-account',
+    event_payload: {
+      user_agent: {
+        fingerprint_id: fingerprintId,
+        ip: '203.0.113.7',
+        description: 'Chrome, 126.0, Linux',
+        header: { 'user-agent': ['Mozilla/5.0 (X11; Linux x86_64)'] },
+      },
+    },
   });
 }

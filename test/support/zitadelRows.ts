@@ -19,10 +19,10 @@ export function sessionRow(
   };
 }
 
-/** What ZITADEL answers a session search: protojson omits an empty `sessions`. */
+/** What ZITADEL answers a session search: protojson omits zero values, so an empty one has no totalResult or sessions. */
 export function searchAnswer(sessions: unknown[]) {
   return {
-    details: { totalResult: String(sessions.length) },
+    details: sessions.length === 0 ? {} : { totalResult: String(sessions.length) },
     ...(sessions.length === 0 ? {} : { sessions }),
   };
 }

@@ -178,7 +178,6 @@ describe('loadConfig', () => {
   it.each([
     ['https://my-instance.zitadel.cloud', 'https://my-instance.zitadel.cloud'],
     ['https://my-instance.zitadel.cloud/', 'https://my-instance.zitadel.cloud'],
-    ['https://auth.example.com/zitadel//', 'https://auth.example.com/zitadel'],
     ['https://auth.example.com:8443', 'https://auth.example.com:8443'],
     ['http://localhost:8080', 'http://localhost:8080'],
     ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080'],
@@ -209,6 +208,53 @@ describe('loadConfig', () => {
       "INSTANCE_URL must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not the console or login URL",
     );
   });
+
+  it.each([
+    'https://my-instance.zitadel.cloud/v2',
+    'https://my-instance.zitadel.cloud/v2/',
+    'https://my-instance.zitadel.cloud/management/v1',
+    'https://auth.example.com/zitadel',
+  ])('refuses the INSTANCE_URL %s with a path, saying to drop it', (value) => {
+    expect(configErrorFor({ ...VALID_ENV, INSTANCE_URL: value }).problems).toEqual([
+      "INSTANCE_URL must be the instance's base URL without a path (e.g. https://my-instance.zitadel.cloud): ZITADEL serves its APIs at the domain's root, so drop the path",
+    ]);
+  });
+
+  it.each(['Bearer ', 'bearer ', 'BEARER  '])(
+    'refuses a PAT that starts with "%s", naming the fix and never the token',
+    (prefix) => {
+      const error = configErrorFor({ ...VALID_ENV, PAT: `${prefix}${PAT}` });
+      expect(error.problems).toEqual([
+        'PAT must be the bare token, without the "Bearer " prefix: the limiter sends "Authorization: Bearer <PAT>" itself',
+      ]);
+      expect(error.message).not.toContain(PAT);
+    },
+  );
+
+  it('accepts a PAT that merely contains the word Bearer', () => {
+    expect(load({ PAT: `${PAT}Bearer` }).credential).toEqual({ kind: 'pat', token: `${PAT}Bearer` });
+  });
+
+  it.each([
+    ['0.0.0.0', '0.0.0.0'],
+    ['::', '::'],
+    ['[::1]', '::1'],
+    [' 10.0.0.7 ', '10.0.0.7'],
+    ['localhost', 'localhost'],
+  ])("listens on HOST=%s (%s); every interface (Node's default) when unset", (value, expected) => {
+    expect(load({ HOST: value }).host).toBe(expected);
+    expect(load().host).toBeUndefined();
+  });
+
+  it.each(['my-laptop', 'limiter.example.com', '0.0.0.0:3000', '300.1.1.1'])(
+    'refuses HOST=%s, naming HOST and the addresses to use',
+    (value) => {
+      const error = configErrorFor({ ...VALID_ENV, HOST: value });
+      expect(error.problems).toEqual([
+        'HOST must be an IP address to listen on: 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface) or :: (every interface, IPv6 too); leave it unset for every interface; a host name is not accepted',
+      ]);
+    },
+  );
 
   it('points a missing SIGNING_KEY at the setup command that prints it', () => {
     expect(configErrorFor({ ...VALID_ENV, SIGNING_KEY: '' }).message).toContain(

@@ -119,9 +119,19 @@ describe('parseSessionWebhook: CreateSession', () => {
     expect(webhook).toMatchObject({ kind: 'session', name: CREATE, sessionId: '77' });
   });
 
-  it('refuses a CreateSession response without a session id', () => {
-    const body = createSessionResponse({ user: { userId: '42' } });
+  it('refuses a CreateSession response that checks a factor but has no session id', () => {
+    const body = createSessionResponse({ user: { userId: '42' }, password: {} });
     expect(() => parseSessionWebhook({ ...body, response: { details: {} } })).toThrow(InvalidPayloadError);
+  });
+
+  it('never refuses a username step: fields it cannot read make it a step that authenticates nothing', () => {
+    const body = createSessionResponse({ user: { userId: 5 } }, { response: { details: {} } });
+    expect(parseSessionWebhook(body)).toMatchObject({
+      kind: 'session',
+      sessionId: undefined,
+      userHint: undefined,
+      requestHasAuthenticationCheck: false,
+    });
   });
 
   it.each(['password', 'webAuthN', 'idpIntent', 'totp', 'otpSms', 'otpEmail', 'recoveryCode'])(
@@ -311,7 +321,7 @@ describe('parseSessionWebhook: other bodies', () => {
     ],
     [
       'a CreateSession response without its session id',
-      { fullMethod: CREATE, request: {}, response: { details: {} } },
+      { fullMethod: CREATE, request: { checks: { password: {} } }, response: { details: {} } },
       ['response.sessionId: expected string'],
     ],
     [
@@ -334,7 +344,7 @@ describe('parseSessionWebhook: other bodies', () => {
     ],
     [
       'a user check with a numeric user id',
-      { fullMethod: CREATE, request: { checks: { user: { userId: 5 } } } },
+      { fullMethod: CREATE, request: { checks: { user: { userId: 5 }, password: {} } } },
       ['request.checks.user.userId: expected string'],
     ],
   ])('says which part of %s was wrong', (_name, body, issues) => {

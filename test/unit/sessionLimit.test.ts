@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chooseLimit, parseSessionLimit, type MetadataLimit } from '../../src/policy/sessionLimit.js';
+import { selectSessionsToEvict } from '../../src/policy/selectSessionsToEvict.js';
+import {
+  chooseLimit,
+  limitAsNumber,
+  parseSessionLimit,
+  type MetadataLimit,
+} from '../../src/policy/sessionLimit.js';
 import type { SessionLimit } from '../../src/vocabulary.js';
 
 describe('parseSessionLimit', () => {
@@ -88,5 +94,33 @@ describe('chooseLimit: user metadata, then organisation, then CONCURRENT_SESSION
     ],
   ])('%s', (_name, metadata, org, expected) => {
     expect(choose(metadata, org)).toEqual(expected);
+  });
+});
+
+describe('limitAsNumber', () => {
+  it('is the number itself for a number', () => {
+    expect(limitAsNumber(1)).toBe(1);
+    expect(limitAsNumber(7)).toBe(7);
+  });
+
+  it('makes unlimited a limit no count reaches, so an unlimited user keeps every session', () => {
+    expect(limitAsNumber('unlimited')).toBe(Number.POSITIVE_INFINITY);
+    const listed = Array.from({ length: 50 }, (_, index) => ({
+      id: String(index + 1),
+      userId: 'user-1',
+      createdAtMs: index,
+      expiresAtMs: undefined,
+      authenticated: true,
+    }));
+    const decision = selectSessionsToEvict({
+      userId: 'user-1',
+      listed,
+      trigger: undefined,
+      limit: limitAsNumber('unlimited'),
+      strategy: 'evict-oldest',
+      nowMs: 1_000,
+    });
+    expect(decision).toMatchObject({ outcome: 'within_limit', remove: [] });
+    expect(decision.keep).toHaveLength(50);
   });
 });

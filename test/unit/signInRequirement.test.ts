@@ -77,3 +77,60 @@ describe('isSignedIn', () => {
       });
   });
 });
+
+describe('without the login policy (policy.read missing, or the read failed)', () => {
+  const totpUser = signInRequirementFrom(
+    ['AUTHENTICATION_METHOD_TYPE_PASSWORD', 'AUTHENTICATION_METHOD_TYPE_TOTP'],
+    undefined,
+  );
+  const passwordUser = signInRequirementFrom(['AUTHENTICATION_METHOD_TYPE_PASSWORD'], undefined);
+
+  it("keeps the user's own second factor: their password-only session is half-way, not signed in", () => {
+    expect(isSignedIn(session(['password']), totpUser)).toBe(false);
+    expect(isSignedIn(session(['password', 'totp']), totpUser)).toBe(true);
+    expect(isSignedIn(session(['webAuthN'], true), totpUser)).toBe(true);
+  });
+
+  it('takes a first factor as enough for a user without a second factor (forced MFA is what is unknown)', () => {
+    expect(passwordUser).toEqual({
+      kind: 'signed-in',
+      userHasSecondFactor: false,
+      forceMfa: false,
+      forceMfaLocalOnly: false,
+    });
+    expect(isSignedIn(session(['password']), passwordUser)).toBe(true);
+    expect(isSignedIn(session(['intent']), passwordUser)).toBe(true);
+  });
+
+  it('is stricter than any-factor for the user with a second factor, and the same for the one without', () => {
+    expect(isSignedIn(session(['password']), ANY_FACTOR)).toBe(true);
+    expect(isSignedIn(session(['password']), totpUser)).toBe(false);
+    expect(isSignedIn(session(['password']), passwordUser)).toBe(
+      isSignedIn(session(['password']), ANY_FACTOR),
+    );
+  });
+});
+
+describe('isSignedIn, second factors and local logins', () => {
+  it('builds a signed-in requirement from the methods and the policy', () => {
+    expect(signInRequirementFrom(['AUTHENTICATION_METHOD_TYPE_PASSWORD'], policy(true, false))).toEqual({
+      kind: 'signed-in',
+      userHasSecondFactor: false,
+      forceMfa: true,
+      forceMfaLocalOnly: false,
+    });
+  });
+
+  it('takes an OTP by SMS as the second factor', () => {
+    expect(isSignedIn(session(['password', 'otpSms']), hasTotp)).toBe(true);
+  });
+
+  it('under forceMfaLocalOnly demands a second factor of an IdP login that also checked a password', () => {
+    expect(isSignedIn(session(['intent', 'password']), localOnly)).toBe(false);
+    expect(isSignedIn(session(['intent', 'password', 'totp']), localOnly)).toBe(true);
+  });
+
+  it('under forceMfaLocalOnly does not take a second factor alone for an IdP login', () => {
+    expect(isSignedIn(session(['totp']), localOnly)).toBe(false);
+  });
+});

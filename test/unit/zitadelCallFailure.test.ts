@@ -13,6 +13,7 @@ describe('zitadelCallFailure: which call outcomes say ZITADEL cannot be used (re
     ['get_session', '401', 'zitadel_rejected'],
     ['delete_session', '403', 'zitadel_rejected'],
     ['fetch_token', '400', 'zitadel_rejected'],
+    ['get_login_settings', '401', 'zitadel_rejected'],
   ] as const)('%s answered %s is %s', (operation, outcome, reason) => {
     expect(zitadelCallFailure(operation, outcome)).toBe(reason);
   });
@@ -23,6 +24,10 @@ describe('zitadelCallFailure: which call outcomes say ZITADEL cannot be used (re
     ['list_sessions', '400'],
     ['delete_session', '409'],
     ['get_session', 'something_new'],
+    // A missing user.read or policy.read degrades one rule (a policy fallback); the limiter still does its job.
+    ['get_login_settings', '403'],
+    ['list_authentication_methods', '403'],
+    ['list_user_metadata', '403'],
   ] as const)('%s answered %s is not a failure', (operation, outcome) => {
     expect(zitadelCallFailure(operation, outcome)).toBeUndefined();
   });
