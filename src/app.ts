@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import type { Config } from './config.js';
+import { WEBHOOK_PATH, type Config } from './vocabulary.js';
 import { createWebhookProcessor } from './enforcement/processSessionWebhook.js';
 import { checkRules } from './enforcement/ruleCheck.js';
 import { accessLog } from './http/accessLog.js';
@@ -9,7 +9,7 @@ import { HttpProblem } from './http/httpProblem.js';
 import { metricsRoute } from './http/metricsRoute.js';
 import { Readiness, readinessRoute } from './http/readiness.js';
 import { requestContext } from './http/requestContext.js';
-import { WEBHOOK_PATH, webhookRoute } from './http/webhookRoute.js';
+import { webhookRoute } from './http/webhookRoute.js';
 import type { Logger, LogSink } from './logging/logger.js';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics/limiterMetrics.js';
 import { createPayloadDecoder, instanceKeySet, type JwsKeyResolver } from './webhook/decodePayload.js';

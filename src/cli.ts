@@ -2,7 +2,7 @@
 // The operator CLI: `zitadel-session-limiter setup | sessions | enforce | sweep`. See `src/cli/runCli.ts`.
 import { runCli } from './cli/runCli.js';
 import { EXIT } from './cli/errors.js';
-import { ConfigError } from './config.js';
+import { ConfigError } from './vocabulary.js';
 import { loadEnvFile } from './envFile.js';
 
 // Same as the service: .env (or ENV_FILE) is read when present and never overrides variables already set.

@@ -2,96 +2,20 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { CountBy, EvictionOrder } from './policy/devices.js';
-import { parseSessionLimit, type SessionLimit } from './policy/sessionLimit.js';
-
-/** The limiter's whole configuration, parsed once from the environment at start-up and frozen. */
-export interface Config extends ConnectionConfig {
-  /** The address the server listens on (HOST); undefined: every interface, as Node (and the blog sample) listen. */
-  readonly host: string | undefined;
-  readonly port: number;
-  readonly signingKeys: readonly string[];
-  readonly concurrentSessions: number;
-  readonly limitStrategy: LimitStrategy;
-  readonly dryRun: boolean;
-  readonly signatureToleranceSeconds: number;
-  readonly enforceOnRequest: boolean;
-  readonly denyMessage: string;
-  readonly logLevel: LogLevel;
-  readonly enforcementDeadlineMs: number;
-  readonly deleteConcurrency: number;
-  readonly maxBodyBytes: number;
-  readonly countBy: CountBy;
-  readonly evictionOrder: EvictionOrder;
-  readonly countWhen: CountWhen;
-  /** The user metadata key holding a per-user limit; undefined when per-user limits are off. */
-  readonly limitMetadataKey: string | undefined;
-  readonly limitMetadataTtlMs: number;
-  /** Limits per organisation id, from ORG_LIMITS. */
-  readonly orgLimits: ReadonlyMap<string, SessionLimit>;
-  /** DENY_NEW_PLACE_TTL: deny-new places not signed in to for this long yield to a newcomer; undefined: never. */
-  readonly denyNewPlaceTtlMs: number | undefined;
-  /** Concurrent HTTP connections the server holds at most (Node's `server.maxConnections`); more are closed at once. */
-  readonly maxConnections: number;
-  /** When set, `GET /metrics` demands `Authorization: Bearer <token>`; on Vercel it is only served when set. */
-  readonly metricsToken: string | undefined;
-  /** When set, webhooks whose `instanceID` differs are refused (403) before any ZITADEL call. */
-  readonly instanceId: string | undefined;
-  /** `allow`: a webhook the limiter cannot decide in time passes (200 "undecided"); `refuse`: it gets a 5xx. */
-  readonly onFailure: OnFailure;
-  /** Enforcements running at once; more wait in line, or are answered at once when the line is too long. */
-  readonly maxConcurrentEnforcements: number;
-  /** Which payload forms a webhook may take; see PayloadSettings. */
-  readonly payload: PayloadSettings;
-}
-
-/** The body forms ZITADEL can post (target `payloadType`): plain JSON, a signed JWT, or that JWT encrypted (JWE). */
-export type PayloadForm = 'json' | 'jwt' | 'jwe';
-
-/** REQUIRE_PAYLOAD_TYPE and PAYLOAD_DECRYPTION_KEY(_FILE). */
-export interface PayloadSettings {
-  /** The weakest form accepted; undefined accepts all three. */
-  readonly requiredForm: PayloadForm | undefined;
-  /** Private keys a JWE payload may be encrypted to (several during a rotation). Opaque KeyObjects: never printed. */
-  readonly decryptionKeys: readonly KeyObject[];
-}
-
-/** Which sessions count: fully signed-in ones (every factor the login demands) or any with a verified factor. */
-export type CountWhen = 'signed-in' | 'any-factor';
-
-export type OnFailure = 'allow' | 'refuse';
-
-export type LimitStrategy = 'evict-oldest' | 'deny-new';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-
-/** How we authenticate to ZITADEL. The secret lives only here and in the token source built from it. */
-export type ZitadelCredential =
-  | { readonly kind: 'pat'; readonly token: string }
-  /** A service-account key file (JWT profile): we sign an assertion and exchange it for an access token. */
-  | {
-      readonly kind: 'jwt-profile';
-      readonly keyId: string;
-      readonly privateKeyPem: string;
-      readonly userId: string;
-    }
-  | { readonly kind: 'client-credentials'; readonly clientId: string; readonly clientSecret: string };
-
-/** What every ZITADEL caller needs (the service and the operator CLI): where it is and who we are. */
-export interface ConnectionConfig {
-  readonly instanceUrl: string;
-  readonly credential: ZitadelCredential;
-  readonly zitadelTimeoutMs: number;
-  /** ZITADEL calls in flight at once (one pool for all of them); waiting for a place counts against the deadline. */
-  readonly zitadelMaxConcurrency: number;
-}
-
-/** A start-up failure: names the variables at fault and why, never their values. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+import { parseSessionLimit } from './policy/sessionLimit.js';
+import {
+  ConfigError,
+  type Config,
+  type ConnectionConfig,
+  type CountBy,
+  type CountWhen,
+  type EvictionOrder,
+  type LimitSettings,
+  type PayloadForm,
+  type PayloadSettings,
+  type SessionLimit,
+  type ZitadelCredential,
+} from './vocabulary.js';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -603,23 +527,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     payload,
   } satisfies Config);
 }
-
-/** How the limit is applied, without the webhook's own settings: what the operator CLI needs besides the connection. */
-export type LimitSettings = Pick<
-  Config,
-  | 'concurrentSessions'
-  | 'limitStrategy'
-  | 'dryRun'
-  | 'deleteConcurrency'
-  | 'enforcementDeadlineMs'
-  | 'countBy'
-  | 'evictionOrder'
-  | 'countWhen'
-  | 'limitMetadataKey'
-  | 'limitMetadataTtlMs'
-  | 'orgLimits'
-  | 'denyNewPlaceTtlMs'
->;
 
 /**
  * Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY, DRY_RUN, DELETE_CONCURRENCY, ENFORCEMENT_DEADLINE_MS and the

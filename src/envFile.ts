@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
-import { ConfigError } from './config.js';
+import { ConfigError } from './vocabulary.js';
 
 /** `ENV_FILE=none`: read no variables file at all (the tests' processes, and platforms that inject everything). */
 export const NO_ENV_FILE = 'none';

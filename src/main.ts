@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfig } from './config.js';
+import { ConfigError, type Config } from './vocabulary.js';
 import { loadEnvFile } from './envFile.js';
 import type { Express } from 'express';
 import { readinessOf, ruleCheckOf } from './http/readiness.js';

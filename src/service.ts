@@ -1,33 +1,11 @@
 import type { Express } from 'express';
 import { createApp, type AppDeps } from './app.js';
-import type { Config, ConnectionConfig } from './config.js';
+import type { Config } from './vocabulary.js';
 import type { Logger, LogSink } from './logging/logger.js';
 import { createLimiterMetrics } from './metrics/limiterMetrics.js';
 import { observeZitadelCalls } from './metrics/observeZitadelCalls.js';
-import { personalAccessToken, type AccessTokenSource } from './zitadel/accessToken.js';
-import { createZitadelClient, type ZitadelCallObserver } from './zitadel/client.js';
-import { clientCredentialsTokenSource, jwtProfileTokenSource } from './zitadel/oauthTokenSource.js';
-
-/** The access-token source for the configured credential kind. */
-export function accessTokenSourceFor(
-  config: ConnectionConfig,
-  observer?: ZitadelCallObserver,
-): AccessTokenSource {
-  const { credential } = config;
-  const options = {
-    instanceUrl: config.instanceUrl,
-    timeoutMs: config.zitadelTimeoutMs,
-    ...(observer === undefined ? {} : { observer }),
-  };
-  switch (credential.kind) {
-    case 'pat':
-      return personalAccessToken(credential.token);
-    case 'jwt-profile':
-      return jwtProfileTokenSource(credential, options);
-    case 'client-credentials':
-      return clientCredentialsTokenSource(credential, options);
-  }
-}
+import { createZitadelClient } from './zitadel/client.js';
+import { accessTokenSourceFor } from './zitadel/credentials.js';
 
 /**
  * Wires the production object graph from a loaded config. Shared by the server and the serverless entry.

@@ -10,7 +10,8 @@
  * Express sees it, and the signature can only be checked over the exact bytes ZITADEL sent.
  */
 import type { Express } from 'express';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
+import { ConfigError } from './vocabulary.js';
 import { configErrorApp } from './http/configErrorApp.js';
 import { createLogger } from './logging/logger.js';
 import { buildService } from './service.js';

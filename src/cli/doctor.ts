@@ -1,21 +1,11 @@
-import {
-  loadLimitSettings,
-  loadPayloadSettings,
-  type LimitSettings,
-  type PayloadSettings,
-} from '../config.js';
-import type {
-  ActionExecution,
-  ActionsApiVersion,
-  ActionTarget,
-  OidcApp,
-  ZitadelClient,
-} from '../zitadel/client.js';
+import { loadLimitSettings, loadPayloadSettings } from './environment.js';
+import type { LimitSettings, PayloadSettings } from '../vocabulary.js';
+import type { ActionExecution, ActionsApiVersion, ActionTarget, OidcApp } from './adminApi/adminApi.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import { expectPositionals, parseCommandArgs } from './args.js';
-import { connect } from './connect.js';
+import { connect, type ZitadelClient } from './connect.js';
 import { deniedByDefault, denyListsFor, majorMinor, nameDenyLists } from './denyList.js';
 import { EXIT, UsageError } from './errors.js';
 import { emitJson, say, type CommandContext } from './io.js';

@@ -1,4 +1,5 @@
-import { loadLimitSettings, type LimitSettings } from '../config.js';
+import { loadLimitSettings } from './environment.js';
+import type { LimitSettings } from '../vocabulary.js';
 import { enforceUserLimit } from '../enforcement/enforceUserLimit.js';
 import type { EnforcementReport } from '../enforcement/outcome.js';
 import {

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ActionsApiVersion, TargetPublicKey, ZitadelClient } from '../zitadel/client.js';
+import type { ActionsApiVersion, TargetPublicKey } from './adminApi/adminApi.js';
+import type { ZitadelClient } from './connect.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import { CommandFailure, UsageError } from './errors.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../vocabulary.js';
 import { ZitadelError, isPermanentNetworkCode } from '../zitadel/errors.js';
 import { DOCTOR_HELP, runDoctor } from './doctor.js';
 import { ENFORCE_HELP, runEnforce } from './enforce.js';

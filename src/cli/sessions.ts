@@ -1,9 +1,9 @@
-import { loadLimitSettings } from '../config.js';
+import { loadLimitSettings } from './environment.js';
 import { createUserPolicyReader } from '../enforcement/userPolicy.js';
 import { deviceKeyOf } from '../policy/devices.js';
 import { selectSessionsToEvict, type ExclusionReason } from '../policy/selectSessionsToEvict.js';
 import { limitAsNumber } from '../policy/sessionLimit.js';
-import { toSessionRecord } from '../policy/sessionRecord.js';
+import { toSessionRecord } from '../enforcement/toSessionRecord.js';
 import { verifiedFactorsOf } from '../zitadel/sessionSchema.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs } from './args.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { loadLimitSettings, loadPayloadSettings, type PayloadForm } from '../config.js';
-import { WEBHOOK_PATH } from '../http/webhookRoute.js';
+import { loadLimitSettings, loadPayloadSettings } from './environment.js';
+import { WEBHOOK_PATH, type PayloadForm } from '../vocabulary.js';
 import { isWeakerThan } from '../webhook/decodePayload.js';
 import { ZitadelError } from '../zitadel/errors.js';
 import type {
@@ -10,11 +10,10 @@ import type {
   ActionTarget,
   ActionTargetSpec,
   PayloadTypeName,
-  ZitadelClient,
-} from '../zitadel/client.js';
+} from './adminApi/adminApi.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { expectPositionals, parseCommandArgs, parseTimeoutSeconds } from './args.js';
-import { connect } from './connect.js';
+import { connect, type ZitadelClient } from './connect.js';
 import { deniedByDefault, denyListsFor, majorMinor, nameDenyLists } from './denyList.js';
 import { CommandFailure, UsageError } from './errors.js';
 import { emitJson, note, say, sleepOf, type CommandContext } from './io.js';

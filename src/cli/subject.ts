@@ -1,4 +1,4 @@
-import type { ZitadelClient } from '../zitadel/client.js';
+import type { ZitadelClient } from './connect.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import { CommandFailure, EXIT, UsageError } from './errors.js';
 

@@ -1,9 +1,9 @@
-import type { LimitSettings } from '../config.js';
+import type { LimitSettings } from '../vocabulary.js';
 import { enforceUserLimit } from '../enforcement/enforceUserLimit.js';
 import type { EnforcementReport } from '../enforcement/outcome.js';
 import { deviceKeyOf } from '../policy/devices.js';
 import { exclusionReason } from '../policy/selectSessionsToEvict.js';
-import { toSessionRecord } from '../policy/sessionRecord.js';
+import { toSessionRecord } from '../enforcement/toSessionRecord.js';
 import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
 import { SESSION_PAGE_SIZE } from '../zitadel/client.js';
 import { deadlineIn } from '../zitadel/deadline.js';

@@ -1,7 +1,8 @@
-import type { LimitStrategy } from '../config.js';
+import type { LimitStrategy } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
 import type { IncomingSession } from '../policy/selectSessionsToEvict.js';
-import { toSessionRecord, type SessionRecord } from '../policy/sessionRecord.js';
+import type { SessionRecord } from '../policy/sessionRecord.js';
+import { toSessionRecord } from './toSessionRecord.js';
 import type { SessionTrigger } from '../webhook/parseSessionWebhook.js';
 import type { ZitadelSessionApi } from '../zitadel/client.js';
 import type { Deadline } from '../zitadel/deadline.js';

@@ -1,8 +1,9 @@
-import type { Config } from '../config.js';
+import type { Config } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
 import { selectSessionsToEvict, type IncomingSession } from '../policy/selectSessionsToEvict.js';
 import { limitAsNumber } from '../policy/sessionLimit.js';
-import { toSessionRecord, type SessionRecord } from '../policy/sessionRecord.js';
+import type { SessionRecord } from '../policy/sessionRecord.js';
+import { toSessionRecord } from './toSessionRecord.js';
 import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
 import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import type { Deadline } from '../zitadel/deadline.js';

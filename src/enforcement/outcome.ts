@@ -1,5 +1,5 @@
-import type { CountBy } from '../policy/devices.js';
-import type { LimitChoice, SessionLimit } from '../policy/sessionLimit.js';
+import type { LimitChoice } from '../policy/sessionLimit.js';
+import type { CountBy, SessionLimit } from '../vocabulary.js';
 import type { PolicyFallback } from './userPolicy.js';
 
 /** Why a webhook changed nothing. Stable codes: they appear in answers, logs and metrics. */

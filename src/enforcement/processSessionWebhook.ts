@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
 import { withRequestLogger } from '../logging/requestScope.js';
 import type { SessionTrigger, SessionWebhook } from '../webhook/parseSessionWebhook.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../vocabulary.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import { isPermissionDenied } from '../zitadel/errors.js';
 import type { ZitadelUserApi } from '../zitadel/userApi.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
 import { chooseLimit, type LimitChoice, type MetadataLimit } from '../policy/sessionLimit.js';
 import { ANY_FACTOR, signInRequirementFrom, type SignInRequirement } from '../policy/signInRequirement.js';

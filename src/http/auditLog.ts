@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../vocabulary.js';
 import { reportSummary, type WebhookOutcome } from '../enforcement/outcome.js';
 import type { LogSink } from '../logging/logger.js';
 

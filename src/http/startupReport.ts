@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../vocabulary.js';
 import type { RuleReport } from '../enforcement/ruleCheck.js';
 import type { LogFields } from '../logging/logger.js';
 import type { Readiness } from './readiness.js';

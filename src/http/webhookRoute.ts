@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import type { Config } from '../config.js';
+import type { Config } from '../vocabulary.js';
 import { reportSummary, type UndecidedReason, type WebhookOutcome } from '../enforcement/outcome.js';
 import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
@@ -19,8 +19,6 @@ import type { AuditLog } from './auditLog.js';
 import { answerFor } from './errorHandler.js';
 import { HttpProblem } from './httpProblem.js';
 import { ReplayCache } from './replayCache.js';
-
-export const WEBHOOK_PATH = '/session/manage';
 
 // ZITADEL's clock and ours may disagree a little; a timestamp further ahead than this is refused.
 const FUTURE_SKEW_SECONDS = 60;

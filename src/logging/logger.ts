@@ -1,4 +1,4 @@
-import type { LogLevel } from '../config.js';
+import type { LogLevel } from '../vocabulary.js';
 
 /**
  * Structured fields a log line may carry. Deliberately narrow: ids, counts, codes and durations. There is no

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WebhookOutcome } from '../enforcement/outcome.js';
-import type { ErrorAnswer } from '../http/errorHandler.js';
 import type { ZitadelOperation } from '../zitadel/client.js';
 
 const PREFIX = 'zitadel_session_limiter_';
@@ -29,8 +28,11 @@ export interface LimiterMetrics {
   webhookReplayed(originalOutcome: string): void;
   /** Enforcement was attempted but failed (ZITADEL unreachable, an unexpected error). */
   enforcementFailed(durationMs: number): void;
-  /** A webhook got an error answer: rejected (4xx, e.g. a bad signature) or failed (5xx). */
-  webhookAnsweredWithError(answer: ErrorAnswer): void;
+  /**
+   * A webhook got an error answer: rejected (4xx, e.g. a bad signature) or failed (5xx). Takes the answer's shape
+   * (the HTTP layer's ErrorAnswer) rather than its type, so metrics never import the HTTP layer above them.
+   */
+  webhookAnsweredWithError(answer: { readonly status: number; readonly code: string }): void;
   /** One HTTP attempt against ZITADEL ended: `outcome` is the status or timeout / network / deadline. */
   zitadelCallFinished(operation: ZitadelOperation, outcome: string, durationMs: number): void;
   zitadelRetrying(operation: ZitadelOperation, reason: string): void;

@@ -5,9 +5,9 @@ import {
   devicesFirstComeFirst,
   devicesMostRecentFirst,
   newestId,
-  type CountBy,
   type Device,
 } from './devices.js';
+import type { CountBy } from '../vocabulary.js';
 
 /** What deny-new needs besides the devices: how they are counted, and when a place ages out. */
 export interface PlaceRules {

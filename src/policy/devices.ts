@@ -1,7 +1,4 @@
-/** How the limit counts: browsers (Login V2's fingerprint) or raw sessions. */
-export type CountBy = 'device' | 'session';
-/** What "most recent" means: the last sign-in (latest verified factor) or the creation date. */
-export type EvictionOrder = 'last-authenticated' | 'created';
+import type { CountBy } from '../vocabulary.js';
 
 /** A counted session, reduced to what grouping and ranking need. */
 export interface RankedSession {

@@ -1,13 +1,11 @@
-import type { LimitStrategy } from '../config.js';
+import type { CountBy, EvictionOrder, LimitStrategy } from '../vocabulary.js';
 import { devicesInPlaceOrder } from './denyNewPlaces.js';
 import {
   deviceKeyOf,
   devicesMostRecentFirst,
   groupDevices,
   mostRecentFirst,
-  type CountBy,
   type Device,
-  type EvictionOrder,
   type RankedSession,
 } from './devices.js';
 import type { SessionRecord } from './sessionRecord.js';

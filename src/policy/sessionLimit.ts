@@ -1,5 +1,4 @@
-/** A user's limit: a number of devices (or sessions, with COUNT_BY=session) of at least 1, or no limit at all. */
-export type SessionLimit = number | 'unlimited';
+import type { SessionLimit } from '../vocabulary.js';
 
 /** The most a limit may be; anything larger is a typo, not a plan. */
 export const MAX_LIMIT = 1_000_000;

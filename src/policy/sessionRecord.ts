@@ -1,7 +1,4 @@
-import { AUTHENTICATION_FACTORS, verifiedFactorsOf, type SessionRow } from '../zitadel/sessionSchema.js';
-
-/** An authentication factor a session can hold (the user factor, a typed username, is not one). */
-export type FactorName = (typeof AUTHENTICATION_FACTORS)[number];
+import type { FactorName } from '../vocabulary.js';
 
 /** A session as the decision sees it: the facts that decide whether it counts, on which device, and how recent. */
 export interface SessionRecord {
@@ -26,40 +23,4 @@ export interface SessionRecord {
   readonly factors?: readonly FactorName[] | undefined;
   /** The webAuthN factor was verified with user verification: a passkey, which needs no second factor. */
   readonly passkeyVerified?: boolean | undefined;
-}
-
-/** RFC 3339 (protojson and Go's time format) to epoch milliseconds; undefined for anything unreadable. */
-export function parseTimestamp(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-/** The latest readable `verifiedAt` among the row's authentication factors. */
-function signedInAtOf(row: SessionRow): number | undefined {
-  let latest: number | undefined;
-  for (const name of AUTHENTICATION_FACTORS) {
-    const at = parseTimestamp(row.factors?.[name]?.verifiedAt);
-    if (at !== undefined && (latest === undefined || at > latest)) latest = at;
-  }
-  return latest;
-}
-
-export function toSessionRecord(row: SessionRow): SessionRecord {
-  const factors = verifiedFactorsOf(row);
-  const fingerprintId = row.userAgent?.fingerprintId?.trim();
-  return {
-    id: row.id,
-    userId: row.factors?.user?.id,
-    createdAtMs: parseTimestamp(row.creationDate),
-    expiresAtMs: parseTimestamp(row.expirationDate),
-    authenticated: factors.length > 0,
-    signedInAtMs: signedInAtOf(row),
-    // An empty fingerprint is no fingerprint: it must not make every such session one device.
-    fingerprintId: fingerprintId === '' ? undefined : fingerprintId,
-    organizationId: row.factors?.user?.organizationId || undefined,
-    factors,
-    passkeyVerified:
-      row.factors?.webAuthN?.verifiedAt !== undefined && row.factors.webAuthN.userVerified === true,
-  };
 }

@@ -1,4 +1,5 @@
-import type { FactorName, SessionRecord } from './sessionRecord.js';
+import type { FactorName } from '../vocabulary.js';
+import type { SessionRecord } from './sessionRecord.js';
 
 /**
  * What makes a session "signed in" for one user: the factors ZITADEL's login will demand of them before it

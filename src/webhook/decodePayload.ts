@@ -10,7 +10,7 @@ import {
   type JWSHeaderParameters,
   type KeyInput,
 } from 'jose';
-import type { PayloadForm, PayloadSettings } from '../config.js';
+import type { PayloadForm, PayloadSettings } from '../vocabulary.js';
 
 /**
  * ZITADEL ≥ 4.8 can post the webhook body in three forms (target `payloadType`, see zitadel

@@ -1,5 +1,5 @@
 import type { AccessTokenSource } from './accessToken.js';
-import type { ZitadelOperation } from './client.js';
+import type { ZitadelOperation } from './transport.js';
 import { ZitadelError } from './errors.js';
 
 const FETCH_TOKEN = 'fetch_token' satisfies ZitadelOperation;

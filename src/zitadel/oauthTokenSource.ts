@@ -2,10 +2,10 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import axios from 'axios';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import { ConfigError, type ZitadelCredential } from '../config.js';
+import { ConfigError, type ZitadelCredential } from '../vocabulary.js';
 import type { AccessTokenSource } from './accessToken.js';
 import { cachingTokenSource, type IssuedAccessToken, type RequestAccessToken } from './cachedAccessToken.js';
-import type { ZitadelCallObserver, ZitadelOperation } from './client.js';
+import type { ZitadelCallObserver, ZitadelOperation } from './transport.js';
 import {
   ZitadelError,
   isRetryableStatus,

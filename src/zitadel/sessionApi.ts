@@ -76,7 +76,11 @@ const deleteSessionResponseSchema = z.object({ details: z.record(z.string(), z.u
 // Not a ZITADEL id (those are decimal numbers), so the access check's search always comes back empty.
 const ACCESS_CHECK_USER_ID = 'zitadel-session-limiter-access-check';
 
-export function createSessionApi(call: ZitadelCall): ZitadelSessionApi {
+/** The Session Service calls' names in metrics and logs. */
+export type ZitadelSessionOperation =
+  'list_sessions' | 'get_session' | 'delete_session' | 'find_user' | 'check_access';
+
+export function createSessionApi(call: ZitadelCall<ZitadelSessionOperation>): ZitadelSessionApi {
   return {
     async listUserSessions({ userId, order = 'newest-first', continuePaging }, deadline) {
       let projectedUpTo: bigint | undefined;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTHENTICATION_FACTORS, type FactorName } from '../vocabulary.js';
 
 // Only the fields we read are declared; zod drops the rest, so a new ZITADEL field cannot break us.
 // Names follow protojson (camelCase) as served by the Session Service v2 REST gateway.
@@ -41,18 +42,7 @@ export const sessionRowSchema = z.object({
 
 export type SessionRow = z.infer<typeof sessionRowSchema>;
 
-/** The factors that prove who is behind a session. A user factor alone is only a typed username. */
-export const AUTHENTICATION_FACTORS = [
-  'password',
-  'webAuthN',
-  'intent',
-  'totp',
-  'otpSms',
-  'otpEmail',
-  'recoveryCode',
-] as const;
-
-export function verifiedFactorsOf(row: SessionRow): (typeof AUTHENTICATION_FACTORS)[number][] {
+export function verifiedFactorsOf(row: SessionRow): FactorName[] {
   const factors = row.factors;
   if (factors === undefined) return [];
   return AUTHENTICATION_FACTORS.filter((name) => factors[name]?.verifiedAt !== undefined);

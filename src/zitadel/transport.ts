@@ -14,35 +14,12 @@ import {
 } from './errors.js';
 import { CallPool } from './callPool.js';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
-import type { ZitadelUserOperation } from './userApi.js';
 
-export type ZitadelOperation =
-  | 'list_sessions'
-  | 'get_session'
-  | 'delete_session'
-  | 'find_user'
-  | 'fetch_token'
-  | 'check_access'
-  | ZitadelUserOperation
-  | ZitadelOperatorOperation;
-
-/** The operator CLI's calls: the instance-wide session listing (`sweep`) and the Action Service (`setup`). */
-export type ZitadelOperatorOperation =
-  | 'list_all_sessions'
-  | 'list_targets'
-  | 'create_target'
-  | 'update_target'
-  | 'get_target'
-  | 'list_executions'
-  | 'set_execution'
-  | 'list_public_keys'
-  | 'add_public_key'
-  | 'activate_public_key'
-  | 'list_my_permissions'
-  | 'get_instance'
-  | 'get_instance_features'
-  | 'list_projects'
-  | 'list_apps';
+/**
+ * A call's name in metrics, logs and errors (`list_sessions`, `create_target`). The transport does not enumerate
+ * them: each API module declares its own names and narrows its ZitadelCall to them.
+ */
+export type ZitadelOperation = string;
 
 /** Hooks for metrics and logs; every argument is safe to record (no ids, no secrets). */
 export interface ZitadelCallObserver {
@@ -66,8 +43,8 @@ export interface ZitadelClientOptions {
  * One authenticated call to ZITADEL, retried within the deadline, its answer validated against `schema`. Throws
  * only ZitadelError, which never carries a body, a header or a token.
  */
-export type ZitadelCall = <T>(
-  operation: ZitadelOperation,
+export type ZitadelCall<Operation extends ZitadelOperation = ZitadelOperation> = <T>(
+  operation: Operation,
   request: AxiosRequestConfig,
   schema: z.ZodType<T>,
   deadline: Deadline,

@@ -40,7 +40,7 @@ const loginSettingsResponseSchema = z.object({
     .optional(),
 });
 
-export function createUserApi(call: ZitadelCall): ZitadelUserApi {
+export function createUserApi(call: ZitadelCall<ZitadelUserOperation>): ZitadelUserApi {
   return {
     async getUserMetadataValue({ userId, key }, deadline) {
       let answer;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli as runCliInProcess } from '../../src/cli/runCli.js';
 import { EXIT } from '../../src/cli/errors.js';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/vocabulary.js';
 import { loadEnvFile } from '../../src/envFile.js';
 import { baseEnv, TSX_LOADER, type SpawnOptions } from '../support/limiterProcess.js';
 

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVATE_KEY_FILE } from '../../src/cli/setup.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { WEBHOOK_PATH } from '../../src/http/webhookRoute.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError, WEBHOOK_PATH } from '../../src/vocabulary.js';
 import { buildHarness } from '../support/harness.js';
 import { at, parseYaml, type YamlValue } from './yamlFile.js';
 

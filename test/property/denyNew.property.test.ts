@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CountBy } from '../../src/policy/devices.js';
+import type { CountBy } from '../../src/vocabulary.js';
 import { selectSessionsToEvict, type EvictionDecision } from '../../src/policy/selectSessionsToEvict.js';
 import type { SessionRecord } from '../../src/policy/sessionRecord.js';
 

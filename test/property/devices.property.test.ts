@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LimitStrategy } from '../../src/config.js';
+import type { LimitStrategy } from '../../src/vocabulary.js';
 import { selectSessionsToEvict, type EvictionDecision } from '../../src/policy/selectSessionsToEvict.js';
-import type { FactorName, SessionRecord } from '../../src/policy/sessionRecord.js';
+import type { SessionRecord } from '../../src/policy/sessionRecord.js';
+import type { FactorName } from '../../src/vocabulary.js';
 import type { SignInRequirement } from '../../src/policy/signInRequirement.js';
 
 const USER = '284021120958301001';

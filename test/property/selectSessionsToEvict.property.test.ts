@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LimitStrategy } from '../../src/config.js';
+import type { LimitStrategy } from '../../src/vocabulary.js';
 import {
   selectSessionsToEvict,
   type EvictionDecision,

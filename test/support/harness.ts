@@ -1,7 +1,8 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import type { Config } from '../../src/vocabulary.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createLimiterMetrics } from '../../src/metrics/limiterMetrics.js';
 import { observeZitadelCalls } from '../../src/metrics/observeZitadelCalls.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/vocabulary.js';
 
 const PAT = 'pat-Zq8vN3xK1mW7TESTSECRET';
 const SIGNING_KEY = 'sk-Hj4pL9sR2tY6TESTSECRET';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadLimitSettings } from '../../src/config.js';
+import { loadConfig, loadLimitSettings } from '../../src/config.js';
+import { ConfigError } from '../../src/vocabulary.js';
 
 const ENV: NodeJS.ProcessEnv = {
   INSTANCE_URL: 'https://my-instance.zitadel.cloud',

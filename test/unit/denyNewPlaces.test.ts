@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CountBy } from '../../src/policy/devices.js';
+import type { CountBy } from '../../src/vocabulary.js';
 import {
   selectSessionsToEvict,
   type EvictionDecision,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LimitStrategy } from '../../src/config.js';
-import type { CountBy, EvictionOrder } from '../../src/policy/devices.js';
+import type { CountBy, EvictionOrder, LimitStrategy } from '../../src/vocabulary.js';
 import {
   selectSessionsToEvict,
   type EvictionDecision,

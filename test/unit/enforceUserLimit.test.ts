@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { enforceUserLimit, type EnforcementSettings } from '../../src/enforcement/enforceUserLimit.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { SessionLimit } from '../../src/policy/sessionLimit.js';
-import { toSessionRecord } from '../../src/policy/sessionRecord.js';
+import type { SessionLimit } from '../../src/vocabulary.js';
+import { toSessionRecord } from '../../src/enforcement/toSessionRecord.js';
 import {
   createMemoryZitadel,
   deadlineAt,

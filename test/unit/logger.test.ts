@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LogLevel } from '../../src/config.js';
+import type { LogLevel } from '../../src/vocabulary.js';
 import { createLogger, type Logger } from '../../src/logging/logger.js';
 
 function capture(level: LogLevel): {

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadPayloadSettings } from '../../src/config.js';
+import { loadConfig, loadPayloadSettings } from '../../src/config.js';
+import { ConfigError } from '../../src/vocabulary.js';
 import { detectPayloadForm } from '../../src/webhook/decodePayload.js';
 import { targetKeyPair, type TargetKeyPair } from '../support/payloadKeys.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LimitStrategy } from '../../src/config.js';
+import type { LimitStrategy } from '../../src/vocabulary.js';
 import {
   selectSessionsToEvict,
   type EvictionDecision,

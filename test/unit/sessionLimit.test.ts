@@ -5,8 +5,8 @@ import {
   limitAsNumber,
   parseSessionLimit,
   type MetadataLimit,
-  type SessionLimit,
 } from '../../src/policy/sessionLimit.js';
+import type { SessionLimit } from '../../src/vocabulary.js';
 
 describe('parseSessionLimit', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selectSessionsToEvict } from '../../src/policy/selectSessionsToEvict.js';
-import { parseTimestamp, toSessionRecord } from '../../src/policy/sessionRecord.js';
+import { parseTimestamp, toSessionRecord } from '../../src/enforcement/toSessionRecord.js';
 import { isSignedIn, signInRequirementFrom } from '../../src/policy/signInRequirement.js';
 import type { SessionRow } from '../../src/zitadel/sessionSchema.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FactorName, SessionRecord } from '../../src/policy/sessionRecord.js';
+import type { SessionRecord } from '../../src/policy/sessionRecord.js';
+import type { FactorName } from '../../src/vocabulary.js';
 import {
   ANY_FACTOR,
   isSignedIn,

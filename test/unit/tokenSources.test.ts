@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/vocabulary.js';
 import type { AccessTokenSource } from '../../src/zitadel/accessToken.js';
 import {
   cachingTokenSource,
