@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CountBy } from '../../src/vocabulary.js';
+import { devicesInPlaceOrder } from '../../src/policy/denyNewPlaces.js';
+import { groupDevices, type RankedSession } from '../../src/policy/devices.js';
 import {
   selectSessionsToEvict,
   type EvictionDecision,
@@ -196,5 +198,46 @@ const cases: Case[] = [
 describe('deny-new: the same browser is never refused by its own sessions, and places age out', () => {
   it.each(cases)('$name', (c) => {
     expect(decide(c)).toMatchObject(c.expected);
+  });
+});
+
+describe('deny-new: the order of places that aged out', () => {
+  // Ranked by creation (EVICTION_ORDER=created), so the devices come in an order other than their last sign-in.
+  const created = (
+    id: string,
+    createdAgoMs: number,
+    signedInAgoMs: number,
+    fingerprintId: string,
+  ): RankedSession => ({
+    id,
+    fingerprintId,
+    rankMs: NOW - createdAgoMs,
+    lastSignInMs: NOW - signedInAgoMs,
+  });
+  const placeOrder = (sessions: readonly RankedSession[], countBy: CountBy) =>
+    devicesInPlaceOrder(groupDevices(sessions, countBy), { countBy, nowMs: NOW, placeTtlMs: TTL }).map(
+      (device) => device.sessions[0]?.id,
+    );
+
+  it.each<CountBy>(['device', 'session'])(
+    'COUNT_BY=%s: behind every place still held, the most recently signed in first, whatever their creation',
+    (countBy) => {
+      const sessions = [
+        created('9', 40 * HOUR, 39 * HOUR, 'b'),
+        created('8', 45 * HOUR, 60 * HOUR, 'd'),
+        created('5', 100 * HOUR, 26 * HOUR, 'a'),
+        created('1', 200 * HOUR, 1 * HOUR, 'c'),
+      ];
+      expect(placeOrder(sessions, countBy)).toEqual(['1', '5', '9', '8']);
+    },
+  );
+
+  it('places that last signed in at the same moment: the newest session id first', () => {
+    const sessions = [
+      created('3', 40 * HOUR, 30 * HOUR, 'b'),
+      created('2', 50 * HOUR, 30 * HOUR, 'c'),
+      created('7', 100 * HOUR, 30 * HOUR, 'a'),
+    ];
+    expect(placeOrder(sessions, 'device')).toEqual(['7', '3', '2']);
   });
 });

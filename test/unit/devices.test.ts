@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  compare,
   compareIds,
   deviceKeyOf,
   devicesFirstComeFirst,
   devicesMostRecentFirst,
   groupDevices,
   mostRecentFirst,
+  newestId,
+  oldestId,
+  type Device,
   type RankedSession,
 } from '../../src/policy/devices.js';
 
@@ -103,5 +107,40 @@ describe('device order', () => {
   it('mostRecentFirst puts a login happening now (infinite rank) first, ties by the larger id', () => {
     const sessions = [ranked('1', 5), ranked('', Number.POSITIVE_INFINITY), ranked('3', 5), ranked('2', 7)];
     expect([...sessions].sort(mostRecentFirst).map((session) => session.id)).toEqual(['', '2', '3', '1']);
+  });
+});
+
+describe('compare', () => {
+  // The last tie-break of the device orders (their keys): a plain text order, so every replica sorts alike.
+  it('orders text as text, digits included, and is 0 only for the same text', () => {
+    expect(compare('a', 'b')).toBe(-1);
+    expect(compare('b', 'a')).toBe(1);
+    expect(compare('session:10', 'session:9')).toBe(-1);
+    expect(compare('fingerprint:x', 'fingerprint:x')).toBe(0);
+  });
+});
+
+describe('newestId and oldestId', () => {
+  const device = (sessions: readonly RankedSession[]): Device => ({
+    key: 'fingerprint:f',
+    fingerprintId: 'f',
+    sessions,
+    lastMs: 0,
+    firstMs: 0,
+    lastSignInMs: 0,
+  });
+
+  it("are the first and the last of a device's sessions (most recent first)", () => {
+    const [grouped] = groupDevices(
+      [ranked('1', 100, 'f'), ranked('3', 300, 'f'), ranked('2', 200, 'f')],
+      'device',
+    );
+    expect(grouped && newestId(grouped)).toBe('3');
+    expect(grouped && oldestId(grouped)).toBe('1');
+  });
+
+  it('are empty, not a crash, for a device without sessions', () => {
+    expect(newestId(device([]))).toBe('');
+    expect(oldestId(device([]))).toBe('');
   });
 });
