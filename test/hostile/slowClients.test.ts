@@ -27,9 +27,9 @@ const TIMEOUTS: ServerTimeouts = {
 // (60 s for headers, 300 s for a request). A close before it is the server's timeouts at work, and nothing here
 // times the close with a stopwatch, which on a busy machine would measure the machine.
 const WAIT_MS = 15_000;
-// A dribbling client keeps writing this long (at least; its sleeps only stretch when the machine is busy): many
-// times any limit above, so a timeout that activity resets shows as a script that ran to its end.
-const DRIBBLE_MS = 8_000;
+// A dribbling client never stops by itself: it writes until the socket is gone. A timeout that activity resets
+// would therefore never close it, and the exchange would end on WAIT_MS with the connection still open; a close is
+// the server cutting it off mid-dribble. Nothing compares how far it got with a time budget.
 const BODY = createSessionResponse({
   id: '300000000000000001',
   userId: '300000000000000777',
@@ -69,7 +69,7 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
       server.port,
       async (socket) => {
         socket.write('POST /session/manage HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
-        for (; dribbled < DRIBBLE_MS / 25 && !socket.destroyed; dribbled++) {
+        for (; !socket.destroyed; dribbled++) {
           socket.write('a');
           await sleep(25);
         }
@@ -78,8 +78,8 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
     );
     expectClosedOrRefused(exchange);
     expect(exchange.status).toBe(408);
-    // Cut off while it was still dribbling: activity did not keep the connection open.
-    expect(dribbled).toBeLessThan(DRIBBLE_MS / 25);
+    // Cut off while it was still dribbling (it never stops on its own): activity did not keep the connection open.
+    expect(dribbled).toBeGreaterThan(0);
   });
 
   it('closes a connection that sends complete headers and then no body', async () => {
@@ -104,7 +104,7 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
       server.port,
       async (socket) => {
         socket.write(HEADERS.replace(/Content-Length: [0-9]+\r\n/, 'Transfer-Encoding: chunked\r\n'));
-        for (; dribbled < DRIBBLE_MS / 20 && !socket.destroyed; dribbled++) {
+        for (; !socket.destroyed; dribbled++) {
           socket.write('1\r\n \r\n');
           await sleep(20);
         }
@@ -112,7 +112,8 @@ describe('slow and stalled clients are cut off by the server timeouts', () => {
       WAIT_MS,
     );
     expectClosedOrRefused(exchange);
-    expect(dribbled).toBeLessThan(DRIBBLE_MS / 20);
+    // Cut off while it was still dribbling (it never stops on its own).
+    expect(dribbled).toBeGreaterThan(0);
   });
 
   it('keeps answering prompt clients while five others stall, then closes the stalled ones', async () => {
