@@ -129,23 +129,36 @@ export function setSessionRequest(sessionId: string): string {
   });
 }
 
-/**
- * Event execution for a session.*.checked event, shaped like the real one (test/fixtures/captures/json-005-…):
- * snake_case envelope keys, a numeric `sequence`, `created_at` with microseconds, `checkedAt` with nanoseconds.
- */
-export function sessionCheckedEvent(sessionId: string, eventType = 'session.password.checked'): string {
-  const now = new Date();
+/** The envelope of an event execution ([real]: snake_case keys, a numeric `sequence`, `created_at` in microseconds). */
+function sessionEvent(
+  sessionId: string,
+  event: { type: string; sequence: number; at: Date; payload: Record<string, unknown> },
+): string {
   return goJson({
     aggregateID: sessionId,
     aggregateType: 'session',
     resourceOwner: 'instance-1',
     instanceID: 'instance-1',
     version: 'v1',
-    sequence: 3,
-    event_type: eventType,
-    created_at: microsecondTime(now),
+    sequence: event.sequence,
+    event_type: event.type,
+    created_at: microsecondTime(event.at),
     userID: 'login-client-service-account',
-    event_payload: { checkedAt: nanosecondTime(now) },
+    event_payload: event.payload,
+  });
+}
+
+/**
+ * Event execution for a session.*.checked event, shaped like the real one (test/fixtures/captures/json-005-…):
+ * snake_case envelope keys, a numeric `sequence`, `created_at` with microseconds, `checkedAt` with nanoseconds.
+ */
+export function sessionCheckedEvent(sessionId: string, eventType = 'session.password.checked'): string {
+  const now = new Date();
+  return sessionEvent(sessionId, {
+    type: eventType,
+    sequence: 3,
+    at: now,
+    payload: { checkedAt: nanosecondTime(now) },
   });
 }
 
@@ -154,17 +167,11 @@ export function sessionCheckedEvent(sessionId: string, eventType = 'session.pass
  * is the first event of every CreateSession, username steps included, and proves no factor.
  */
 export function sessionAddedEvent(sessionId: string, fingerprintId = 'fp-browser-1'): string {
-  return goJson({
-    aggregateID: sessionId,
-    aggregateType: 'session',
-    resourceOwner: 'instance-1',
-    instanceID: 'instance-1',
-    version: 'v1',
+  return sessionEvent(sessionId, {
+    type: 'session.added',
     sequence: 1,
-    event_type: 'session.added',
-    created_at: microsecondTime(new Date()),
-    userID: 'login-client-service-account',
-    event_payload: {
+    at: new Date(),
+    payload: {
       user_agent: {
         fingerprint_id: fingerprintId,
         ip: '203.0.113.7',
