@@ -529,6 +529,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 }
 
 /**
+ * Reads SIGNING_KEY with the service's own rules (the same schema loadConfig applies), for the CLI's `doctor`, which
+ * may run without it: undefined when it is unset or blank, the keys when the service would accept them. Throws a
+ * ConfigError when the service would refuse to start with it, so the two can never disagree on a valid key.
+ */
+export function loadSigningKeys(env: NodeJS.ProcessEnv): readonly string[] | undefined {
+  const plain = withoutBlanks(env);
+  if (plain.SIGNING_KEY === undefined) return undefined;
+  const parsed = environmentSchema.pick({ SIGNING_KEY: true }).safeParse(plain);
+  if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error));
+  return Object.freeze(parsed.data.SIGNING_KEY);
+}
+
+/**
  * Reads CONCURRENT_SESSIONS, LIMIT_STRATEGY, DRY_RUN, DELETE_CONCURRENCY, ENFORCEMENT_DEADLINE_MS and the
  * decision's variables (COUNT_BY, EVICTION_ORDER, COUNT_WHEN, LIMIT_METADATA_KEY, ORG_LIMITS,
  * DENY_NEW_PLACE_TTL, …) with the service's own rules and defaults, so the CLI (`sessions`, `enforce`, `sweep`)

@@ -9,6 +9,7 @@ import { connect, type ZitadelClient } from './connect.js';
 import { deniedByDefault, denyListsFor, majorMinor, nameDenyLists } from './denyList.js';
 import { EXIT, UsageError } from './errors.js';
 import { emitJson, say, type CommandContext } from './io.js';
+import { readLocalSigningKey, type LocalSigningKey } from './localSigningKey.js';
 import { isExpired, publicKeysOfPrivate, spkiOfUploaded } from './payloadKeys.js';
 import { probeEndpoint } from './probeEndpoint.js';
 import {
@@ -100,7 +101,7 @@ interface DoctorInput {
   readonly endpoint: string;
   readonly limits: LimitSettings;
   readonly payload: PayloadSettings;
-  readonly localSigningKey: string | undefined;
+  readonly localSigningKey: LocalSigningKey;
   readonly metadataKeySet: boolean;
   readonly metadataKey: string | undefined;
   readonly probe: boolean;
@@ -823,12 +824,14 @@ async function probeCheck(
       (await input.zitadel.getTarget({ api, id: target.id }, input.deadline))?.signingKey;
     if (key !== undefined) source = "the target's signing key";
   }
-  key ??= input.localSigningKey;
+  // The first key: during a rotation SIGNING_KEY lists the new one first, and the limiter accepts any of them.
+  if (key === undefined && input.localSigningKey.state === 'valid') key = input.localSigningKey.keys[0];
   if (key === undefined) {
+    const local = input.localSigningKey.state === 'unset' ? 'is not set' : 'is not valid';
     checks.push({
       id: 'probe',
       status: 'skip',
-      summary: 'no signing key to sign a probe with (the target is not readable and SIGNING_KEY is not set)',
+      summary: `no signing key to sign a probe with (the target is not readable and SIGNING_KEY ${local})`,
     });
     return;
   }
@@ -875,10 +878,7 @@ export async function runDoctor(
   const { zitadel, config } = connect(env);
   // Read the way the CLI reads its settings, tolerant of the variable not (yet) being in the config schema.
   const metadataKeySet = (env.LIMIT_METADATA_KEY ?? '').trim() !== '';
-  const localSigningKey = (env.SIGNING_KEY ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .find((key) => key !== '');
+  const localSigningKey = readLocalSigningKey(env);
   const input: DoctorInput = {
     explain,
     zitadel,
@@ -942,6 +942,14 @@ export async function runDoctor(
       status: 'fail',
       summary: 'a ZITADEL call failed, so the remaining checks did not run',
       fix: error instanceof ZitadelError ? explain(error, config.instanceUrl) : 'unexpected error',
+    });
+  }
+  if (localSigningKey.state === 'invalid') {
+    checks.push({
+      id: 'signing_key',
+      status: 'fail',
+      summary: `the limiter would refuse to start with this SIGNING_KEY: ${localSigningKey.problems.join('; ')}`,
+      fix: "Set SIGNING_KEY to the target's signing key (during a rotation the new and the old, comma-separated).",
     });
   }
   if (input.probe) await probeCheck(input, api, target, checks);

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { signZitadelPayload } from '../signature/signZitadelPayload.js';
 
 /**
  * One signed request that the limiter's route recognises and ignores: a JSON envelope for a method it never
@@ -53,12 +53,7 @@ export function probeRequest(signingKey: string, nowMs: number): { body: string;
     userID: 'zitadel-session-limiter-probe',
     request: {},
   });
-  const t = Math.floor(nowMs / 1000);
-  const mac = createHmac('sha256', Buffer.from(signingKey, 'utf8'))
-    .update(`${t}.`)
-    .update(body)
-    .digest('hex');
-  return { body, signature: `t=${t},v1=${mac}` };
+  return { body, signature: signZitadelPayload(body, signingKey, Math.floor(nowMs / 1000)) };
 }
 
 function networkReason(error: unknown): string {

@@ -8,6 +8,7 @@ import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
 import { SESSION_PAGE_SIZE } from '../zitadel/client.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { ZitadelError } from '../zitadel/errors.js';
+import { visitPages } from '../zitadel/transport.js';
 import { expectPositionals, parseCommandArgs, parseIntegerOption } from './args.js';
 import { connect } from './connect.js';
 import { USER_BUDGET_MS, cliPolicyReader, cliSettings, describeReport } from './enforce.js';
@@ -57,38 +58,42 @@ async function census(
   let withoutUser = 0;
   let otherOrganisations = 0;
   const indicator = progress(context);
-  for (let offset = 0, pages = 0; ; pages++) {
-    if (pages >= MAX_PAGES) {
-      note(context, `warning: stopped listing after ${MAX_PAGES} pages; run sweep again to continue.`);
-      break;
-    }
-    const page = await zitadel.listSessionsPage(
-      { offset, limit: SESSION_PAGE_SIZE },
-      deadlineIn(PAGE_BUDGET_MS, context.io.now()),
-    );
-    const nowMs = context.io.now();
-    for (const row of page.sessions) {
-      listed += 1;
-      const userId = row.factors?.user?.id;
-      if (userId === undefined) {
-        withoutUser += 1;
-        continue;
+  const read = await visitPages(
+    async (offset) => {
+      const page = await zitadel.listSessionsPage(
+        { offset, limit: SESSION_PAGE_SIZE },
+        deadlineIn(PAGE_BUDGET_MS, context.io.now()),
+      );
+      return { items: page.sessions, total: page.total };
+    },
+    SESSION_PAGE_SIZE,
+    MAX_PAGES,
+    (rows, total) => {
+      const nowMs = context.io.now();
+      for (const row of rows) {
+        listed += 1;
+        const userId = row.factors?.user?.id;
+        if (userId === undefined) {
+          withoutUser += 1;
+          continue;
+        }
+        if (org !== undefined && row.factors?.user?.organizationId !== org) {
+          otherOrganisations += 1;
+          continue;
+        }
+        // The decision's own rule for "does this session count" (any factor: whether a session is fully signed in
+        // depends on the user's factors, which \`enforce\` reads for the users this census picks).
+        const record = toSessionRecord(row);
+        const devices = counted.get(userId) ?? new Set<string>();
+        if (exclusionReason(record, { userId, nowMs }) === undefined)
+          devices.add(deviceKeyOf(record, countBy));
+        counted.set(userId, devices);
       }
-      if (org !== undefined && row.factors?.user?.organizationId !== org) {
-        otherOrganisations += 1;
-        continue;
-      }
-      // The decision's own rule for "does this session count" (any factor: whether a session is fully signed in
-      // depends on the user's factors, which \`enforce\` reads for the users this census picks).
-      const record = toSessionRecord(row);
-      const devices = counted.get(userId) ?? new Set<string>();
-      if (exclusionReason(record, { userId, nowMs }) === undefined) devices.add(deviceKeyOf(record, countBy));
-      counted.set(userId, devices);
-    }
-    offset += page.sessions.length;
-    indicator.update(`listing sessions: ${listed}${page.total === undefined ? '' : ` of ${page.total}`}`);
-    if (page.sessions.length < SESSION_PAGE_SIZE || (page.total !== undefined && offset >= page.total)) break;
-  }
+      indicator.update(`listing sessions: ${listed}${total === undefined ? '' : ` of ${total}`}`);
+    },
+  );
+  if (!read.complete)
+    note(context, `warning: stopped listing after ${MAX_PAGES} pages; run sweep again to continue.`);
   indicator.done();
   return { listed, withoutUser, otherOrganisations, counted };
 }

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { zitadelHmac } from './signZitadelPayload.js';
 
 /**
  * Why a `ZITADEL-Signature` header was refused. Terse, stable codes: they are sent to the caller and used as
@@ -107,10 +108,6 @@ export function checkSignatureHeader(input: CheckSignatureHeaderInput): Signatur
   return windowFailure === undefined ? { ok: true } : { ok: false, reason: windowFailure };
 }
 
-function computeSignature(key: string, timestamp: string, rawBody: Uint8Array): Buffer {
-  return createHmac('sha256', Buffer.from(key, 'utf8')).update(`${timestamp}.`).update(rawBody).digest();
-}
-
 /**
  * Verifies ZITADEL's webhook signature: HMAC-SHA256 over `"<t>." + raw body`, keyed by the target's signing key
  * (see zitadel `pkg/actions/signing.go`). Every configured key is tried against every `v1` in constant time, and
@@ -124,7 +121,7 @@ export function verifyZitadelSignature(input: VerifySignatureInput): SignatureVe
 
   let matched: Buffer | undefined;
   for (const key of input.keys) {
-    const expected = computeSignature(key, parsed.timestamp, input.rawBody);
+    const expected = zitadelHmac(key, parsed.timestamp, input.rawBody);
     for (const candidate of parsed.signatures) {
       // Both are 32 bytes by construction (64 hex digits), so timingSafeEqual cannot throw on length.
       if (timingSafeEqual(expected, candidate)) matched = candidate;

@@ -206,16 +206,33 @@ export async function readPages<T>(
   shouldContinue: () => boolean = () => true,
 ): Promise<PagesRead<T>> {
   const items: T[] = [];
+  const read = await visitPages(fetchPage, pageSize, maxPages, (page) => items.push(...page), shouldContinue);
+  return { items, ...read };
+}
+
+/**
+ * readPages without keeping the rows: each page goes to `visit` as it arrives (with the total ZITADEL reported so
+ * far), for listings too big to hold at once, such as sweep's census of every session of an instance.
+ */
+export async function visitPages<T>(
+  fetchPage: (
+    offset: number,
+  ) => Promise<{ readonly items: readonly T[]; readonly total: string | number | undefined }>,
+  pageSize: number,
+  maxPages: number,
+  visit: (items: readonly T[], total: number | undefined) => void,
+  shouldContinue: () => boolean = () => true,
+): Promise<Omit<PagesRead<T>, 'items'>> {
   let total: number | undefined;
   for (let offset = 0, pages = 0; pages < maxPages; pages++) {
-    if (pages > 0 && !shouldContinue()) return { items, complete: false, total };
+    if (pages > 0 && !shouldContinue()) return { complete: false, total };
     const page = await fetchPage(offset);
-    items.push(...page.items);
     offset += page.items.length;
     const reported = Number(page.total);
     total = Number.isFinite(reported) ? reported : undefined;
+    visit(page.items, total);
     if (page.items.length < pageSize || (total !== undefined && offset >= total))
-      return { items, complete: true, total };
+      return { complete: true, total };
   }
-  return { items, complete: false, total };
+  return { complete: false, total };
 }

@@ -255,6 +255,30 @@ describe('doctor', () => {
     expect(statusOf(run, 'probe')).toBe('ok');
   });
 
+  it.each([
+    ['a trailing comma', (key: string) => `${key},`, 'SIGNING_KEY has an empty key between commas'],
+    ['four keys', (key: string) => `${key},b,c,d`, 'SIGNING_KEY has 4 keys; at most 3 are accepted'],
+  ])(
+    '✗ signing_key: a SIGNING_KEY with %s, which the limiter refuses, is never used for the probe',
+    async (_name, malformed, problem) => {
+      const readable = await doctor({ SIGNING_KEY: malformed(target.signingKey) });
+      expect(failed(readable)).toEqual(['signing_key']);
+      const check = readable.checks.find((candidate) => candidate.id === 'signing_key');
+      expect(check?.summary).toContain(problem);
+      expect(readable.stdout).not.toContain(target.signingKey);
+      // The target's own key still signs the probe.
+      expect(statusOf(readable, 'probe')).toBe('ok');
+
+      // With the target unreadable, the only key at hand is the refused one: no probe rather than a false "ok".
+      const unreadable = await doctor({ PAT: VIEWER_PAT, SIGNING_KEY: malformed(target.signingKey) });
+      expect(failed(unreadable)).toEqual(['signing_key']);
+      expect(unreadable.code).toBe(4);
+      const probe = unreadable.checks.find((candidate) => candidate.id === 'probe');
+      expect(probe).toMatchObject({ status: 'skip' });
+      expect(probe?.summary).toContain('SIGNING_KEY is not valid');
+    },
+  );
+
   it('✗ target: none posts to the endpoint', async () => {
     target.endpoint = 'https://elsewhere.example.com/session/manage';
     const run = await doctor();

@@ -158,6 +158,33 @@ describe('sweep', () => {
     expect(countedOf(zitadel, '2549')).toBe(1);
   });
 
+  it('counts every page of a three-page listing, each session once, and asks for no page past the total', async () => {
+    // 986 more sessions for 14 users (1000 with the 14 above): with the limit high no one is over it, so the run
+    // is the census alone and quick.
+    for (let i = 0; i < 986; i++)
+      zitadel.addSession({
+        userId: `3${String(i % 14).padStart(3, '0')}`,
+        creationDate: new Date(Date.now() - i * 1000),
+      });
+    zitadel.addSession({ userId: '3999', creationDate: new Date(Date.now() - 2 * MINUTE) });
+
+    const run = await runCli(['sweep', '--json'], env({ CONCURRENT_SESSIONS: '100' }));
+
+    expect(run.code).toBe(0);
+    const offsets = zitadel
+      .requests('POST', '/v2/sessions/search')
+      .map((request) => (request.body as { query?: { offset?: string } }).query?.offset);
+    // 1001 rows: two full pages and one of a single row, which is also the reported total.
+    expect(offsets).toEqual(['0', '500', '1000']);
+    expect(jsonOf(run)).toMatchObject({
+      sessionsListed: 1001,
+      usersSeen: 19,
+      usersOverLimit: 0,
+      usersFailed: 0,
+    });
+    expect(zitadel.requests('DELETE', '/v2/sessions')).toHaveLength(0);
+  });
+
   it('rides out rate limiting', async () => {
     zitadel.queuedFaults.push(429, 429, 429);
 

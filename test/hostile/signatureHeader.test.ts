@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { zitadelHmac } from '../../src/signature/signZitadelPayload.js';
 import { buildHarness, postWebhook, TEST_SIGNING_KEY } from '../support/harness.js';
 import { createSessionResponse, signatureHeader } from '../support/webhooks.js';
 import {
@@ -23,7 +24,7 @@ const BODY = createSessionResponse({
 const NOW = () => Math.floor(Date.now() / 1000);
 const HEX64 = 'a'.repeat(64);
 const mac = (body: string, t: number | string, key = TEST_SIGNING_KEY) =>
-  createHmac('sha256', Buffer.from(key, 'utf8')).update(`${t}.`).update(body).digest('hex');
+  zitadelHmac(key, t, body).toString('hex');
 
 // Node sends an array value as repeated header lines; superagent's types only allow that for Cookie.
 const repeated = (values: string[]) => values as unknown as string;
@@ -86,6 +87,7 @@ function malformedHeaders(): [string, string, number | undefined][] {
     ['a signature over another body', `t=${t},v1=${mac(`${BODY} `, t)}`, 401],
     [
       'a signature over the body alone (no "t." prefix)',
+      // Built by hand on purpose: the wrong HMAC input, which the shared signer cannot make.
       `t=${t},v1=${createHmac('sha256', TEST_SIGNING_KEY).update(BODY).digest('hex')}`,
       401,
     ],

@@ -1,22 +1,18 @@
-import { createHmac } from 'node:crypto';
+import { signZitadelPayload } from '../../src/signature/signZitadelPayload.js';
 import type { FakeSession } from './fakeZitadel.js';
 import { TEST_USER } from './zitadelRows.js';
 
 /**
- * Builds and signs webhook bodies the way ZITADEL does. Used only by tests; the known-answer vectors from
- * ZITADEL's own code (test/fixtures/zitadel-signature-vectors.json, checked in test/unit/verifyZitadelSignature.test.ts)
- * keep this signer and our verifier honest.
+ * Builds and signs webhook bodies the way ZITADEL does. Used only by tests; the signing is the product's own
+ * (src/signature/signZitadelPayload.ts), which the known-answer vectors from ZITADEL's own code
+ * (test/fixtures/zitadel-signature-vectors.json, checked in test/unit/signZitadelPayload.test.ts) keep honest.
  */
 export function signatureHeader(
   body: string | Buffer,
   key: string,
   timestampSeconds = Math.floor(Date.now() / 1000),
 ): string {
-  const mac = createHmac('sha256', Buffer.from(key, 'utf8'))
-    .update(`${timestampSeconds}.`)
-    .update(body)
-    .digest('hex');
-  return `t=${timestampSeconds},v1=${mac}`;
+  return signZitadelPayload(body, key, timestampSeconds);
 }
 
 const SESSION_SERVICE = '/zitadel.session.v2.SessionService';

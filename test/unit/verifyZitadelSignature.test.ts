@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { zitadelHmac } from '../../src/signature/signZitadelPayload.js';
 import {
   verifyZitadelSignature,
   type VerifySignatureInput,
@@ -34,9 +34,9 @@ const KEY = 'test-signing-key';
 const NOW = 1_760_000_000;
 const BODY = Buffer.from('{"fullMethod":"/zitadel.session.v2.SessionService/CreateSession"}', 'utf8');
 
-/** The test's own signer: `v1` = hex HMAC-SHA256 over "<t>." + body, keyed by the raw UTF-8 key. */
+/** A bare `v1` value, for building headers by hand; the shared HMAC is pinned by the known-answer vectors. */
 function sign(key: string, timestamp: number | string, body: Uint8Array = BODY): string {
-  return createHmac('sha256', Buffer.from(key, 'utf8')).update(`${timestamp}.`).update(body).digest('hex');
+  return zitadelHmac(key, timestamp, body).toString('hex');
 }
 
 function verify(overrides: Partial<VerifySignatureInput>) {
