@@ -155,3 +155,21 @@ export async function postSignedWebhook(url: string, body: string, key: string):
     ms: performance.now() - started,
   };
 }
+
+/**
+ * The limiter's output lines that match, once there are at least `count` of them. Its log reaches us through a
+ * pipe, apart from its HTTP answers: a line written around an answer may still be on its way when the answer is
+ * read. The ceiling only ends a hang.
+ */
+export async function outputLinesWhen(
+  limiter: Pick<LimiterProcess, 'output'>,
+  matches: (line: string) => boolean,
+  count = 1,
+): Promise<string[]> {
+  for (let polls = 0; ; polls++) {
+    const lines = limiter.output.filter(matches);
+    if (lines.length >= count) return lines;
+    if (polls >= 3_000) throw new Error(`expected ${count} matching output lines, saw ${lines.length}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
