@@ -125,7 +125,8 @@ export async function runLimiterExpectingFailure(
   options: SpawnOptions = {},
 ): Promise<{ code: number | null; output: string }> {
   const { child, output, exited } = spawnLimiter(env, options);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  // A guard against a hang, not a budget: on a loaded machine tsx alone can take over 20 s to load the code.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
   const code = await exited;
   clearTimeout(timer);
   return { code, output: output.join('\n') };
