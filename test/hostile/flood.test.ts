@@ -217,9 +217,12 @@ describe('floods against the limiter process', () => {
       expect(limiter.child.exitCode).toBeNull();
     }, 90_000);
 
-    it('logged that the cap was reached once, not once per refused connection', () => {
+    it('logged that the cap was reached once per report interval, not once per refused connection', () => {
+      // Once per report interval (10 s): the flood fits in one, but a loaded machine may stretch it over a second
+      // or third. One line per closed connection would be 300.
       const reports = limiter.output.filter((line) => line.includes('MAX_CONNECTIONS reached'));
-      expect(reports).toHaveLength(1);
+      expect(reports.length).toBeGreaterThanOrEqual(1);
+      expect(reports.length).toBeLessThanOrEqual(3);
       expect(JSON.parse(reports[0]!)).toMatchObject({ level: 'warn', maxConnections: MAX_CONNECTIONS });
     });
   });
