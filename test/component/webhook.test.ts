@@ -630,57 +630,73 @@ describe('when ZITADEL struggles', () => {
 
 describe('admission control', () => {
   /**
-   * One place for enforcements, taken by a webhook whose GetSession takes 0.8 s. The next enforcement would wait
-   * about that long and then need as long again (the gate's first estimate is a second per enforcement): past its
-   * 1.5 s deadline.
+   * One place for enforcements, taken by a webhook whose GetSession ZITADEL holds until the test lets it go. The test
+   * learns that the place is taken when that GetSession arrives (it is only sent once a webhook is admitted), then
+   * moves the app's clock on 20 s: the running enforcement has taken that long, so the gate expects the next one to
+   * wait 20 s and need as long again, past its 30 s deadline. The order is forced by these signals, never by sleeping,
+   * and the real 30 s deadline only matters if something hangs.
    */
   async function withTheOnlyPlaceTaken(env: Record<string, string> = {}) {
-    const { app } = buildHarness({
-      MAX_CONCURRENT_ENFORCEMENTS: '1',
-      ZITADEL_TIMEOUT_MS: '1400',
-      ENFORCEMENT_DEADLINE_MS: '1500',
-      ...env,
-    });
+    let nowMs = Date.now();
+    const { app } = buildHarness(
+      { MAX_CONCURRENT_ENFORCEMENTS: '1', ENFORCEMENT_DEADLINE_MS: '30000', ...env },
+      ZITADEL,
+      { now: () => nowMs },
+    );
+    let admitted!: () => void;
+    const firstAdmitted = new Promise<void>((resolve) => (admitted = resolve));
+    let letZitadelAnswer!: () => void;
+    const zitadelMayAnswer = new Promise<void>((resolve) => (letZitadelAnswer = resolve));
     nock(ZITADEL)
       .get('/v2/sessions/s-slow')
-      .delay(800)
-      .reply(200, { session: row('s-slow', minutesAgo(0)) });
+      .reply(async () => {
+        admitted();
+        await zitadelMayAnswer;
+        return [200, { session: row('s-slow', minutesAgo(0)) }];
+      });
     nock(ZITADEL).post('/v2/sessions/search').reply(200, searchReturns([]));
     const first = postWebhook(app, loginWebhook('s-slow')).then((res) => res);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    return { app, first };
+    await firstAdmitted;
+    nowMs += 20_000;
+    /** Signed by the app's clock, which the test moved on. */
+    const postNow = (body: string) => postWebhook(app, body, { timestampSeconds: Math.floor(nowMs / 1000) });
+    const finishFirst = () => {
+      letZitadelAnswer();
+      return first;
+    };
+    return { postNow, finishFirst };
   }
 
   it('answers at once, undecided, when the webhooks ahead would not let this one finish inside its deadline', async () => {
-    const { app, first } = await withTheOnlyPlaceTaken();
+    const { postNow, finishFirst } = await withTheOnlyPlaceTaken();
 
-    const second = await postWebhook(app, loginWebhook('s-turned-away'));
+    // Answered while the first still holds the place: the gate turned it away without waiting in line.
+    const second = await postNow(loginWebhook('s-turned-away'));
 
     expect(second.status).toBe(200);
     expect(second.body).toEqual({ outcome: 'undecided', reason: 'overloaded' });
-    expect((await first).body).toMatchObject({ outcome: 'within_limit' });
+    expect((await finishFirst()).body).toMatchObject({ outcome: 'within_limit' });
   });
 
   it('with ON_FAILURE=refuse, turns the webhook away with 503 overloaded', async () => {
-    const { app, first } = await withTheOnlyPlaceTaken({ ON_FAILURE: 'refuse' });
+    const { postNow, finishFirst } = await withTheOnlyPlaceTaken({ ON_FAILURE: 'refuse' });
 
-    const second = await postWebhook(app, loginWebhook('s-turned-away'));
+    const second = await postNow(loginWebhook('s-turned-away'));
 
     expect(second.status).toBe(503);
     expect(second.body).toEqual({ error: 'overloaded' });
-    await first;
+    expect((await finishFirst()).body).toMatchObject({ outcome: 'within_limit' });
   });
 
   it('does not make a username step wait in line: it costs ZITADEL nothing', async () => {
-    const { app, first } = await withTheOnlyPlaceTaken();
+    const { postNow, finishFirst } = await withTheOnlyPlaceTaken();
 
-    const typed = await postWebhook(
-      app,
+    const typed = await postNow(
       usernameStepResponse({ id: 's-typed', loginName: 'ada@example.com', creationDate: new Date() }),
     );
 
     expect(typed.body).toEqual({ outcome: 'ignored', reason: 'no_authentication_check' });
-    await first;
+    expect((await finishFirst()).body).toMatchObject({ outcome: 'within_limit' });
   });
 });
 

