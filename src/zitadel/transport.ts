@@ -7,11 +7,11 @@ import type { Deadline } from './deadline.js';
 import {
   ZitadelError,
   isInstanceNotFoundAnswer,
-  isRetryableStatus,
   isWrongUrlAnswer,
   networkFailure,
   parseRetryAfter,
 } from './errors.js';
+import { isRetryableStatus } from './failureKind.js';
 import { CallPool } from './callPool.js';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
