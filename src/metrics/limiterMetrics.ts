@@ -81,9 +81,9 @@ export function zitadelCallFailure(
       return SIDE_READS.has(operation) ? undefined : 'zitadel_rejected';
     case 'unauthenticated':
       return 'zitadel_rejected';
+    // ZITADEL doing its job; and a call's outcome is its status alone, so the last three never come from one.
     case 'not_found':
     case 'refused':
-    // A call's outcome is its status alone: these kinds are read from a body or a thrown error, never from it.
     case 'instance_not_found':
     case 'bad_answer':
     case 'internal':
