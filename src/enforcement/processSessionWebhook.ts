@@ -4,7 +4,8 @@ import { withRequestLogger } from '../logging/requestScope.js';
 import type { SessionTrigger, SessionWebhook } from '../webhook/parseSessionWebhook.js';
 import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
-import { ZitadelError, zitadelErrorCode, zitadelFailureFields } from '../zitadel/errors.js';
+import { ZitadelError, zitadelFailureFields } from '../zitadel/errors.js';
+import { failureKindOf, unreachableKind } from '../zitadel/failureKind.js';
 import { AdmissionGate } from './admissionGate.js';
 import { confirmTrigger, ignoredWithoutZitadel } from './confirmTrigger.js';
 import { enforceUserLimit } from './enforceUserLimit.js';
@@ -30,8 +31,30 @@ const undecided = (reason: UndecidedReason, webhook: SessionTrigger): UndecidedO
 
 /** Why enforcement ended without a decision, from what it threw. Never a message, a body or a header. */
 function undecidedReasonOf(error: unknown): UndecidedReason {
-  if (error instanceof ZitadelError) return error.kind === 'deadline' ? 'deadline' : zitadelErrorCode(error);
-  return 'internal_error';
+  const kind = failureKindOf(error);
+  switch (kind) {
+    case 'deadline':
+      return 'deadline';
+    case 'timeout':
+    case 'unreachable':
+    case 'rate_limited':
+    case 'server_error':
+    case 'server_unsupported':
+      return 'zitadel_unavailable';
+    case 'unauthenticated':
+    case 'permission_denied':
+    case 'not_found':
+    case 'refused':
+      return 'zitadel_rejected';
+    case 'bad_answer':
+      return 'zitadel_invalid_response';
+    case 'instance_not_found':
+      return 'instance_not_found';
+    case 'internal':
+      return 'internal_error';
+    default:
+      return unreachableKind(kind);
+  }
 }
 
 /** Resolves with "deadline" when the deadline passes, whatever the work it races is doing. */

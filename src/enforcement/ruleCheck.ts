@@ -1,6 +1,6 @@
 import type { Config } from '../vocabulary.js';
 import type { Deadline } from '../zitadel/deadline.js';
-import { isPermissionDenied } from '../zitadel/errors.js';
+import { isPermissionDenied } from '../zitadel/failureKind.js';
 import type { ZitadelUserApi } from '../zitadel/userApi.js';
 
 /** Where each configured rule stands, as a start-up check could prove it: one line per rule in each list. */

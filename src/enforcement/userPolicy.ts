@@ -4,7 +4,8 @@ import { chooseLimit, type LimitChoice, type MetadataLimit } from '../policy/ses
 import { ANY_FACTOR, signInRequirementFrom, type SignInRequirement } from '../policy/signInRequirement.js';
 import { OncePerInterval } from '../util/oncePerInterval.js';
 import type { Deadline } from '../zitadel/deadline.js';
-import { isPermissionDenied, ZitadelError } from '../zitadel/errors.js';
+import { ZitadelError } from '../zitadel/errors.js';
+import { isPermissionDenied } from '../zitadel/failureKind.js';
 import { ReadCache } from '../zitadel/readCache.js';
 import type { LoginPolicy, ZitadelUserApi } from '../zitadel/userApi.js';
 

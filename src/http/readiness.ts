@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { ZitadelError } from '../zitadel/errors.js';
-import { zitadelErrorCode } from './errorHandler.js';
+import { failureKindOf, unreachableKind } from '../zitadel/failureKind.js';
 
 export type ReadinessVerdict = { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
@@ -34,8 +34,31 @@ interface Evidence {
   readonly atMs: number;
 }
 
+/** The terse reason /readyz gives for a failed check. */
 function reasonOf(error: unknown): string {
-  return error instanceof ZitadelError ? zitadelErrorCode(error) : 'zitadel_check_failed';
+  const kind = failureKindOf(error);
+  switch (kind) {
+    case 'timeout':
+    case 'deadline':
+    case 'unreachable':
+    case 'rate_limited':
+    case 'server_error':
+    case 'server_unsupported':
+      return 'zitadel_unavailable';
+    case 'unauthenticated':
+    case 'permission_denied':
+    case 'not_found':
+    case 'refused':
+      return 'zitadel_rejected';
+    case 'bad_answer':
+      return 'zitadel_invalid_response';
+    case 'instance_not_found':
+      return 'instance_not_found';
+    case 'internal':
+      return 'zitadel_check_failed';
+    default:
+      return unreachableKind(kind);
+  }
 }
 
 /**

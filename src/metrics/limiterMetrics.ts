@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WebhookOutcome } from '../enforcement/outcome.js';
 import type { ZitadelOperation } from '../zitadel/client.js';
+import { failureKindOfCall, unreachableKind } from '../zitadel/failureKind.js';
 
 const PREFIX = 'zitadel_session_limiter_';
 
@@ -66,14 +67,30 @@ export function zitadelCallFailure(
   operation: ZitadelOperation,
   outcome: string,
 ): ZitadelCallFailure['reason'] | undefined {
-  if (outcome === 'timeout' || outcome === 'network' || outcome === 'deadline') return 'zitadel_unavailable';
-  if (!HTTP_STATUS.test(outcome)) return undefined;
-  const status = Number(outcome);
-  if (status >= 500 || status === 408 || status === 429) return 'zitadel_unavailable';
-  if (status === 403 && SIDE_READS.has(operation)) return undefined;
-  if (status === 401 || status === 403 || (status === 400 && operation === 'fetch_token'))
-    return 'zitadel_rejected';
-  return undefined;
+  const kind = failureKindOfCall(operation, outcome);
+  if (kind === undefined) return undefined;
+  switch (kind) {
+    case 'timeout':
+    case 'deadline':
+    case 'unreachable':
+    case 'rate_limited':
+    case 'server_error':
+    case 'server_unsupported':
+      return 'zitadel_unavailable';
+    case 'permission_denied':
+      return SIDE_READS.has(operation) ? undefined : 'zitadel_rejected';
+    case 'unauthenticated':
+      return 'zitadel_rejected';
+    // ZITADEL doing its job; and a call's outcome is its status alone, so the last three never come from one.
+    case 'not_found':
+    case 'refused':
+    case 'instance_not_found':
+    case 'bad_answer':
+    case 'internal':
+      return undefined;
+    default:
+      return unreachableKind(kind);
+  }
 }
 
 export interface LimiterMetricsOptions {

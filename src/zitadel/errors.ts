@@ -1,6 +1,7 @@
 /**
- * What went wrong talking to ZITADEL, in terms the HTTP layer and the logs can act on. `instance_not_found`: ZITADEL
- * answered, but no instance has INSTANCE_URL's host among its domains (its ExternalDomain, or a custom domain).
+ * How a call to ZITADEL ended, as the client saw it. `instance_not_found`: ZITADEL answered, but no instance has
+ * INSTANCE_URL's host among its domains (its ExternalDomain, or a custom domain). What a failure means for an
+ * answer, a log or a metric is failureKind.ts's to say.
  */
 export type ZitadelFailureKind =
   'timeout' | 'network' | 'http' | 'invalid_response' | 'deadline' | 'instance_not_found';
@@ -101,8 +102,6 @@ export function networkFailure(
   });
 }
 
-const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-
 /**
  * Whether an error answer's body is one ZITADEL writes: the API's `{"code": <gRPC code>, "message"}` or the OAuth
  * endpoints' `{"error": "invalid_grant", …}`. A web page or a proxy's text is neither.
@@ -137,15 +136,6 @@ export function isInstanceNotFoundAnswer(status: number, data: unknown): boolean
   return typeof data.message === 'string' && INSTANCE_NOT_FOUND.test(data.message);
 }
 
-/** ZITADEL refused the call for a missing permission (403, PermissionDenied: e.g. `AUTH-5mWD2`). */
-export function isPermissionDenied(error: unknown): error is ZitadelError {
-  return error instanceof ZitadelError && error.kind === 'http' && error.status === 403;
-}
-
-export function isRetryableStatus(status: number): boolean {
-  return RETRYABLE_STATUSES.has(status);
-}
-
 // RFC 9110's preferred HTTP-date form, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". V8's Date.parse alone would also
 // read "1.5" or "-5" as dates in 2001, turning a malformed header into "retry at once".
 const IMF_FIXDATE =
@@ -159,30 +149,6 @@ export function parseRetryAfter(value: unknown, nowMs: number): number | undefin
   if (!IMF_FIXDATE.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
-}
-
-/** The stable codes of a failed ZITADEL call, for answers, logs, readiness and metrics. */
-export type ZitadelErrorCode =
-  'zitadel_rejected' | 'zitadel_invalid_response' | 'zitadel_unavailable' | 'instance_not_found';
-
-/**
- * ZITADEL could not be reached in time (retry later) versus refused us (fix the credential or its roles) versus
- * answered something that is not ZITADEL's (check INSTANCE_URL) versus knows no instance at INSTANCE_URL's host
- * (use the instance's domain, its ExternalDomain). Stable codes for answers, logs and metrics.
- */
-export function zitadelErrorCode(error: ZitadelError): ZitadelErrorCode {
-  if (error.kind === 'instance_not_found') return 'instance_not_found';
-  if (
-    error.kind === 'http' &&
-    error.status !== undefined &&
-    error.status < 500 &&
-    error.status !== 429 &&
-    error.status !== 408
-  ) {
-    return 'zitadel_rejected';
-  }
-  if (error.kind === 'invalid_response') return 'zitadel_invalid_response';
-  return 'zitadel_unavailable';
 }
 
 /** What a log line may say about a failed ZITADEL call: the operation, the kind of failure and its codes. */

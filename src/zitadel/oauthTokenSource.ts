@@ -8,12 +8,12 @@ import { cachingTokenSource, type IssuedAccessToken, type RequestAccessToken } f
 import type { ZitadelCallObserver, ZitadelOperation } from './transport.js';
 import {
   ZitadelError,
-  isRetryableStatus,
   isInstanceNotFoundAnswer,
   isWrongUrlAnswer,
   networkFailure,
   parseRetryAfter,
 } from './errors.js';
+import { isRetryableStatus } from './failureKind.js';
 
 export type JwtProfileCredential = Extract<ZitadelCredential, { kind: 'jwt-profile' }>;
 export type ClientCredentials = Extract<ZitadelCredential, { kind: 'client-credentials' }>;

@@ -7,11 +7,11 @@ import type { Deadline } from './deadline.js';
 import {
   ZitadelError,
   isInstanceNotFoundAnswer,
-  isRetryableStatus,
   isWrongUrlAnswer,
   networkFailure,
   parseRetryAfter,
 } from './errors.js';
+import { failureKindOf, isRetryableStatus } from './failureKind.js';
 import { CallPool } from './callPool.js';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
@@ -59,8 +59,7 @@ function grpcCodeOf(data: unknown): number | undefined {
 }
 
 /** ZITADEL's own "not found" (a 404 in its JSON); a 404 page from elsewhere is a wrong INSTANCE_URL instead. */
-export const isNotFound = (error: unknown): boolean =>
-  error instanceof ZitadelError && error.kind === 'http' && error.status === 404;
+export const isNotFound = (error: unknown): boolean => failureKindOf(error) === 'not_found';
 
 /** The HTTP transport every ZITADEL API module shares: base URL, credentials, timeouts, retries, keep-alive. */
 export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCall {

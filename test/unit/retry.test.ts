@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isRetryableStatus, parseRetryAfter, ZitadelError } from '../../src/zitadel/errors.js';
+import { parseRetryAfter, ZitadelError } from '../../src/zitadel/errors.js';
+import { isRetryableStatus } from '../../src/zitadel/failureKind.js';
 import { backoffDelayMs, withRetries, type RetryPolicy } from '../../src/zitadel/retry.js';
 
 const POLICY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2000 };
