@@ -12,13 +12,16 @@
  *       with every per-user cache cold (a user never seen before), against the old reads;
  *   (f) one webhook for a user with 100,000 sessions: how long its answer took against the deadline, and the
  *       longest event-loop stall meanwhile (budgets once asserted by test/hostile/overload.test.ts; the test now
- *       asserts the behaviour, the numbers are reported here).
+ *       asserts the behaviour, the numbers are reported here);
+ *   (g) ours against the lean twin (bench/leanLimiter.ts) and the naive loop: throughput, CPU per webhook, RSS, cold
+ *       start, calls and round trips per path, load average (bench/twin.ts; its own section, "twin").
  *
  * Prints the tables and rewrites the "bench" section of bench-results/BENCHMARKS.md (untracked), or of BENCHMARKS.md
  * with --write-benchmarks. Loopback only. About two minutes.
  * Knobs: BENCH_LATENCY_MS (20), BENCH_REPEATS (7), BENCH_BIG_USER_SESSIONS (3000), BENCH_THROUGHPUT_SECONDS (8),
  * BENCH_HOARDER_SESSIONS (100000),
- * BENCH_BEFORE_REV (585235e, the last commit before every trigger was confirmed with GetSession).
+ * BENCH_BEFORE_REV (585235e, the last commit before every trigger was confirmed with GetSession),
+ * BENCH_COLD_STARTS (3), BENCH_ONLY=twin (only (g), about a minute).
  */
 import { FakeZitadel, type FakeSession } from '../test/support/fakeZitadel.js';
 import { createSessionResponse, setSessionResponse, signatureHeader } from '../test/support/webhooks.js';
@@ -41,6 +44,7 @@ import {
   writeSection,
   type Target,
 } from './support.js';
+import { benchAgainstTwin, type BenchWorld } from './twin.js';
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? '20');
 const REPEATS = Number(process.env.BENCH_REPEATS ?? '7');
@@ -324,11 +328,42 @@ async function benchPolicyReads(env: Record<string, string>): Promise<PolicyResu
 
 // ---- run ---------------------------------------------------------------------------------------------------------
 
+function benchWorld(env: Record<string, string>): BenchWorld {
+  return {
+    fake,
+    recorder,
+    env,
+    limit: LIMIT,
+    inFlight: IN_FLIGHT,
+    seconds: THROUGHPUT_SECONDS,
+    users: THROUGHPUT_USERS,
+    newUser,
+    seedUser,
+    login: (userId) => login(userId, 'CreateSession'),
+    send: (target, body) => send(target, body),
+    resetFake,
+  };
+}
+
+async function twinSection(env: Record<string, string>, host: ReturnType<typeof machine>): Promise<void> {
+  const markdown = `${machineMarkdown(host)}\n\n${await benchAgainstTwin(benchWorld(env))}`;
+  process.stdout.write(`\n${markdown}\n`);
+  process.stdout.write(`\nWrote the twin section of ${writeSection('twin', markdown)}.\n`);
+}
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const host = machine();
   await fake.start();
   const env = { INSTANCE_URL: fake.url, PAT, SIGNING_KEY: KEY, CONCURRENT_SESSIONS: String(LIMIT) };
+  if (process.env.BENCH_ONLY === 'twin') {
+    try {
+      await twinSection(env, host);
+    } finally {
+      await fake.stop();
+    }
+    return;
+  }
   const ours = await startOurs(env);
   const naive = await startNaive(env);
   const before = await startAtRevision(BEFORE_REV, env);
@@ -373,6 +408,9 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${markdown}\n`);
     const written = writeSection('bench', markdown);
     process.stdout.write(`\nWrote the bench section of ${written}.\n`);
+    // The other limiters stop first: (g) runs each server alone, so none shares the CPU with an idle rival.
+    await Promise.all(targets.map((target) => target.stop()));
+    await twinSection(env, machine());
   } finally {
     await Promise.all(targets.map((target) => target.stop()));
     await fake.stop();

@@ -36,7 +36,8 @@ export function resultsFile(
 
 /** A limiter under test, running as its own process so that its memory is its own. */
 export interface Target {
-  readonly name: 'ours' | 'naive' | 'before';
+  /** 'ours', 'naive', 'before', 'lean', or a variant such as 'ours-any-factor'. */
+  readonly name: string;
   readonly url: string;
   readonly pid: number;
   isRunning(): boolean;
@@ -94,8 +95,18 @@ export async function startAtRevision(
 }
 
 /** The baseline from bench/naiveLimiter.ts, in its own process too. */
-export async function startNaive(env: Record<string, string>): Promise<Target> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/naiveLimiter.ts'], {
+export function startNaive(env: Record<string, string>): Promise<Target> {
+  return startScript('naive', 'bench/naiveLimiter.ts', env);
+}
+
+/** The lean twin from bench/leanLimiter.ts, in its own process too. */
+export function startLean(env: Record<string, string>): Promise<Target> {
+  return startScript('lean', 'bench/leanLimiter.ts', env);
+}
+
+/** A bench-only server script run under tsx like ours, resolved once it prints its `"port":N` line. */
+async function startScript(name: string, script: string, env: Record<string, string>): Promise<Target> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -103,7 +114,7 @@ export async function startNaive(env: Record<string, string>): Promise<Target> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error('naive limiter did not start')), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${name} limiter did not start`)), 55_000);
     child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       const match = /"port":([0-9]+)/.exec(buffered);
@@ -112,10 +123,10 @@ export async function startNaive(env: Record<string, string>): Promise<Target> {
         resolve(Number(match[1]));
       }
     });
-    void exited.then(() => reject(new Error('naive limiter exited early')));
+    void exited.then(() => reject(new Error(`${name} limiter exited early`)));
   });
   return {
-    name: 'naive',
+    name,
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
     isRunning: () => child.exitCode === null && child.signalCode === null,
@@ -125,6 +136,22 @@ export async function startNaive(env: Record<string, string>): Promise<Target> {
     },
   };
 }
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux): its own process.cpuUsage(). */
+export function cpuMsOf(pid: number): number {
+  // Fields after the command name (which is in parentheses and may hold spaces): utime is the 12th, stime the 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 /** Resident memory of a process from /proc (Linux): now and its peak, in MiB. */
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
