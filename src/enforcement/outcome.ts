@@ -33,7 +33,11 @@ export interface EnforcementReport {
   readonly strategy: 'evict-oldest' | 'deny-new';
   readonly dryRun: boolean;
   readonly countBy: CountBy;
-  /** Sessions that counted toward the limit, the trigger included. */
+  /**
+   * Sessions that counted toward the limit, the trigger included. When even counting every verified factor keeps
+   * the user within the limit, the sign-in requirement (COUNT_WHEN=signed-in) is not read and this is that upper
+   * bound (and `notSignedIn` is 0): the decision is the same either way.
+   */
   readonly counted: number;
   /** The devices those sessions are on. */
   readonly devices: number;

@@ -117,7 +117,7 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
   });
   const limitSources = new Counter({
     name: `${PREFIX}limit_source_total`,
-    help: "Enforced decisions by where the user's limit came from: metadata, organization, default, or held_back (metadata unreadable).",
+    help: "Enforced decisions by where the user's limit came from: metadata, organization, default, held_back (metadata unreadable), or not_needed (at most one session: the metadata was not read).",
     labelNames: ['source'] as const,
     registers,
   });
