@@ -69,6 +69,11 @@ export type UndecidedReason =
   | 'overloaded'
   /** The deadline passed before a decision was carried out. */
   | 'deadline'
+  /**
+   * The process's ZITADEL request budget (ZITADEL_MAX_RPS, or a 429's pause) had no turn for a call before the
+   * deadline: answered at once rather than queued past it.
+   */
+  | 'rate_limited'
   | 'zitadel_unavailable'
   | 'zitadel_rejected'
   | 'zitadel_invalid_response'

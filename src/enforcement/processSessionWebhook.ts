@@ -30,7 +30,10 @@ const undecided = (reason: UndecidedReason, webhook: SessionTrigger): UndecidedO
 
 /** Why enforcement ended without a decision, from what it threw. Never a message, a body or a header. */
 function undecidedReasonOf(error: unknown): UndecidedReason {
-  if (error instanceof ZitadelError) return error.kind === 'deadline' ? 'deadline' : zitadelErrorCode(error);
+  if (error instanceof ZitadelError) {
+    if (error.kind === 'deadline' || error.kind === 'rate_limited') return error.kind;
+    return zitadelErrorCode(error);
+  }
   return 'internal_error';
 }
 
@@ -125,6 +128,11 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
         logger.error('unexpected error while enforcing', {
           errorName: error instanceof Error ? error.name : typeof error,
         });
+      else if (reason === 'rate_limited' && error instanceof ZitadelError)
+        logger.warn(
+          'no ZITADEL request budget left before the deadline (ZITADEL_MAX_RPS, or a 429 pause); the login goes on undecided',
+          { operation: error.operation },
+        );
       else if (error instanceof ZitadelError)
         logger.error('ZITADEL call failed', zitadelFailureFields(error));
       return undecided(reason, webhook);

@@ -83,7 +83,11 @@ function missedBy(error: unknown): Missed {
   return 'failed';
 }
 
-/** Resolves with the promise's value, or how it was missed when it rejects or is not done within `ms`. */
+/**
+ * Resolves with the promise's value, or how it was missed when it rejects or is not done within `ms`. A read refused
+ * for the request budget (ZITADEL_MAX_RPS) rejects instead: the budget is gone for the rest of the webhook too, so
+ * it ends undecided rather than decided on fallbacks it could not carry out.
+ */
 async function within<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Settled<T>>((resolve) => {
@@ -93,7 +97,10 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
     return await Promise.race([
       promise.then(
         (value): Settled<T> => ({ ok: true, value }),
-        (error: unknown): Settled<T> => ({ ok: false, missed: missedBy(error) }),
+        (error: unknown): Settled<T> => {
+          if (error instanceof ZitadelError && error.kind === 'rate_limited') throw error;
+          return { ok: false, missed: missedBy(error) };
+        },
       ),
       late,
     ]);

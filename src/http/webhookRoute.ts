@@ -143,6 +143,7 @@ function parseVerifiedPayload(json: unknown, logger: Logger): SessionWebhook {
 const UNDECIDED_STATUS: Record<UndecidedReason, number> = {
   overloaded: 503,
   deadline: 503,
+  rate_limited: 503,
   zitadel_unavailable: 502,
   zitadel_rejected: 502,
   zitadel_invalid_response: 502,

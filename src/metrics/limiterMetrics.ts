@@ -36,6 +36,10 @@ export interface LimiterMetrics {
   /** One HTTP attempt against ZITADEL ended: `outcome` is the status or timeout / network / deadline. */
   zitadelCallFinished(operation: ZitadelOperation, outcome: string, durationMs: number): void;
   zitadelRetrying(operation: ZitadelOperation, reason: string): void;
+  /** ZITADEL answered 429 with Retry-After and every ZITADEL call of the process was paused. */
+  zitadelRateLimitPaused(operation: ZitadelOperation): void;
+  /** A ZITADEL call was refused before it was sent: the request budget had no turn for it before its deadline. */
+  zitadelRateBudgetExhausted(operation: ZitadelOperation): void;
   /** What readiness (GET /readyz, the start-up check) last decided: the `ready` gauge alerts read. */
   readinessDecided(ready: boolean): void;
   /** When ZITADEL last answered one of our authenticated calls with success (2xx). */
@@ -150,6 +154,18 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
     labelNames: ['operation', 'reason'] as const,
     registers,
   });
+  const rateLimitPauses = new Counter({
+    name: `${PREFIX}rate_limit_pauses_total`,
+    help: 'Rate-limit pauses: ZITADEL answered 429 with Retry-After and every ZITADEL call of the process waited until then. By the operation that got the 429.',
+    labelNames: ['operation'] as const,
+    registers,
+  });
+  const rateBudgetExhausted = new Counter({
+    name: `${PREFIX}rate_limit_budget_exhausted_total`,
+    help: 'ZITADEL calls not sent because the request budget (ZITADEL_MAX_RPS, or a rate-limit pause) had no turn for them before their deadline; the webhook ends undecided (reason rate_limited). By operation.',
+    labelNames: ['operation'] as const,
+    registers,
+  });
   const lastSuccess = new Gauge({
     name: `${PREFIX}zitadel_last_success_timestamp_seconds`,
     help: 'Unix time of the last successful (2xx) authenticated answer from ZITADEL.',
@@ -224,6 +240,14 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
 
     zitadelRetrying(operation, reason) {
       zitadelRetries.inc({ operation, reason: boundedStatus(reason) });
+    },
+
+    zitadelRateLimitPaused(operation) {
+      rateLimitPauses.inc({ operation });
+    },
+
+    zitadelRateBudgetExhausted(operation) {
+      rateBudgetExhausted.inc({ operation });
     },
 
     readinessDecided(isReady) {

@@ -1,9 +1,10 @@
 /**
  * What went wrong talking to ZITADEL, in terms the HTTP layer and the logs can act on. `instance_not_found`: ZITADEL
  * answered, but no instance has INSTANCE_URL's host among its domains (its ExternalDomain, or a custom domain).
+ * `rate_limited`: the call was not sent, because its turn (ZITADEL_MAX_RPS, a 429's pause) came after its deadline.
  */
 export type ZitadelFailureKind =
-  'timeout' | 'network' | 'http' | 'invalid_response' | 'deadline' | 'instance_not_found';
+  'timeout' | 'network' | 'http' | 'invalid_response' | 'deadline' | 'instance_not_found' | 'rate_limited';
 
 /**
  * The one error type the ZITADEL client throws. It never carries a request or response body, a header or a token:
