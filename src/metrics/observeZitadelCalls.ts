@@ -27,9 +27,12 @@ export function observeZitadelCalls(metrics: LimiterMetrics, logger: Logger): Zi
     rateBudgetExhausted(operation) {
       metrics.zitadelRateBudgetExhausted(operation);
       // The webhook's own warning says what it means for the login; this line is per call.
-      currentLogger(logger).debug('no ZITADEL request budget left before the deadline; the call was not sent', {
-        operation,
-      });
+      currentLogger(logger).debug(
+        'no ZITADEL request budget left before the deadline; the call was not sent',
+        {
+          operation,
+        },
+      );
     },
   };
 }

@@ -101,7 +101,7 @@ describe('RequestBudget (ZITADEL_MAX_RPS)', () => {
     expect(new Set(grantedAt)).toEqual(new Set([0]));
   });
 
-  it('a shorter pause does not cut a longer one short', async () => {
+  it('a shorter pause does not cut a longer one short', () => {
     const budget = new RequestBudget({ ratePerSecond: undefined, now: Date.now });
     budget.pauseUntil(Date.now() + 3_000);
     budget.pauseUntil(Date.now() + 1_000);
