@@ -185,10 +185,32 @@ const placeTtl = z.string().transform((value, ctx): number | null => {
   return ms;
 });
 
+// ZITADEL Cloud answers 429 past about 50 requests a second per IP (FACTS.md 5): 40 leaves a fifth of that to
+// whatever else shares the IP (the CLI, a second replica's first seconds) and, with a burst of a quarter second,
+// keeps any one second of our own traffic within 50. Self-hosted ZITADEL has no such limit unless its operator
+// sets one: "off" then lets the pool's concurrency alone bound the load.
+export const DEFAULT_ZITADEL_MAX_RPS = 40;
+const MAX_RPS_LIMIT = 100_000;
+// `off` is null, not undefined: zod would put the default in place of an undefined result.
+const maxRps = z.string().transform((value, ctx): number | null => {
+  const text = value.trim().toLowerCase();
+  if (text === 'off') return null;
+  const rate = /^[0-9]{1,6}$/.test(text) ? Number(text) : NaN;
+  if (!(rate >= 1 && rate <= MAX_RPS_LIMIT)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a whole number of requests per second from 1 to ${MAX_RPS_LIMIT}, or off`,
+    });
+    return z.NEVER;
+  }
+  return rate;
+});
+
 const connectionSchema = z.object({
   INSTANCE_URL: instanceUrl,
   ZITADEL_TIMEOUT_MS: integer(100, 60_000).default(3000),
   ZITADEL_MAX_CONCURRENCY: integer(1, 1024).default(64),
+  ZITADEL_MAX_RPS: maxRps.default(DEFAULT_ZITADEL_MAX_RPS),
 });
 
 // Parsed on its own so that a bad INSTANCE_URL does not hide a missing credential: start-up lists every problem.
@@ -473,6 +495,7 @@ function parseConnection(env: Record<string, string>, problems: string[]): Conne
     credential,
     zitadelTimeoutMs: parsed.data.ZITADEL_TIMEOUT_MS,
     zitadelMaxConcurrency: parsed.data.ZITADEL_MAX_CONCURRENCY,
+    zitadelMaxRps: parsed.data.ZITADEL_MAX_RPS ?? undefined,
   };
 }
 

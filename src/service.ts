@@ -27,6 +27,7 @@ export function buildService(
     tokens: accessTokenSourceFor(config, observer),
     callTimeoutMs: config.zitadelTimeoutMs,
     maxConcurrency: config.zitadelMaxConcurrency,
+    maxRequestsPerSecond: config.zitadelMaxRps,
     observer,
   });
   const sinks = recordSink === undefined ? {} : { accessLogSink: recordSink, auditSink: recordSink };

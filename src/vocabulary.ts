@@ -107,6 +107,11 @@ export interface ConnectionConfig {
   readonly zitadelTimeoutMs: number;
   /** ZITADEL calls in flight at once (one pool for all of them); waiting for a place counts against the deadline. */
   readonly zitadelMaxConcurrency: number;
+  /**
+   * ZITADEL requests per second for the whole process (ZITADEL_MAX_RPS, a token bucket shared by every call);
+   * undefined when off. A 429 with Retry-After pauses every call either way.
+   */
+  readonly zitadelMaxRps: number | undefined;
 }
 
 /** A start-up failure: names the variables at fault and why, never their values. */

@@ -30,6 +30,7 @@ export function connect(env: NodeJS.ProcessEnv): Connection {
     tokens: accessTokenSourceFor(config),
     callTimeoutMs: config.zitadelTimeoutMs,
     maxConcurrency: config.zitadelMaxConcurrency,
+    maxRequestsPerSecond: config.zitadelMaxRps,
     retryPolicy: CLI_RETRY_POLICY,
   });
   return { config, zitadel: { ...createLimiterApi(call), ...createAdminApi(call) } };

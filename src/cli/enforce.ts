@@ -85,6 +85,7 @@ const LIMIT_SOURCE = {
   organization: 'limit from ORG_LIMITS',
   default: 'limit from CONCURRENT_SESSIONS',
   held_back: 'metadata unreadable: nothing enforced',
+  not_needed: 'metadata not read: at most one session, within any limit',
 } as const;
 
 const FALLBACK_TEXT: Record<PolicyFallback, string> = {

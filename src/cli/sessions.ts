@@ -219,4 +219,5 @@ const LIMIT_SOURCE_TEXT = {
   organization: 'ORG_LIMITS',
   default: 'CONCURRENT_SESSIONS',
   held_back: 'nowhere: the metadata could not be read',
+  not_needed: 'CONCURRENT_SESSIONS or ORG_LIMITS (the metadata was not read)',
 } as const;

@@ -1,14 +1,20 @@
 import type { Config } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
 import { selectSessionsToEvict, type IncomingSession } from '../policy/selectSessionsToEvict.js';
-import { limitAsNumber } from '../policy/sessionLimit.js';
+import { planPolicyReads, type DecisionFacts, type PolicyReadSet } from '../policy/policyReads.js';
+import { chooseLimit, limitAsNumber } from '../policy/sessionLimit.js';
 import type { SessionRecord } from '../policy/sessionRecord.js';
 import { toSessionRecord } from './toSessionRecord.js';
 import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
 import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import type { EnforcementReport } from './outcome.js';
-import { createUserPolicyReader, type UserPolicyReader, type UserPolicySettings } from './userPolicy.js';
+import {
+  createUserPolicyReader,
+  type UserPolicy,
+  type UserPolicyReader,
+  type UserPolicySettings,
+} from './userPolicy.js';
 
 export type EnforcementSettings = Pick<
   Config,
@@ -129,38 +135,66 @@ function deletionOrder(
 }
 
 /**
- * Brings one user back to the limit: the search (all pages), the pure decision, then one wave of deletions in
- * parallel. Shared by the webhook and the operator's CLI, so both always decide alike. Holds no memory between
+ * The user's limit and sign-in requirement, read only as far as the decision depends on them (see
+ * planPolicyReads): under the limit, not at all; over it, in at most one round trip, or two when only a per-user
+ * limit lower than the next rule's could put the user over.
+ */
+async function readPolicy(
+  input: EnforceUserLimitInput,
+  facts: DecisionFacts,
+  policies: UserPolicyReader,
+  organizationId: string | undefined,
+): Promise<UserPolicy> {
+  const { settings, userId, deadline, logger } = input;
+  const plan = planPolicyReads({
+    facts,
+    metadataLimits: settings.limitMetadataKey !== undefined,
+    signInRule: settings.countWhen === 'signed-in',
+    nextRuleLimit: limitAsNumber(
+      chooseLimit({
+        metadata: { kind: 'off' },
+        organizationId,
+        orgLimits: settings.orgLimits,
+        defaultLimit: settings.concurrentSessions,
+      }).limit,
+    ),
+  });
+  const read = (reads: PolicyReadSet) =>
+    policies.begin({ userId, organizationId, deadline, reads }).settle({ organizationId, logger });
+  let policy = await read(plan.first);
+  if (plan.signInIfOver && plan.mostDevices > limitAsNumber(policy.limit.limit)) {
+    const signIn = await read({ limit: false, signIn: true });
+    policy = {
+      limit: policy.limit,
+      signIn: signIn.signIn,
+      fallbacks: [...policy.fallbacks, ...signIn.fallbacks],
+    };
+  }
+  return plan.signIn === undefined ? policy : { ...policy, signIn: plan.signIn };
+}
+
+/**
+ * Brings one user back to the limit: the search (all pages), the policy reads the decision depends on, the pure
+ * decision, then one wave of deletions in parallel. Shared by the webhook and the operator's CLI, so both always decide alike. Holds no memory between
  * calls: what it knows comes from ZITADEL, so any number of replicas or cold starts decide as one process would.
  */
 export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<EnforcementReport> {
   const { userId, trigger, settings, zitadel, deadline, logger, nowMs } = input;
   const now = input.now ?? Date.now;
   const policies = input.policies ?? createUserPolicyReader({ api: zitadel, settings, now: Date.now });
-  // The user's limit (metadata), factors and login policy are read alongside the search, not after it: with a
-  // confirmed trigger the organisation is known now; otherwise the login policy waits for the listing to tell it.
-  const triggerOrganization = organizationOf(userId, trigger, []);
-  let organizationFromListing: (orgId: string | undefined) => void = () => undefined;
-  const pendingPolicy = policies.begin({
-    userId,
-    organizationId:
-      triggerOrganization ??
-      new Promise<string | undefined>((resolve) => {
-        organizationFromListing = resolve;
-      }),
-    deadline,
-  });
-  let listing: Awaited<ReturnType<typeof listUpTo>>;
-  try {
-    listing = await listUpTo(input);
-  } catch (error) {
-    organizationFromListing(undefined);
-    throw error;
-  }
-  const { listed, searches, unread } = listing;
+  const { listed, searches, unread } = await listUpTo(input);
   const organizationId = organizationOf(userId, trigger, listed);
-  organizationFromListing(organizationId);
-  const policy = await pendingPolicy.settle({ organizationId, logger });
+  const facts: DecisionFacts = {
+    userId,
+    listed,
+    trigger,
+    strategy: settings.limitStrategy,
+    nowMs,
+    countBy: settings.countBy,
+    order: settings.evictionOrder,
+    placeTtlMs: settings.denyNewPlaceTtlMs,
+  };
+  const policy = await readPolicy(input, facts, policies, organizationId);
 
   // Why this converges with no shared state, across replicas: each login's webhook reaches us after its write
   // committed, and our GetSession of it began later still, so the search that follows sees that login and every
@@ -179,16 +213,9 @@ export async function enforceUserLimit(input: EnforceUserLimitInput): Promise<En
   // between two overlapping decisions they may disagree about it, and the worst that does is refuse one login its
   // retry admits, or leave one place free — never more than N, never a lock-out.
   const decision = selectSessionsToEvict({
-    userId,
-    listed,
-    trigger,
+    ...facts,
     limit: limitAsNumber(policy.limit.limit),
-    strategy: settings.limitStrategy,
-    nowMs,
-    countBy: settings.countBy,
-    order: settings.evictionOrder,
     signIn: policy.signIn,
-    placeTtlMs: settings.denyNewPlaceTtlMs,
   });
 
   const foreignRows = decision.excluded.filter((row) => row.reason === 'other_user').length;

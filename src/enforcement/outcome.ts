@@ -33,7 +33,11 @@ export interface EnforcementReport {
   readonly strategy: 'evict-oldest' | 'deny-new';
   readonly dryRun: boolean;
   readonly countBy: CountBy;
-  /** Sessions that counted toward the limit, the trigger included. */
+  /**
+   * Sessions that counted toward the limit, the trigger included. When even counting every verified factor keeps
+   * the user within the limit, the sign-in requirement (COUNT_WHEN=signed-in) is not read and this is that upper
+   * bound (and `notSignedIn` is 0): the decision is the same either way.
+   */
   readonly counted: number;
   /** The devices those sessions are on. */
   readonly devices: number;
@@ -65,6 +69,11 @@ export type UndecidedReason =
   | 'overloaded'
   /** The deadline passed before a decision was carried out. */
   | 'deadline'
+  /**
+   * The process's ZITADEL request budget (ZITADEL_MAX_RPS, or a 429's pause) had no turn for a call before the
+   * deadline: answered at once rather than queued past it.
+   */
+  | 'rate_limited'
   | 'zitadel_unavailable'
   | 'zitadel_rejected'
   | 'zitadel_invalid_response'

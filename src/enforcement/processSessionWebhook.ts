@@ -35,6 +35,8 @@ function undecidedReasonOf(error: unknown): UndecidedReason {
   switch (kind) {
     case 'deadline':
       return 'deadline';
+    case 'budget_exhausted':
+      return 'rate_limited';
     case 'timeout':
     case 'unreachable':
     case 'rate_limited':
@@ -148,6 +150,11 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): WebhookProce
         logger.error('unexpected error while enforcing', {
           errorName: error instanceof Error ? error.name : typeof error,
         });
+      else if (reason === 'rate_limited' && error instanceof ZitadelError)
+        logger.warn(
+          'no ZITADEL request budget left before the deadline (ZITADEL_MAX_RPS, or a 429 pause); the login goes on undecided',
+          { operation: error.operation },
+        );
       else if (error instanceof ZitadelError)
         logger.error('ZITADEL call failed', zitadelFailureFields(error));
       return undecided(reason, webhook);

@@ -1,5 +1,6 @@
 import type { Config } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
+import type { PolicyReadSet } from '../policy/policyReads.js';
 import { chooseLimit, type LimitChoice, type MetadataLimit } from '../policy/sessionLimit.js';
 import { ANY_FACTOR, signInRequirementFrom, type SignInRequirement } from '../policy/signInRequirement.js';
 import { OncePerInterval } from '../util/oncePerInterval.js';
@@ -35,15 +36,18 @@ export interface UserPolicy {
   readonly fallbacks: readonly PolicyFallback[];
 }
 
-/** The reads of one user's policy, started before the session search and settled after it. */
+/** The reads of one user's policy, started by `begin` and awaited by `settle`. */
 export interface PendingUserPolicy {
   /**
-   * Waits for the reads at most `graceMs` longer (they started alongside the search, so they are usually done),
-   * then decides with what arrived. Never rejects: a read that failed or is late falls back and is reported.
-   * `organizationId` is the user's organisation as the sessions show it (ORG_LIMITS).
+   * Waits for the reads at most `graceMs` (a cached read is there at once), then decides with what arrived. Never
+   * rejects: a read that failed or is late falls back and is reported. `organizationId` is the user's
+   * organisation as the sessions show it (ORG_LIMITS).
    */
   settle(args: { organizationId: string | undefined; logger: Logger }): Promise<UserPolicy>;
 }
+
+/** Every configured read: the limit metadata (LIMIT_METADATA_KEY), the methods and login policy (signed-in). */
+export const ALL_POLICY_READS: PolicyReadSet = Object.freeze({ limit: true, signIn: true });
 
 export interface UserPolicyReader {
   begin(args: {
@@ -51,6 +55,11 @@ export interface UserPolicyReader {
     /** For the login policy; a promise when only the session search will tell (no confirmed trigger row). */
     organizationId: string | undefined | Promise<string | undefined>;
     deadline: Deadline;
+    /**
+     * Which reads to make, each only when configured (default: all). Unread, the limit is the next rule's
+     * (source `not_needed` when LIMIT_METADATA_KEY is set) and any verified factor counts.
+     */
+    reads?: PolicyReadSet;
   }): PendingUserPolicy;
 }
 
@@ -58,7 +67,7 @@ export interface UserPolicyReader {
 // the organisation, so it is kept five times longer.
 export const AUTH_METHODS_TTL_MS = 60_000;
 export const LOGIN_POLICY_TTL_MS = 300_000;
-// How much longer than the session search the side reads may take before the decision goes on without them.
+// How long the decision waits for the side reads it needs before it goes on without them (and falls back).
 export const SIDE_READ_GRACE_MS = 500;
 const MAX_CACHED_USERS = 50_000;
 // A missing permission is the same for every webhook until an operator adds the role: one warning per read and
@@ -75,7 +84,11 @@ function missedBy(error: unknown): Missed {
   return 'failed';
 }
 
-/** Resolves with the promise's value, or how it was missed when it rejects or is not done within `ms`. */
+/**
+ * Resolves with the promise's value, or how it was missed when it rejects or is not done within `ms`. A read refused
+ * for the request budget (ZITADEL_MAX_RPS) rejects instead: the budget is gone for the rest of the webhook too, so
+ * it ends undecided rather than decided on fallbacks it could not carry out.
+ */
 async function within<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Settled<T>>((resolve) => {
@@ -85,7 +98,10 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
     return await Promise.race([
       promise.then(
         (value): Settled<T> => ({ ok: true, value }),
-        (error: unknown): Settled<T> => ({ ok: false, missed: missedBy(error) }),
+        (error: unknown): Settled<T> => {
+          if (error instanceof ZitadelError && error.kind === 'rate_limited') throw error;
+          return { ok: false, missed: missedBy(error) };
+        },
       ),
       late,
     ]);
@@ -125,8 +141,8 @@ const fallbackOf = (read: SideRead, missed: Missed): PolicyFallback =>
 
 /**
  * Reads the per-user limit (LIMIT_METADATA_KEY) and what makes a session count (COUNT_WHEN=signed-in) with
- * caches that outlive one webhook. The reads run in parallel with the session search, so a cached or fast read
- * adds no round trip one after another; a late one still fills its cache for the next webhook.
+ * caches that outlive one webhook. The reads asked for run in parallel; a late one still fills its cache for the
+ * next webhook. Which reads a decision needs is planPolicyReads' business.
  */
 export function createUserPolicyReader(options: {
   readonly api: ZitadelUserApi;
@@ -148,16 +164,17 @@ export function createUserPolicyReader(options: {
   const permissionWarnings = new OncePerInterval(PERMISSION_WARNING_INTERVAL_MS, now);
 
   return {
-    begin({ userId, organizationId, deadline }) {
+    begin({ userId, organizationId, deadline, reads = ALL_POLICY_READS }) {
       // Started now, awaited later: a rejection is handled by `within`, so none is left unhandled.
       const metadataRead =
-        key === undefined
+        key === undefined || !reads.limit
           ? undefined
           : metadata.get(userId, () => api.getUserMetadataValue({ userId, key }, deadline));
-      const methodsRead = signedIn
+      const readSignIn = signedIn && reads.signIn;
+      const methodsRead = readSignIn
         ? methods.get(userId, () => api.listAuthenticationMethodTypes({ userId }, deadline))
         : undefined;
-      const policyRead = signedIn
+      const policyRead = readSignIn
         ? Promise.resolve(organizationId).then((orgId) =>
             // ZITADEL answers the instance's policy for an organisation without one of its own.
             policies.get(orgId ?? '', () => api.getLoginPolicy({ organizationId: orgId ?? '' }, deadline)),
@@ -209,12 +226,15 @@ export function createUserPolicyReader(options: {
                 : metadataResult.value === undefined
                   ? { kind: 'absent' }
                   : { kind: 'value', text: metadataResult.value };
-          const limit = chooseLimit({
+          const chosen = chooseLimit({
             metadata: metadataLimit,
             organizationId: orgId,
             orgLimits: settings.orgLimits,
             defaultLimit: settings.concurrentSessions,
           });
+          // Said so rather than passed off as the next rule's: the user may well have a limit of their own.
+          const limit: LimitChoice =
+            key !== undefined && !reads.limit ? { limit: chosen.limit, source: 'not_needed' } : chosen;
           // The user id, never the value: metadata is the user's own data.
           if (limit.metadataProblem === 'invalid') {
             fallbacks.push('limit_metadata_invalid');

@@ -46,6 +46,7 @@ function failureAnswer(error: unknown): ErrorAnswer {
     case 'deadline':
     case 'unreachable':
     case 'rate_limited':
+    case 'budget_exhausted':
     case 'server_error':
     case 'server_unsupported':
       return { status: 502, code: 'zitadel_unavailable' };

@@ -42,6 +42,7 @@ function reasonOf(error: unknown): string {
     case 'deadline':
     case 'unreachable':
     case 'rate_limited':
+    case 'budget_exhausted':
     case 'server_error':
     case 'server_unsupported':
       return 'zitadel_unavailable';

@@ -14,6 +14,7 @@ export type AnswerSettings = Pick<Config, 'onFailure' | 'denyMessage'>;
 const UNDECIDED_STATUS: Record<UndecidedReason, number> = {
   overloaded: 503,
   deadline: 503,
+  rate_limited: 503,
   zitadel_unavailable: 502,
   zitadel_rejected: 502,
   zitadel_invalid_response: 502,

@@ -37,6 +37,10 @@ export interface LimiterMetrics {
   /** One HTTP attempt against ZITADEL ended: `outcome` is the status or timeout / network / deadline. */
   zitadelCallFinished(operation: ZitadelOperation, outcome: string, durationMs: number): void;
   zitadelRetrying(operation: ZitadelOperation, reason: string): void;
+  /** ZITADEL answered 429 with Retry-After and every ZITADEL call of the process was paused. */
+  zitadelRateLimitPaused(operation: ZitadelOperation): void;
+  /** A ZITADEL call was refused before it was sent: the request budget had no turn for it before its deadline. */
+  zitadelRateBudgetExhausted(operation: ZitadelOperation): void;
   /** What readiness (GET /readyz, the start-up check) last decided: the `ready` gauge alerts read. */
   readinessDecided(ready: boolean): void;
   /** When ZITADEL last answered one of our authenticated calls with success (2xx). */
@@ -84,6 +88,7 @@ export function zitadelCallFailure(
     // ZITADEL doing its job; and a call's outcome is its status alone, so the last three never come from one.
     case 'not_found':
     case 'refused':
+    case 'budget_exhausted': // never sent: counted by rate_limit_budget_exhausted_total instead
     case 'instance_not_found':
     case 'bad_answer':
     case 'internal':
@@ -134,7 +139,7 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
   });
   const limitSources = new Counter({
     name: `${PREFIX}limit_source_total`,
-    help: "Enforced decisions by where the user's limit came from: metadata, organization, default, or held_back (metadata unreadable).",
+    help: "Enforced decisions by where the user's limit came from: metadata, organization, default, held_back (metadata unreadable), or not_needed (at most one session: the metadata was not read).",
     labelNames: ['source'] as const,
     registers,
   });
@@ -165,6 +170,18 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
     name: `${PREFIX}zitadel_retries_total`,
     help: 'Retried ZITADEL calls, by operation and the reason of the failed attempt.',
     labelNames: ['operation', 'reason'] as const,
+    registers,
+  });
+  const rateLimitPauses = new Counter({
+    name: `${PREFIX}rate_limit_pauses_total`,
+    help: 'Rate-limit pauses: ZITADEL answered 429 with Retry-After and every ZITADEL call of the process waited until then. By the operation that got the 429.',
+    labelNames: ['operation'] as const,
+    registers,
+  });
+  const rateBudgetExhausted = new Counter({
+    name: `${PREFIX}rate_limit_budget_exhausted_total`,
+    help: 'ZITADEL calls not sent because the request budget (ZITADEL_MAX_RPS, or a rate-limit pause) had no turn for them before their deadline; the webhook ends undecided (reason rate_limited). By operation.',
+    labelNames: ['operation'] as const,
     registers,
   });
   const lastSuccess = new Gauge({
@@ -241,6 +258,14 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
 
     zitadelRetrying(operation, reason) {
       zitadelRetries.inc({ operation, reason: boundedStatus(reason) });
+    },
+
+    zitadelRateLimitPaused(operation) {
+      rateLimitPauses.inc({ operation });
+    },
+
+    zitadelRateBudgetExhausted(operation) {
+      rateBudgetExhausted.inc({ operation });
     },
 
     readinessDecided(isReady) {

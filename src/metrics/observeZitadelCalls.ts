@@ -17,5 +17,22 @@ export function observeZitadelCalls(metrics: LimiterMetrics, logger: Logger): Zi
       metrics.zitadelRetrying(operation, reason);
       currentLogger(logger).debug('retrying ZITADEL call', { operation, reason, delayMs });
     },
+    rateLimitPaused(operation, pauseMs) {
+      metrics.zitadelRateLimitPaused(operation);
+      currentLogger(logger).warn('ZITADEL is rate-limiting the limiter (429): every ZITADEL call waits', {
+        operation,
+        pauseMs,
+      });
+    },
+    rateBudgetExhausted(operation) {
+      metrics.zitadelRateBudgetExhausted(operation);
+      // The webhook's own warning says what it means for the login; this line is per call.
+      currentLogger(logger).debug(
+        'no ZITADEL request budget left before the deadline; the call was not sent',
+        {
+          operation,
+        },
+      );
+    },
   };
 }

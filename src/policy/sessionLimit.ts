@@ -27,8 +27,12 @@ export type MetadataLimit =
 
 export interface LimitChoice {
   readonly limit: SessionLimit;
-  /** `held_back`: the user's metadata could not be read, so no limit is applied this time (see chooseLimit). */
-  readonly source: 'metadata' | 'organization' | 'default' | 'held_back';
+  /**
+   * `held_back`: the user's metadata could not be read, so no limit is applied this time (see chooseLimit).
+   * `not_needed`: the user's metadata was not read because no limit it could set changes the decision (the user
+   * holds at most one session); `limit` is then what the next rule says.
+   */
+  readonly source: 'metadata' | 'organization' | 'default' | 'held_back' | 'not_needed';
   /** Set when the metadata could not be used: worth a warning and a metric. */
   readonly metadataProblem?: 'invalid' | 'unreadable' | undefined;
 }

@@ -67,3 +67,43 @@ export function isSignedIn(session: SessionRecord, requirement: SignInRequiremen
   if (!mfaDue) return first || second;
   return first && second;
 }
+
+/**
+ * The strictest requirement there is: a second factor due on every login. Every other requirement counts at least
+ * the sessions this one counts, and `ANY_FACTOR` counts the most: the two bound what any user's policy can count.
+ */
+export const SECOND_FACTOR_ALWAYS: SignInRequirement = Object.freeze({
+  kind: 'signed-in',
+  userHasSecondFactor: true,
+  forceMfa: true,
+  forceMfaLocalOnly: true,
+});
+
+/**
+ * Whether the session's own verified factors prove that its user has a second factor set up: ZITADEL checks a
+ * TOTP or an OTP code only against a method the user has registered. A security key (webAuthN without user
+ * verification) proves nothing here, since a passkey can answer such a challenge too; nor do recovery codes.
+ */
+const PROOF_OF_SECOND_FACTOR: readonly FactorName[] = ['totp', 'otpSms', 'otpEmail'];
+
+export function provesSecondFactor(session: SessionRecord): boolean {
+  return PROOF_OF_SECOND_FACTOR.some((name) => session.factors?.includes(name) === true);
+}
+
+/**
+ * The requirement a session with a proven second factor stands for: its user is always asked for the second
+ * factor (Login V2 does so for every user who has one), so the login policy cannot change what counts.
+ */
+export const USER_HAS_SECOND_FACTOR: SignInRequirement = Object.freeze({
+  kind: 'signed-in',
+  userHasSecondFactor: true,
+  forceMfa: false,
+  forceMfaLocalOnly: false,
+});
+
+/**
+ * Whether the user's sign-in requirement could change whether this session counts: it does under the most
+ * generous reading (any verified factor) and does not under the strictest (a second factor always due).
+ */
+export const dependsOnRequirement = (session: SessionRecord): boolean =>
+  isSignedIn(session, ANY_FACTOR) && !isSignedIn(session, SECOND_FACTOR_ALWAYS);

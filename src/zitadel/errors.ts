@@ -1,10 +1,11 @@
 /**
  * How a call to ZITADEL ended, as the client saw it. `instance_not_found`: ZITADEL answered, but no instance has
  * INSTANCE_URL's host among its domains (its ExternalDomain, or a custom domain). What a failure means for an
- * answer, a log or a metric is failureKind.ts's to say.
+ * answer, a log or a metric is failureKind.ts's to say. `rate_limited`: the call was not sent, because its turn
+ * (ZITADEL_MAX_RPS, a 429's pause) came after its deadline.
  */
 export type ZitadelFailureKind =
-  'timeout' | 'network' | 'http' | 'invalid_response' | 'deadline' | 'instance_not_found';
+  'timeout' | 'network' | 'http' | 'invalid_response' | 'deadline' | 'instance_not_found' | 'rate_limited';
 
 /**
  * The one error type the ZITADEL client throws. It never carries a request or response body, a header or a token:

@@ -14,6 +14,11 @@ export type FailureKind =
   | 'unreachable'
   /** ZITADEL asks us to slow down (429). */
   | 'rate_limited'
+  /**
+   * Not sent at all: our own request budget (ZITADEL_MAX_RPS, or the pause after a 429) had no turn for the call
+   * before its deadline. Answered at once rather than queued past the deadline.
+   */
+  | 'budget_exhausted'
   /** A failure on ZITADEL's side that may pass: 500, 502, 503, 504. */
   | 'server_error'
   /** A failure on ZITADEL's side that asking again cannot fix: 501 (gRPC Unimplemented) and the other 5xx. */
@@ -60,6 +65,8 @@ export function failureKindOf(error: unknown): FailureKind {
       return 'unreachable';
     case 'instance_not_found':
       return 'instance_not_found';
+    case 'rate_limited':
+      return 'budget_exhausted';
     case 'invalid_response':
       return 'bad_answer';
     case 'http':
@@ -94,6 +101,7 @@ export function isRetryableKind(kind: FailureKind): boolean {
     case 'server_error':
       return true;
     case 'deadline':
+    case 'budget_exhausted': // Its turn is after the deadline: asking again cannot come sooner.
     case 'unreachable': // Network failures are judged by their code instead (see isPermanentNetworkCode).
     case 'server_unsupported':
     case 'unauthenticated':

@@ -13,6 +13,7 @@ import {
 } from './errors.js';
 import { failureKindOf, isRetryableStatus } from './failureKind.js';
 import { CallPool } from './callPool.js';
+import { RequestBudget } from './requestBudget.js';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
 /**
@@ -25,6 +26,10 @@ export type ZitadelOperation = string;
 export interface ZitadelCallObserver {
   callFinished?(operation: ZitadelOperation, outcome: string, durationMs: number): void;
   retrying?(operation: ZitadelOperation, reason: string, delayMs: number): void;
+  /** ZITADEL answered 429 with Retry-After: every call of the process waits `pauseMs` before it goes. */
+  rateLimitPaused?(operation: ZitadelOperation, pauseMs: number): void;
+  /** A call could not have its turn before its deadline (ZITADEL_MAX_RPS, or a 429 pause): refused at once. */
+  rateBudgetExhausted?(operation: ZitadelOperation): void;
 }
 
 export interface ZitadelClientOptions {
@@ -34,6 +39,11 @@ export interface ZitadelClientOptions {
   readonly callTimeoutMs: number;
   /** ZITADEL calls in flight at once (default 64); the rest wait for a place within their deadline. */
   readonly maxConcurrency?: number;
+  /**
+   * Requests per second for every call of this transport together (ZITADEL_MAX_RPS); undefined: no budget. A 429
+   * with Retry-After pauses all of them either way.
+   */
+  readonly maxRequestsPerSecond?: number | undefined;
   readonly retryPolicy?: RetryPolicy;
   readonly observer?: ZitadelCallObserver;
   readonly now?: () => number;
@@ -67,6 +77,7 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
   const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
   const maxConcurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
   const pool = new CallPool(maxConcurrency);
+  const budget = new RequestBudget({ ratePerSecond: options.maxRequestsPerSecond, now });
   // As many sockets as the pool has places: a call that holds a place never waits for a socket as well.
   const httpClient: AxiosInstance = axios.create({
     baseURL: options.instanceUrl,
@@ -89,6 +100,14 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
   ): Promise<unknown> {
     if (deadline.atMs <= now() || deadline.signal.aborted)
       throw new ZitadelError({ operation, kind: 'deadline', retryable: false });
+    // The turn first, then a place: a call waiting for its turn holds no place another could use.
+    const turn = await budget.take(deadline).catch(() => {
+      throw new ZitadelError({ operation, kind: 'deadline', retryable: false });
+    });
+    if (turn === 'exhausted') {
+      options.observer?.rateBudgetExhausted?.(operation);
+      throw new ZitadelError({ operation, kind: 'rate_limited', retryable: false });
+    }
     const release = await pool.acquire(deadline.signal).catch(() => {
       options.observer?.callFinished?.(operation, 'deadline', 0);
       throw new ZitadelError({ operation, kind: 'deadline', retryable: false });
@@ -145,13 +164,19 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
         status: response.status,
         retryable: false,
       });
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
+    // The limit is ZITADEL's per client (per IP on ZITADEL Cloud), not per call: every call of the process waits.
+    if (response.status === 429 && retryAfterMs !== undefined && retryAfterMs > 0) {
+      budget.pauseUntil(now() + retryAfterMs);
+      options.observer?.rateLimitPaused?.(operation, retryAfterMs);
+    }
     throw new ZitadelError({
       operation,
       kind: 'http',
       status: response.status,
       grpcCode: grpcCodeOf(response.data),
       retryable: isRetryableStatus(response.status),
-      retryAfterMs: parseRetryAfter(response.headers['retry-after'], now()),
+      retryAfterMs,
     });
   }
 

@@ -45,6 +45,27 @@ function row(
   };
 }
 
+/** Optional answers for the user reads a test expects never to be asked for; `asked()` says which were. */
+function userReadsNotExpected(): { asked: () => string[] } {
+  const asked: string[] = [];
+  const answer = (name: string, body: object) => () => {
+    asked.push(name);
+    return [200, body] as const;
+  };
+  nock(ZITADEL)
+    .get(`/v2/users/${USER}/authentication_methods`)
+    .optionally()
+    .reply(answer('authentication_methods', { authMethodTypes: ['AUTHENTICATION_METHOD_TYPE_PASSWORD'] }))
+    .get('/v2/settings/login')
+    .query(true)
+    .optionally()
+    .reply(answer('login_settings', { settings: {} }))
+    .post(`/v2/users/${USER}/metadata/search`)
+    .optionally()
+    .reply(answer('metadata', {}));
+  return { asked: () => asked };
+}
+
 function nockUserReads(options: { methods?: string[]; forceMfa?: boolean; metadata?: string } = {}) {
   const scope = nock(ZITADEL)
     .get(`/v2/users/${USER}/authentication_methods`)
@@ -63,8 +84,9 @@ describe('devices, not sessions (COUNT_BY=device, the default)', () => {
   it('a re-login on the same laptop costs no device: the phone stays, and the answer speaks in devices', async () => {
     const { app } = buildHarness({ CONCURRENT_SESSIONS: '2', COUNT_WHEN: 'signed-in' });
     const relogin = row('s-new', 0, { fingerprintId: 'laptop' });
+    // Two devices at most, whatever counts: within the limit, so neither the methods nor the login policy is read.
+    const userReads = userReadsNotExpected();
     nockConfirmedSession(ZITADEL, 's-new', relogin);
-    nockUserReads();
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(
@@ -79,6 +101,7 @@ describe('devices, not sessions (COUNT_BY=device, the default)', () => {
     const res = await postWebhook(app, loginWebhook('s-new'));
 
     expect(res.status).toBe(200);
+    expect(userReads.asked()).toEqual([]);
     expect(res.body).toMatchObject({
       outcome: 'within_limit',
       countBy: 'device',
@@ -158,8 +181,9 @@ describe('devices, not sessions (COUNT_BY=device, the default)', () => {
       COUNT_WHEN: 'signed-in',
     });
     const relogin = row('s-new', 0, { fingerprintId: 'laptop' });
+    // One device: no limit can be exceeded, so nothing but GetSession and the search is asked.
+    const userReads = userReadsNotExpected();
     nockConfirmedSession(ZITADEL, 's-new', relogin);
-    nockUserReads();
     nock(ZITADEL)
       .post('/v2/sessions/search')
       .reply(200, searchAnswer([relogin, row('s-1', 60, { fingerprintId: 'laptop' })]));
@@ -167,6 +191,7 @@ describe('devices, not sessions (COUNT_BY=device, the default)', () => {
     const res = await postWebhook(app, loginWebhook('s-new'));
 
     expect(res.status).toBe(200);
+    expect(userReads.asked()).toEqual([]);
     expect(res.body).not.toHaveProperty('forwardedStatusCode');
     expect(res.body).toMatchObject({ outcome: 'within_limit', devices: 1 });
   });

@@ -53,8 +53,11 @@ describe('a credential without policy.read (IAM_USER_MANAGER alone, as on the re
 
   it('names the missing permission and the role, never "in time", and warns once per interval', async () => {
     const { app, logLines } = await start();
+    // A password-only session makes what counts depend on the policy, and the logins' security keys (webAuthN
+    // without user verification) do not prove a TOTP or OTP the way a TOTP check would: the policy is asked for.
+    zitadel.addSession({ userId: USER, factors: ['password'], fingerprintId: 'kiosk' });
     for (const fingerprintId of ['phone', 'tablet']) {
-      const login = zitadel.addSession({ userId: USER, factors: ['password', 'totp'], fingerprintId });
+      const login = zitadel.addSession({ userId: USER, factors: ['password', 'webAuthN'], fingerprintId });
       await postWebhook(app, createSessionResponse(login));
     }
 

@@ -87,6 +87,13 @@ export interface FakeZitadelOptions {
   /** Added to every answer. */
   latencyMs?: number;
   faults?: FaultPlan;
+  /**
+   * A rate limit like ZITADEL Cloud's (per client, [FACTS 5]: 429 past about 50 requests a second per IP): more than
+   * `perSecond` requests within one second of the fake's clock are answered 429 (gRPC code 8, ResourceExhausted)
+   * with `Retry-After: <retryAfterSeconds>`, and so is every request until that time has passed. Whether real
+   * ZITADEL sends Retry-After is not observed (FACTS.md does not say); the limiter must cope with either.
+   */
+  rateLimit?: { readonly perSecond: number; readonly retryAfterSeconds: number };
   /** Deterministic source for fault decisions. */
   random?: () => number;
   /** ZITADEL's clock, which stamps every write (default Date.now): a test shares it with the limiter to move time. */
@@ -246,8 +253,9 @@ export class FakeZitadel {
    */
   readonly withheldPermissions = new Map<string, Set<string>>();
   readonly seen: SeenRequest[] = [];
-  options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes'>> & {
+  options: Required<Omit<FakeZitadelOptions, 'faults' | 'publicRoutes' | 'protectedRoutes' | 'rateLimit'>> & {
     faults: FaultPlan | undefined;
+    rateLimit: FakeZitadelOptions['rateLimit'];
   };
   /** The sessions projection as of `#projectedUpTo`: copies, so later writes do not show through. */
   #projection = new Map<string, FakeSession>();
@@ -265,6 +273,11 @@ export class FakeZitadel {
   #server: Server | undefined;
   /** Faults queued for the next calls, before the random plan: e.g. [503, 429]. */
   readonly queuedFaults: (number | 'reset')[] = [];
+  /** When the requests of the last second arrived (the rate limit's window), and until when it refuses all. */
+  readonly #recentRequestsMs: number[] = [];
+  #limitedUntilMs = Number.NEGATIVE_INFINITY;
+  /** Requests answered 429 by the rate limit. */
+  rateLimited = 0;
   /** Largest number of requests in flight at once, to prove deletes run in parallel. */
   peakInFlight = 0;
   #inFlight = 0;
@@ -277,6 +290,7 @@ export class FakeZitadel {
       getSessionCatchUp: options.getSessionCatchUp ?? 'at-once',
       latencyMs: options.latencyMs ?? 0,
       faults: options.faults,
+      rateLimit: options.rateLimit,
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
     };
@@ -455,6 +469,7 @@ export class FakeZitadel {
     });
     if (this.options.latencyMs > 0)
       await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    if (this.#answeredOverRateLimit(res)) return;
     const fault = this.queuedFaults.shift() ?? this.#randomFault();
     if (fault === 'reset') {
       req.socket.destroy();
@@ -471,6 +486,25 @@ export class FakeZitadel {
       return;
     }
     next();
+  }
+
+  /** Answers 429 with Retry-After, and says so, when this request is one too many for the rate limit. */
+  #answeredOverRateLimit(res: Response): boolean {
+    const limit = this.options.rateLimit;
+    if (limit === undefined) return false;
+    const nowMs = this.options.now();
+    const recent = this.#recentRequestsMs;
+    while (recent.length > 0 && (recent[0] ?? 0) <= nowMs - 1000) recent.shift();
+    recent.push(nowMs);
+    if (nowMs >= this.#limitedUntilMs && recent.length > limit.perSecond)
+      this.#limitedUntilMs = nowMs + limit.retryAfterSeconds * 1000;
+    if (nowMs < this.#limitedUntilMs) {
+      this.rateLimited += 1;
+      res.setHeader('Retry-After', String(Math.ceil((this.#limitedUntilMs - nowMs) / 1000)));
+      res.status(429).json({ code: 8, message: 'rate limit exceeded', details: [] });
+      return true;
+    }
+    return false;
   }
 
   /** ZITADEL's permission check: 403 when the caller's token lacks `permission` (see withheldPermissions). */

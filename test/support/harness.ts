@@ -39,6 +39,9 @@ export function buildHarness(
     // The suites built on this harness script every ZITADEL call with nock; COUNT_WHEN=signed-in adds two reads
     // (authentication methods, login policy), so only the tests about it ask for it (test/component/devices.test.ts).
     COUNT_WHEN: 'any-factor',
+    // A test's bursts of scripted calls would otherwise wait for the request budget on the test's own clock; the
+    // tests about the budget ask for one (test/component/rateLimit.test.ts).
+    ZITADEL_MAX_RPS: 'off',
     ...env,
   });
   const logLines: string[] = [];
@@ -52,6 +55,7 @@ export function buildHarness(
     tokens: personalAccessToken(TEST_PAT),
     callTimeoutMs: config.zitadelTimeoutMs,
     maxConcurrency: config.zitadelMaxConcurrency,
+    maxRequestsPerSecond: config.zitadelMaxRps,
     retryPolicy: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
     observer: observeZitadelCalls(metrics, logger),
     // One clock for the app and its ZITADEL client, as in production: deadlines are set by one and checked by the other.

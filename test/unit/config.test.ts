@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       onFailure: 'allow',
       maxConcurrentEnforcements: 32,
       zitadelMaxConcurrency: 64,
+      zitadelMaxRps: 40,
     });
     expect(config.instanceUrl).toBe('https://my-instance.zitadel.cloud');
     expect(config.credential).toEqual({ kind: 'pat', token: PAT });
@@ -119,11 +120,20 @@ describe('loadConfig', () => {
     ['ON_FAILURE', 'ignore'],
     ['MAX_CONCURRENT_ENFORCEMENTS', '0'],
     ['ZITADEL_MAX_CONCURRENCY', '0'],
+    ['ZITADEL_MAX_RPS', '0'],
+    ['ZITADEL_MAX_RPS', '2.5'],
+    ['ZITADEL_MAX_RPS', 'unlimited'],
+    ['ZITADEL_MAX_RPS', '100001'],
     ['INSTANCE_URL', 'not a url'],
   ])('refuses %s=%s with a ConfigError naming the variable', (name, value) => {
     const error = configErrorFor({ ...VALID_ENV, [name]: value });
     expect(error.message).toContain(name);
     expect(error.problems.some((problem) => problem.startsWith(`${name} `))).toBe(true);
+  });
+
+  it('reads ZITADEL_MAX_RPS as requests per second, or off (no budget), in any case', () => {
+    expect(load({ ZITADEL_MAX_RPS: '25' }).zitadelMaxRps).toBe(25);
+    expect(load({ ZITADEL_MAX_RPS: ' OFF ' }).zitadelMaxRps).toBeUndefined();
   });
 
   it.each(['INSTANCE_URL', 'PAT', 'SIGNING_KEY'])('refuses a missing %s, naming it', (name) => {

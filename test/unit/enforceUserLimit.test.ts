@@ -338,7 +338,8 @@ describe('enforceUserLimit', () => {
   });
 
   it('asks for the login policy of the organisation the listing shows under COUNT_WHEN=signed-in', async () => {
-    const zitadel = createMemoryZitadel({ sessions: rows(1, { organizationId: 'org-7' }) });
+    // Three password-only sessions over a limit of 2: whether they count depends on the policy.
+    const zitadel = createMemoryZitadel({ sessions: rows(3, { organizationId: 'org-7' }) });
     await run(zitadel, { settings: { countWhen: 'signed-in' } });
     expect(zitadel.calls).toContainEqual({ op: 'login_policy', organizationId: 'org-7' });
   });

@@ -24,6 +24,11 @@ describe('failureKindOf: what anything thrown comes to', () => {
       'deadline',
     ],
     [
+      'a call our own request budget had no turn for before its deadline',
+      new ZitadelError({ operation: 'get_session', kind: 'rate_limited', retryable: false }),
+      'budget_exhausted',
+    ],
+    [
       'a refused connection',
       new ZitadelError({
         operation: 'get_session',
@@ -131,6 +136,7 @@ describe('isRetryableKind', () => {
 
   it.each<FailureKind>([
     'deadline',
+    'budget_exhausted',
     'unreachable',
     'server_unsupported',
     'unauthenticated',
