@@ -11,7 +11,12 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['eslint.config.js', 'api/index.js', '.dependency-cruiser.cjs'],
+          allowDefaultProject: [
+            'eslint.config.js',
+            'api/index.js',
+            '.dependency-cruiser.cjs',
+            'scripts/check-built.mjs',
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the limiter's story in half a minute, with nothing to install or configure. A fake ZITADEL
+ * `npm run demo`: the limiter's story in about ten seconds, with nothing to install or configure. A fake ZITADEL
  * (test/support/fakeZitadel.ts) and the real service, wired as `src/main.ts` wires it, talk over real HTTP;
  * every webhook is signed the way ZITADEL signs it.
  */
@@ -65,13 +65,24 @@ async function deliver(
   return { status: res.status, answer: (await res.json()) as Record<string, unknown> };
 }
 
+// What each device's login UI reports (userAgent.description and .ip), so the sessions listing shows distinct
+// devices as it would for a real user; addresses from the documentation ranges (RFC 5737).
+const DEVICE_AGENTS: Record<string, { userAgentDescription: string; userAgentIp: string }> = {
+  laptop: { userAgentDescription: 'Firefox on macOS', userAgentIp: '198.51.100.23' },
+  phone: { userAgentDescription: 'Safari on iOS', userAgentIp: '203.0.113.54' },
+  tablet: { userAgentDescription: 'Chrome on Android', userAgentIp: '203.0.113.81' },
+  'work PC': { userAgentDescription: 'Edge on Windows', userAgentIp: '192.0.2.140' },
+  kiosk: { userAgentDescription: 'Chrome on ChromeOS', userAgentIp: '192.0.2.7' },
+  TV: { userAgentDescription: 'Samsung Internet on Tizen', userAgentIp: '198.51.100.9' },
+};
+
 /** A session on `device`: Login V2 sends the browser's fingerprint cookie, one per device. */
 function login(device: string, init: Partial<FakeSession> = {}): FakeSession {
   const session = zitadel.addSession({
     userId: ALICE,
     loginName: 'alice@example.com',
     fingerprintId: `fp-${device}`,
-    userAgentDescription: device === 'phone' ? 'Safari on iOS' : 'Firefox on Linux',
+    ...DEVICE_AGENTS[device],
     ...init,
   });
   devices.set(session.id, device);
@@ -159,6 +170,7 @@ try {
       userId: BOB,
       loginName: 'bob@example.com',
       fingerprintId: `fp-bob-${device}`,
+      ...DEVICE_AGENTS[device],
       factors: ['password', 'totp'],
     });
     devices.set(session.id, device);
@@ -169,6 +181,8 @@ try {
     loginName: 'bob@example.com',
     factors: [],
     fingerprintId: 'fp-x',
+    userAgentDescription: 'Chrome on Linux',
+    userAgentIp: '203.0.113.200',
   });
   devices.set(stranger.id, 'stranger');
   zitadel.checkFactors(stranger.id, ['password']);
@@ -186,6 +200,7 @@ try {
       userId: CAROL,
       loginName: 'carol@example.com',
       fingerprintId: `fp-carol-${device}`,
+      ...DEVICE_AGENTS[device],
     });
     devices.set(session.id, device);
     const { answer } = await deliver(createSessionResponse(session));
@@ -196,7 +211,7 @@ try {
   say(`   Carol holds: ${holds(CAROL)}; Alice, on the default plan, keeps ${LIMIT}.`);
   say();
 
-  say('What the operator CLI shows now (zitadel-session-limiter sessions alice@example.com):');
+  say('What the operator CLI shows now (npm run cli -- sessions alice@example.com):');
   say();
   const code = await runCli(['sessions', 'alice@example.com'], {
     env: {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The operator CLI: `zitadel-session-limiter setup | sessions | enforce | sweep`. See `src/cli/runCli.ts`.
+// The operator CLI (`npm run cli -- setup | doctor | sessions | enforce | sweep` in a checkout). See `src/cli/runCli.ts`.
 import { runCli } from './cli/runCli.js';
 import { EXIT } from './cli/errors.js';
 import { ConfigError } from './vocabulary.js';

@@ -20,8 +20,9 @@ import {
   payloadFormOf,
   SESSION_METHODS,
 } from './setup.js';
+import { CLI_COMMAND } from './commandName.js';
 
-export const DOCTOR_HELP = `Usage: zitadel-session-limiter doctor --endpoint <url> [options]
+export const DOCTOR_HELP = `Usage: ${CLI_COMMAND} doctor --endpoint <url> [options]
 
 Checks, changing nothing, whether the wiring works: the credential and each permission the configuration needs
 (proven with the limiter's own calls; a DeleteSession of an id no session has proves session.delete), the

@@ -14,8 +14,9 @@ import { connect } from './connect.js';
 import { EXIT } from './errors.js';
 import { cliLogger, counted, emitJson, note, say, type CommandContext } from './io.js';
 import { requireSubject, resolveNamedUser } from './subject.js';
+import { CLI_COMMAND } from './commandName.js';
 
-export const ENFORCE_HELP = `Usage: zitadel-session-limiter enforce <userId | loginName> [--dry-run] [--json]
+export const ENFORCE_HELP = `Usage: ${CLI_COMMAND} enforce <userId | loginName> [--dry-run] [--json]
 
 An argument of digits only is a user id; anything else is looked up as a login name (exact match), as
 \`sessions\` does. Brings one user back to their limit now, with the webhook's own decision (no session is new,

@@ -8,8 +8,9 @@ import { emitJson, note, type CliIo, type CommandContext } from './io.js';
 import { SESSIONS_HELP, runSessions } from './sessions.js';
 import { SETUP_HELP, runSetup } from './setup.js';
 import { SWEEP_HELP, runSweep } from './sweep.js';
+import { CLI_COMMAND } from './commandName.js';
 
-export const MAIN_HELP = `Usage: zitadel-session-limiter <command> [options]
+export const MAIN_HELP = `Usage: ${CLI_COMMAND} <command> [options]
 
 Operator commands for the ZITADEL session limiter. They read the same environment (and .env) as the service:
 INSTANCE_URL plus one credential (PAT, ZITADEL_KEY_FILE/ZITADEL_KEY_JSON, or ZITADEL_CLIENT_ID with
@@ -23,6 +24,7 @@ Commands:
   sweep                       bring every user back to the limit (--org, --dry-run, --concurrency)
 
 Every command takes --json (one JSON document on stdout) and --help. --version prints the version.
+In the Docker image (no dev dependencies) run the built CLI instead: node dist/cli.js <command> [options].
 
 Exit codes: 0 success, 2 usage error, 3 configuration error, 4 ZITADEL error (refused, unreachable, or
 deletions not confirmed), 1 unexpected error.
@@ -110,7 +112,7 @@ function exitCodeOf(error: unknown): ExitCode {
 
 function messageOf(error: unknown, io: CliIo): string {
   if (error instanceof UsageError) {
-    return `${error.message}\nRun "zitadel-session-limiter ${error.command === undefined ? '' : `${error.command} `}--help" for usage.`;
+    return `${error.message}\nRun "${CLI_COMMAND} ${error.command === undefined ? '' : `${error.command} `}--help" for usage.`;
   }
   if (error instanceof ConfigError) return `${error.message}\n(See .env.example; values are never printed.)`;
   if (error instanceof ZitadelError) return explainZitadelError(error, io.env.INSTANCE_URL);

@@ -10,8 +10,9 @@ import { expectPositionals, parseCommandArgs } from './args.js';
 import { connect } from './connect.js';
 import { cliLogger, emitJson, formatTime, say, table, truncate, type CommandContext } from './io.js';
 import { requireSubject, resolveNamedUser } from './subject.js';
+import { CLI_COMMAND } from './commandName.js';
 
-export const SESSIONS_HELP = `Usage: zitadel-session-limiter sessions <userId | loginName> [--json]
+export const SESSIONS_HELP = `Usage: ${CLI_COMMAND} sessions <userId | loginName> [--json]
 
 Lists a user's sessions as ZITADEL's search returns them: device, created, last signed in, expires, verified
 factors, user agent, and whether each counts toward the limit (and why not), by the same rules the webhook uses;

@@ -19,8 +19,9 @@ import { CommandFailure, UsageError } from './errors.js';
 import { emitJson, note, say, sleepOf, type CommandContext } from './io.js';
 import { ensureEncryptionKey, readPublicKeyFile, type EncryptionKeyResult } from './payloadKeys.js';
 import { probeEndpoint, type ProbeResult } from './probeEndpoint.js';
+import { CLI_COMMAND } from './commandName.js';
 
-export const SETUP_HELP = `Usage: zitadel-session-limiter setup --endpoint <url> [options]
+export const SETUP_HELP = `Usage: ${CLI_COMMAND} setup --endpoint <url> [options]
 
 Registers the limiter in ZITADEL, or brings an existing registration up to date: one target (found by name, so
 re-running never creates a second one) and response executions on CreateSession and SetSession (session v2, and

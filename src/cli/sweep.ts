@@ -14,8 +14,9 @@ import { connect } from './connect.js';
 import { USER_BUDGET_MS, cliPolicyReader, cliSettings, describeReport } from './enforce.js';
 import { EXIT } from './errors.js';
 import { cliLogger, counted, emitJson, note, progress, say, type CommandContext } from './io.js';
+import { CLI_COMMAND } from './commandName.js';
 
-export const SWEEP_HELP = `Usage: zitadel-session-limiter sweep [--org <id>] [--dry-run] [--concurrency <k>] [--json]
+export const SWEEP_HELP = `Usage: ${CLI_COMMAND} sweep [--org <id>] [--dry-run] [--concurrency <k>] [--json]
 
 Brings every user of the instance (or of one organisation) back to their limit: lists all sessions page by page,
 counts each user's devices by the webhook's rules, then runs \`enforce\` for every user who may be over their

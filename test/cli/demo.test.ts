@@ -40,5 +40,10 @@ describe('npm run demo', () => {
     expect(output).toContain('evicts nobody. Bob holds: phone, laptop.');
     expect(output).toMatch(/TV +signs in +-> within_limit +limit: 4 \(metadata\), devices: 4/);
     expect(output).toContain('Done: Alice holds work PC, tablet.');
+    // The sessions listing shows each device as its login UI reported it, not one made-up browser for all.
+    expect(output).toMatch(/Edge on Windows @ 192\.0\.2\.140 +yes/);
+    expect(output).toMatch(/Chrome on Android @ 203\.0\.113\.81 +yes/);
+    expect(output).toMatch(/Chrome on ChromeOS @ 192\.0\.2\.7 +no: not authenticated/);
+    expect(output).not.toContain('@ 127.0.0.1');
   }, 60_000);
 });

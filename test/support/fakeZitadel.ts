@@ -46,6 +46,8 @@ export interface FakeSession {
   userVerified?: boolean | undefined;
   /** The browser/OS description the login UI sent. */
   userAgentDescription?: string | undefined;
+  /** The client address the login UI sent in `userAgent.ip`; 127.0.0.1 unless given. */
+  userAgentIp?: string | undefined;
 }
 
 /** A login policy as the fake's Settings Service answers it. */
@@ -164,7 +166,7 @@ function sessionJson(session: FakeSession) {
     },
     userAgent: {
       ...(fingerprintId === undefined ? {} : { fingerprintId }),
-      ip: '127.0.0.1',
+      ip: session.userAgentIp ?? '127.0.0.1',
       description,
       header: { 'user-agent': { values: [`Mozilla/5.0 (${description})`] } },
     },
@@ -326,6 +328,7 @@ export class FakeZitadel {
       organizationId: init.organizationId,
       userVerified: init.userVerified,
       userAgentDescription: init.userAgentDescription,
+      userAgentIp: init.userAgentIp,
     };
     this.sessions.set(session.id, session);
     this.#written(session.id);
@@ -580,7 +583,7 @@ export class FakeZitadel {
     const body = (req.body ?? {}) as {
       checks?: { user?: { userId?: string; loginName?: string } } & Record<string, unknown>;
       lifetime?: string;
-      userAgent?: { fingerprintId?: string; description?: string };
+      userAgent?: { fingerprintId?: string; description?: string; ip?: string };
     };
     const user = body.checks?.user;
     const known = [...this.sessions.values()];
@@ -596,6 +599,7 @@ export class FakeZitadel {
       factors: factorsCheckedBy(body.checks),
       fingerprintId: body.userAgent?.fingerprintId ?? null,
       userAgentDescription: body.userAgent?.description,
+      userAgentIp: body.userAgent?.ip,
     });
     // Without a lifetime a session never expires ([real]).
     if (lifetime !== undefined) session.expirationDate = new Date(session.creationDate.getTime() + lifetime);
