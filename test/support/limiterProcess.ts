@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { transpiledSourceDir } from './transpiledSource.js';
+import { transpiledCheckout } from './transpiledSource.js';
 import { signatureHeader } from './webhooks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -55,7 +55,7 @@ function spawnLimiter(env: Record<string, string>, options: SpawnOptions = {}) {
   // time, and no build step is needed); another checkout's sources with tsx.
   const entry =
     options.checkout === undefined
-      ? [path.join(transpiledSourceDir(), 'main.js')]
+      ? [path.join(transpiledCheckout(), 'src/main.js')]
       : ['--import', TSX_LOADER, path.join(options.checkout, 'src/main.ts')];
   const child = spawn(process.execPath, ['--enable-source-maps', ...entry], {
     cwd: options.cwd ?? ROOT,
