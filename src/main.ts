@@ -1,22 +1,20 @@
 import type { Server } from 'node:http';
-import { loadConfig } from './config.js';
 import { ConfigError, type Config } from './vocabulary.js';
-import { loadEnvFile } from './envFile.js';
 import type { Express } from 'express';
 import { readinessOf, ruleCheckOf } from './http/readiness.js';
 import { startupLine } from './http/startupReport.js';
 import { capConnections } from './http/connectionCap.js';
 import { createServerWithTimeouts } from './http/serverTimeouts.js';
-import { createLogger } from './logging/logger.js';
-import { buildService } from './service.js';
+import type { createLogger } from './logging/logger.js';
+import { prepareServer } from './service.js';
 
 // How long in-flight webhooks get to finish after SIGTERM. Platforms kill at 30 s (Render, Kubernetes defaults).
 const SHUTDOWN_GRACE_MS = 25_000;
 
-/** Runs a start-up step; a ConfigError (from the environment, or a key file read while wiring) exits cleanly. */
-function orExitOnConfigError<T>(step: () => T): T {
+/** The server, wired; a ConfigError (from the environment, or a key file read while wiring) exits cleanly. */
+function prepareServerOrExit(): ReturnType<typeof prepareServer> {
   try {
-    return step();
+    return prepareServer(process.env, (line) => process.stdout.write(`${line}\n`));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`zitadel-session-limiter cannot start.\n${error.message}\n`);
@@ -24,13 +22,6 @@ function orExitOnConfigError<T>(step: () => T): T {
     }
     throw error;
   }
-}
-
-function loadConfigOrExit(): Config {
-  return orExitOnConfigError(() => {
-    loadEnvFile(process.env);
-    return loadConfig(process.env);
-  });
 }
 
 // At most one log line per this interval while connections are being shed, however many there are.
@@ -112,11 +103,7 @@ function reportStartup(config: Config, logger: ReturnType<typeof createLogger>, 
   );
 }
 
-const config = loadConfigOrExit();
-const logger = createLogger(config.logLevel);
-const app = orExitOnConfigError(() =>
-  buildService(config, logger, (line) => process.stdout.write(`${line}\n`)),
-);
+const { config, logger, app } = prepareServerOrExit();
 // Slow or stalled clients must not hold sockets for minutes (Node's defaults are 60 s and 300 s).
 const server = createServerWithTimeouts(app);
 // Beyond this many open connections a flood costs file descriptors and memory up to a known bound, and leaves

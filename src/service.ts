@@ -1,7 +1,9 @@
 import type { Express } from 'express';
 import { createApp, type AppDeps } from './app.js';
 import type { Config } from './vocabulary.js';
-import type { Logger, LogSink } from './logging/logger.js';
+import { loadConfig } from './config.js';
+import { loadEnvFile } from './envFile.js';
+import { createLogger, type Logger, type LogSink } from './logging/logger.js';
 import { createLimiterMetrics } from './metrics/limiterMetrics.js';
 import { observeZitadelCalls } from './metrics/observeZitadelCalls.js';
 import { createZitadelClient } from './zitadel/client.js';
@@ -32,4 +34,20 @@ export function buildService(
   });
   const sinks = recordSink === undefined ? {} : { accessLogSink: recordSink, auditSink: recordSink };
   return createApp({ config, zitadel, logger, metrics, ...sinks, ...options });
+}
+
+/**
+ * Everything the server (src/main.ts) does before it listens: the variables file, the configuration, the logger and
+ * the wiring. `output` receives the log, the access-log lines and the audit records (stdout in production). Throws a ConfigError for anything it cannot start with (a variable, a key file read while wiring), so
+ * the tests can check each refusal in process, through the same steps, without starting a process for each.
+ */
+export function prepareServer(
+  env: NodeJS.ProcessEnv,
+  output: LogSink,
+  cwd: string = process.cwd(),
+): { config: Config; logger: Logger; app: Express } {
+  loadEnvFile(env, cwd);
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel, output);
+  return { config, logger, app: buildService(config, logger, output) };
 }

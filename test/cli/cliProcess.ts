@@ -5,7 +5,8 @@ import { runCli as runCliInProcess } from '../../src/cli/runCli.js';
 import { EXIT } from '../../src/cli/errors.js';
 import { ConfigError } from '../../src/vocabulary.js';
 import { loadEnvFile } from '../../src/envFile.js';
-import { baseEnv, TSX_LOADER, type SpawnOptions } from '../support/limiterProcess.js';
+import { baseEnv, type SpawnOptions } from '../support/limiterProcess.js';
+import { transpiledCheckout } from '../support/transpiledSource.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -17,7 +18,7 @@ export interface CliRun {
 
 export interface CliOptions extends SpawnOptions {
   /**
-   * Start `src/cli.ts` as a real process (tsx) instead of calling runCli in this one. Only for what a process has
+   * Start `src/cli.ts` as a real process (plain node on the transpiled sources) instead of calling runCli in this one. Only for what a process has
    * and a call has not: the entry point itself, its exit code, a working directory. Implied by `cwd`.
    */
   readonly process?: boolean;
@@ -83,7 +84,7 @@ async function runCliHere(
 }
 
 /**
- * Runs `src/cli.ts` as a real process, from source with tsx, with only the environment given here: no `.env` is
+ * Runs `src/cli.ts` as a real process, its sources transpiled once (transpiledSource.ts), with only the environment given here: no `.env` is
  * read (ENV_FILE=none) and nothing comes from the shell but PATH.
  */
 export function runCliProcess(
@@ -92,7 +93,9 @@ export function runCliProcess(
   timeoutMs = CLI_TIMEOUT_MS,
   options: SpawnOptions = {},
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/cli.ts'), ...args], {
+  // Plain node on the sources transpiled once: a tsx start costs seconds on a busy machine (transpiledSource.ts).
+  const entry = path.join(transpiledCheckout(), 'src/cli.js');
+  const child = spawn(process.execPath, ['--enable-source-maps', entry, ...args], {
     cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeZitadel } from '../support/fakeZitadel.js';
 import { runLimiterExpectingFailure, startLimiter } from '../support/limiterProcess.js';
+import { startupRefusal } from '../support/limiterInProcess.js';
 
 const PAT = 'listen-pat-value-3Wq';
 const KEY = 'listen-signing-key-8Tn';
@@ -43,13 +44,13 @@ describe('where the server listens (HOST)', () => {
     }
   });
 
-  it('refuses to start on a HOST that is not an address, naming HOST and the fix (exit 78)', async () => {
-    const run = await runLimiterExpectingFailure({ ...env(), HOST: 'my-laptop' });
+  // In process, through main.ts's start-up steps: a refusal's exit 78 is proven once, in credentials.test.ts.
+  it('refuses to start on a HOST that is not an address, naming HOST and the fix', () => {
+    const refusal = startupRefusal({ ...env(), HOST: 'my-laptop' });
 
-    expect(run.code).toBe(78);
-    expect(run.output).toContain('HOST must be an IP address to listen on: 127.0.0.1');
-    expect(run.output).toContain('0.0.0.0 (every IPv4 interface');
-    expect(run.output).not.toContain('my-laptop');
+    expect(refusal).toContain('HOST must be an IP address to listen on: 127.0.0.1');
+    expect(refusal).toContain('0.0.0.0 (every IPv4 interface');
+    expect(refusal).not.toContain('my-laptop');
   });
 
   it('says HOST is not an address of this machine, instead of a bare "server failed"', async () => {

@@ -18,6 +18,7 @@ import {
   type LimiterProcess,
   postSignedWebhook,
 } from '../support/limiterProcess.js';
+import { startupRefusal } from '../support/limiterInProcess.js';
 import { createSessionResponse } from '../support/webhooks.js';
 
 const SIGNING_KEY = 'e2e-credentials-signing-key-Vb3';
@@ -176,6 +177,8 @@ describe.each(VARIANTS)('the three credential kinds pass the same end-to-end tes
 describe('credential problems', () => {
   const base = { INSTANCE_URL: 'https://zitadel.example.com', SIGNING_KEY };
 
+  // The one refusal through the real entry point: its exit code and wording. The others run main.ts's start-up steps
+  // in this process (startupRefusal), which is where each message comes from.
   it('refuses to start with conflicting credentials, naming them without their values', async () => {
     const { code, output } = await runLimiterExpectingFailure({
       ...base,
@@ -185,49 +188,37 @@ describe('credential problems', () => {
     });
 
     expect(code).toBe(78);
+    expect(output).toContain('zitadel-session-limiter cannot start.');
     expect(output).toContain('conflicting credentials: PAT and ZITADEL_CLIENT_ID/ZITADEL_CLIENT_SECRET');
     for (const value of [PAT, CLIENT.clientId, CLIENT.clientSecret]) expect(output).not.toContain(value);
   });
 
-  it('refuses to start without any credential', async () => {
-    const { code, output } = await runLimiterExpectingFailure(base);
-
-    expect(code).toBe(78);
-    expect(output).toContain('credential missing');
+  it('refuses to start without any credential', () => {
+    expect(startupRefusal(base)).toContain('credential missing');
   });
 
-  it('refuses to start with a client id but no secret', async () => {
-    const { code, output } = await runLimiterExpectingFailure({
-      ...base,
-      ZITADEL_CLIENT_ID: CLIENT.clientId,
-    });
-
-    expect(code).toBe(78);
-    expect(output).toContain('ZITADEL_CLIENT_SECRET is required with ZITADEL_CLIENT_ID');
+  it('refuses to start with a client id but no secret', () => {
+    expect(startupRefusal({ ...base, ZITADEL_CLIENT_ID: CLIENT.clientId })).toContain(
+      'ZITADEL_CLIENT_SECRET is required with ZITADEL_CLIENT_ID',
+    );
   });
 
-  it('refuses to start when the key file cannot be read', async () => {
-    const { code, output } = await runLimiterExpectingFailure({
-      ...base,
-      ZITADEL_KEY_FILE: path.join(keyDirectory, 'missing.json'),
-    });
-
-    expect(code).toBe(78);
-    expect(output).toContain('ZITADEL_KEY_FILE cannot be read');
+  it('refuses to start when the key file cannot be read', () => {
+    expect(startupRefusal({ ...base, ZITADEL_KEY_FILE: path.join(keyDirectory, 'missing.json') })).toContain(
+      'ZITADEL_KEY_FILE cannot be read',
+    );
   });
 
-  it('refuses to start when the key is not an RSA private key, without echoing it', async () => {
+  it('refuses to start when the key is not an RSA private key, without echoing it', () => {
     const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString();
     const keyJson = JSON.stringify({ type: 'serviceaccount', keyId: 'key-1', key: ecKey, userId: 'user-1' });
 
-    const { code, output } = await runLimiterExpectingFailure({ ...base, ZITADEL_KEY_JSON: keyJson });
+    const refusal = startupRefusal({ ...base, ZITADEL_KEY_JSON: keyJson });
 
-    expect(code).toBe(78);
-    expect(output).toContain('cannot start');
-    expect(output).toContain('ZITADEL_KEY_FILE / ZITADEL_KEY_JSON');
-    expect(pemBodyLines(ecKey).filter((line) => output.includes(line))).toEqual([]);
+    expect(refusal).toContain('ZITADEL_KEY_FILE / ZITADEL_KEY_JSON');
+    expect(pemBodyLines(ecKey).filter((line) => refusal.includes(line))).toEqual([]);
   });
 
   it('answers undecided (zitadel_rejected) and logs the failed token request when the client secret is wrong', async () => {

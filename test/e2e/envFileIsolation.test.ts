@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/cliProcess.js';
 import { FakeZitadel } from '../support/fakeZitadel.js';
-import { runLimiterExpectingFailure, startLimiter } from '../support/limiterProcess.js';
+import { startLimiter } from '../support/limiterProcess.js';
+import { startupRefusal } from '../support/limiterInProcess.js';
 
 const PAT = 'env-isolation-pat-9Kd';
 const KEY = 'env-isolation-signing-key-2Wq';
@@ -58,11 +59,11 @@ describe('processes started by the tests ignore a .env where they would look for
     }
   });
 
-  it('refuses to start for the missing variable the test left out, not for the .env conflict', async () => {
-    const run = await runLimiterExpectingFailure({ PAT, SIGNING_KEY: KEY }, { cwd });
-    expect(run.code).toBe(78);
-    expect(run.output).toContain('INSTANCE_URL is required');
-    expect(run.output).not.toContain('conflicting credentials');
+  it('refuses to start for the missing variable the test left out, not for the .env conflict', () => {
+    // In process, through main.ts's start-up steps with this working directory: where the .env would be read from.
+    const refusal = startupRefusal({ PAT, SIGNING_KEY: KEY }, { cwd });
+    expect(refusal).toContain('INSTANCE_URL is required');
+    expect(refusal).not.toContain('conflicting credentials');
   });
 
   it('gives the CLI a missing INSTANCE_URL as a configuration error (exit 3), not a call to the .env URL', async () => {
@@ -108,8 +109,9 @@ describe('ENV_FILE', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('ENV_FILE cannot be read');
     expect(run.stderr).not.toContain(missing);
-    const server = await runLimiterExpectingFailure({ ENV_FILE: missing });
-    expect(server.code).toBe(78);
-    expect(server.output).toContain('ENV_FILE cannot be read');
+    // The server takes the same first step (in process: its exit 78 is proven in credentials.test.ts).
+    const serverRefusal = startupRefusal({ ENV_FILE: missing });
+    expect(serverRefusal).toContain('ENV_FILE cannot be read');
+    expect(serverRefusal).not.toContain(missing);
   });
 });

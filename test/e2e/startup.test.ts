@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeZitadel } from '../support/fakeZitadel.js';
 import { runLimiterExpectingFailure, startLimiter, type LimiterProcess } from '../support/limiterProcess.js';
+import { startLimiterInProcess } from '../support/limiterInProcess.js';
 
 const PAT = 'startup-pat-value-6Jm';
 const KEY = 'startup-signing-key-1Pz';
@@ -52,13 +53,14 @@ describe('the start-up line', () => {
     }
   });
 
+  // The two below need no process: the line is startupLine's (what main.ts logs), checked against the fake ZITADEL
+  // with the server wired and listening as main.ts does it, in this process. The one above proves the process prints it.
   it('says which rule is degraded when the credential lacks policy.read, and serves anyway', async () => {
     zitadel.withheldPermissions.set(PAT, new Set(['policy.read']));
-    const limiter = await startLimiter({ INSTANCE_URL: zitadel.url, PAT, SIGNING_KEY: KEY });
+    const limiter = await startLimiterInProcess({ INSTANCE_URL: zitadel.url, PAT, SIGNING_KEY: KEY });
     try {
-      const line = await startupLine(limiter);
-      expect(line).toMatchObject({ level: 'warn', zitadel: 'ready', inForce: [] });
-      expect(line.degraded).toEqual([
+      expect(limiter.startupLine).toMatchObject({ level: 'warn', zitadel: 'ready', inForce: [] });
+      expect(limiter.startupLine.degraded).toEqual([
         'COUNT_WHEN=signed-in (no policy.read: forced MFA for users without a second factor is unknown)',
       ]);
       expect((await fetch(`${limiter.url}/readyz`)).status).toBe(200);
@@ -69,13 +71,13 @@ describe('the start-up line', () => {
   });
 
   it('says why when ZITADEL refuses, and serves anyway', async () => {
-    const limiter = await startLimiter({
+    const limiter = await startLimiterInProcess({
       INSTANCE_URL: zitadel.url,
       PAT: 'revoked-pat-8Hh',
       SIGNING_KEY: KEY,
     });
     try {
-      expect(await startupLine(limiter)).toMatchObject({
+      expect(limiter.startupLine).toMatchObject({
         level: 'warn',
         credential: 'pat',
         zitadel: 'not_ready',

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { transpiledCheckout } from './transpiledSource.js';
 import { signatureHeader } from './webhooks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,21 +51,22 @@ export interface LimiterProcess {
 }
 
 function spawnLimiter(env: Record<string, string>, options: SpawnOptions = {}) {
-  // The real entry point, run from source with tsx so the tests need no build step.
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX_LOADER, path.join(options.checkout ?? ROOT, 'src/main.ts')],
-    {
-      cwd: options.cwd ?? ROOT,
-      // Only what we pass: no developer .env or shell variables leak into the run.
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...baseEnv(options),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  // The real entry point, from this checkout's sources transpiled once (plain node starts in a fraction of tsx's
+  // time, and no build step is needed); another checkout's sources with tsx.
+  const entry =
+    options.checkout === undefined
+      ? [path.join(transpiledCheckout(), 'src/main.js')]
+      : ['--import', TSX_LOADER, path.join(options.checkout, 'src/main.ts')];
+  const child = spawn(process.execPath, ['--enable-source-maps', ...entry], {
+    cwd: options.cwd ?? ROOT,
+    // Only what we pass: no developer .env or shell variables leak into the run.
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...baseEnv(options),
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const collect = (chunk: Buffer) =>
     output.push(
