@@ -121,10 +121,7 @@ describe('the fewest policy reads decide as reading every one would', () => {
         });
         const full = selectSessionsToEvict({
           userId: USER,
-          listed:
-            zitadel.calls.length >= 0
-              ? [...rows, ...(triggerRow === undefined ? [] : [triggerRow])].map(toSessionRecord)
-              : [],
+          listed: [...rows, ...(triggerRow === undefined ? [] : [triggerRow])].map(toSessionRecord),
           trigger,
           limit: limitAsNumber(limit.limit),
           strategy: world.strategy,
@@ -139,7 +136,9 @@ describe('the fewest policy reads decide as reading every one would', () => {
         expect(report.outcome).toBe(expected);
         expect([...report.deleted].sort()).toEqual([...full.remove].sort());
       }),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
-  });
+    // Each run drives the whole enforcement against the in-memory ZITADEL: seconds in all on a loaded machine, and
+    // more under Stryker's instrumentation, whose config keeps vitest's 5 s default.
+  }, 60_000);
 });
