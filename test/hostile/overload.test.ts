@@ -66,11 +66,12 @@ describe('ZITADEL answering every call after 1 s, 400 webhooks at once', () => {
       const key = body.outcome === 'undecided' ? `undecided:${String(body.reason)}` : String(body.outcome);
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     }
-    // Some are decided in time (goodput); the rest were turned away at once, ran into the deadline, or met a call
-    // that ZITADEL did not answer within ZITADEL_TIMEOUT_MS — and each answer says which.
-    expect(outcomes.get('enforced') ?? 0).toBeGreaterThan(0);
+    // Decided in time, or turned away at once, run into the deadline, refused a call by the request budget
+    // (ZITADEL_MAX_RPS, 40/s by default: 400 logins need 1,200 calls), or met a call that ZITADEL did not answer
+    // within ZITADEL_TIMEOUT_MS — and each answer says which. How many are decided depends on the machine's speed,
+    // so this test does not count them: `npm run loadtest` measures the goodput.
     for (const key of outcomes.keys())
-      expect(key).toMatch(/^(enforced|undecided:(overloaded|deadline|zitadel_unavailable))$/);
+      expect(key).toMatch(/^(enforced|undecided:(overloaded|deadline|rate_limited|zitadel_unavailable))$/);
     // Every login whose answer says its old session went really holds its place alone; one whose deletion ran out
     // of time says so (failed, or remaining when there was no time left to start it), and the next login catches up.
     for (const [i, answer] of answers.entries()) {
@@ -80,7 +81,16 @@ describe('ZITADEL answering every call after 1 s, 400 webhooks at once', () => {
       if (deletedCount === 1)
         expect(zitadel.liveSessionsOf(`user-burst-${i}`).map((s) => s.id)).toEqual([logins[i]!.id]);
     }
-  }, 60_000);
+
+    // The burst over, the next login catches up: a user left above N by an undecided answer is brought down to N.
+    const behind = answers.findIndex((answer) => answer.body.outcome === 'undecided');
+    const userId = `user-burst-${behind === -1 ? 0 : behind}`;
+    const next = zitadel.addSession({ userId });
+    const caughtUp = await post(limiter, createSessionResponse(next));
+    expect(caughtUp.status).toBe(200);
+    expect(caughtUp.body.outcome).toBe('enforced');
+    expect(zitadel.liveSessionsOf(userId).map((s) => s.id)).toEqual([next.id]);
+  }, 90_000);
 });
 
 describe('a user with 100,000 sessions', () => {
