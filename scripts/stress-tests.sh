@@ -13,6 +13,8 @@ beside="$logs/beside-checkout"
 mkdir -p "$beside"
 tar --exclude=./node_modules --exclude=./.git --exclude=./dist -cf - . | tar -xf - -C "$beside"
 ln -s "$root/node_modules" "$beside/node_modules"
+# Its own git index too: the deploy tests ask git what .gitignore covers and what is tracked.
+(cd "$beside" && git init -q && git add -A)
 
 export LOGS="$logs"
 # Its own session (process group), so that stopping it stops every vitest and limiter it started, and nothing else.
