@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../vocabulary.js';
 import { ZitadelError, isPermanentNetworkCode } from '../zitadel/errors.js';
+import { failureKindOf, unreachableKind } from '../zitadel/failureKind.js';
 import { DOCTOR_HELP, runDoctor } from './doctor.js';
 import { ENFORCE_HELP, runEnforce } from './enforce.js';
 import { CommandFailure, EXIT, UsageError, type ExitCode } from './errors.js';
@@ -74,32 +75,44 @@ function hostOf(instanceUrl: string | undefined): string {
   }
 }
 
-/** ZITADEL's answer in the operator's terms: what to check, never a body or a token. */
+/** ZITADEL's answer in the operator's terms: what to check, never a body or a token. One case per failure kind. */
 export function explainZitadelError(error: ZitadelError, instanceUrl: string | undefined): string {
   const where = instanceUrl === undefined ? 'ZITADEL' : `ZITADEL at ${instanceUrl}`;
-  if (error.kind === 'instance_not_found')
-    return `${where} answered ${error.operation} with "Instance not found" (HTTP 404): ZITADEL picks the instance by the host name, and ${hostOf(instanceUrl)} is none of its domains. INSTANCE_URL's host must be the instance's domain (ZITADEL's ExternalDomain, or a custom domain added to the instance), not an internal name or address of the same server.`;
-  if (error.kind === 'timeout' || error.kind === 'deadline')
-    return `${where} did not answer in time (${error.operation}). Check INSTANCE_URL and ZITADEL_TIMEOUT_MS.`;
-  if (error.kind === 'network')
-    return `${where} could not be reached (${error.operation}): ${networkHint(error)}`;
-  if (error.kind === 'invalid_response' && error.status !== undefined)
-    return `${where} answered ${error.operation} with HTTP ${error.status} and a page that is not ZITADEL's API: INSTANCE_URL must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not a console or login URL.`;
-  if (error.kind === 'invalid_response')
-    return `${where} answered ${error.operation} with something that is not the expected JSON. Is INSTANCE_URL the ZITADEL base URL?`;
   const status = `HTTP ${error.status ?? '?'}${error.grpcCode === undefined ? '' : `, code ${error.grpcCode}`}`;
-  if (error.status === 401)
-    return `${where} refused the credential (${status}): it is unknown, expired or revoked.`;
-  if (error.status === 403) {
-    if (error.operation === 'get_login_settings')
-      return `${where} denied ${error.operation} (${status}): the service account lacks policy.read. Add IAM_OWNER_VIEWER beside IAM_USER_MANAGER, or use ORG_USER_MANAGER in each organisation.`;
-    if (error.operation === 'list_authentication_methods' || error.operation === 'list_user_metadata')
-      return `${where} denied ${error.operation} (${status}): the service account lacks user.read (IAM_USER_MANAGER, or ORG_USER_MANAGER in each organisation).`;
-    return `${where} denied ${error.operation} (${status}): the service account lacks the role. Sessions need session.read and session.delete (IAM_USER_MANAGER, or ORG_USER_MANAGER for one organisation); COUNT_WHEN=signed-in also user.read and policy.read (IAM_USER_MANAGER + IAM_OWNER_VIEWER); setup needs IAM_OWNER.`;
+  const kind = failureKindOf(error);
+  switch (kind) {
+    case 'instance_not_found':
+      return `${where} answered ${error.operation} with "Instance not found" (HTTP 404): ZITADEL picks the instance by the host name, and ${hostOf(instanceUrl)} is none of its domains. INSTANCE_URL's host must be the instance's domain (ZITADEL's ExternalDomain, or a custom domain added to the instance), not an internal name or address of the same server.`;
+    case 'timeout':
+    case 'deadline':
+      return `${where} did not answer in time (${error.operation}). Check INSTANCE_URL and ZITADEL_TIMEOUT_MS.`;
+    case 'unreachable':
+      return `${where} could not be reached (${error.operation}): ${networkHint(error)}`;
+    case 'bad_answer':
+      return error.status !== undefined
+        ? `${where} answered ${error.operation} with HTTP ${error.status} and a page that is not ZITADEL's API: INSTANCE_URL must be the instance's base URL (e.g. https://my-instance.zitadel.cloud), not a console or login URL.`
+        : `${where} answered ${error.operation} with something that is not the expected JSON. Is INSTANCE_URL the ZITADEL base URL?`;
+    case 'unauthenticated':
+      return `${where} refused the credential (${status}): it is unknown, expired or revoked.`;
+    case 'permission_denied':
+      if (error.operation === 'get_login_settings')
+        return `${where} denied ${error.operation} (${status}): the service account lacks policy.read. Add IAM_OWNER_VIEWER beside IAM_USER_MANAGER, or use ORG_USER_MANAGER in each organisation.`;
+      if (error.operation === 'list_authentication_methods' || error.operation === 'list_user_metadata')
+        return `${where} denied ${error.operation} (${status}): the service account lacks user.read (IAM_USER_MANAGER, or ORG_USER_MANAGER in each organisation).`;
+      return `${where} denied ${error.operation} (${status}): the service account lacks the role. Sessions need session.read and session.delete (IAM_USER_MANAGER, or ORG_USER_MANAGER for one organisation); COUNT_WHEN=signed-in also user.read and policy.read (IAM_USER_MANAGER + IAM_OWNER_VIEWER); setup needs IAM_OWNER.`;
+    case 'rate_limited':
+      return `${where} kept rate-limiting ${error.operation} (${status}). Try again later, or lower --concurrency.`;
+    case 'budget_exhausted':
+      return `${error.operation} was not sent: the request budget (ZITADEL_MAX_RPS, or a pause after ZITADEL's 429) had no turn for it in time. Try again later, lower --concurrency, or raise ZITADEL_MAX_RPS if the instance allows more.`;
+    case 'server_error':
+    case 'server_unsupported':
+    case 'not_found':
+    case 'refused':
+    case 'internal':
+      return `${where} failed ${error.operation} (${status}).`;
+    default:
+      return unreachableKind(kind);
   }
-  if (error.status === 429)
-    return `${where} kept rate-limiting ${error.operation} (${status}). Try again later, or lower --concurrency.`;
-  return `${where} failed ${error.operation} (${status}).`;
 }
 
 function exitCodeOf(error: unknown): ExitCode {

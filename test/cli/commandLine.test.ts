@@ -83,3 +83,44 @@ describe('explainZitadelError', () => {
     expect(network(undefined)).toContain('no error code');
   });
 });
+
+describe('explainZitadelError: one message per failure kind, each naming what to check', () => {
+  const URL_ = 'https://my-instance.zitadel.cloud';
+  const explain = (fields: Partial<ConstructorParameters<typeof ZitadelError>[0]>) =>
+    explainZitadelError(
+      new ZitadelError({ operation: 'list_sessions', kind: 'http', retryable: false, ...fields }),
+      URL_,
+    );
+
+  it.each([
+    ['a 401', { status: 401, grpcCode: 16 }, 'refused the credential (HTTP 401, code 16)'],
+    [
+      "the token endpoint's 400",
+      { operation: 'fetch_token', status: 400 },
+      'refused the credential (HTTP 400)',
+    ],
+    ['a 403 on the login policy', { operation: 'get_login_settings', status: 403 }, 'lacks policy.read'],
+    ['a 403 on the methods', { operation: 'list_authentication_methods', status: 403 }, 'lacks user.read'],
+    ['a 403 on the sessions', { status: 403 }, 'Sessions need session.read and session.delete'],
+    ['a 429', { status: 429 }, 'kept rate-limiting list_sessions (HTTP 429)'],
+    ['a 408 from a proxy', { status: 408 }, 'did not answer in time (list_sessions)'],
+    ['a timeout', { kind: 'timeout' as const }, 'did not answer in time (list_sessions)'],
+    ['a passed deadline', { kind: 'deadline' as const }, 'did not answer in time (list_sessions)'],
+    [
+      'our own request budget',
+      { kind: 'rate_limited' as const },
+      'list_sessions was not sent: the request budget (ZITADEL_MAX_RPS',
+    ],
+    ['a web page', { kind: 'invalid_response' as const, status: 200 }, "a page that is not ZITADEL's API"],
+    ['JSON of another shape', { kind: 'invalid_response' as const }, 'not the expected JSON'],
+    [
+      '"Instance not found"',
+      { kind: 'instance_not_found' as const, status: 404 },
+      '"my-instance.zitadel.cloud" is none of its domains',
+    ],
+    ['a 503', { status: 503 }, 'failed list_sessions (HTTP 503)'],
+    ['a 404', { status: 404 }, 'failed list_sessions (HTTP 404)'],
+  ])('%s', (_name, fields, text) => {
+    expect(explain(fields)).toContain(text);
+  });
+});
