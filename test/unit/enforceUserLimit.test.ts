@@ -496,3 +496,49 @@ describe('enforceUserLimit', () => {
     await expect(run(zitadel, { settings: { countWhen: 'signed-in' } })).rejects.toThrow('zitadel down');
   });
 });
+
+describe('enforceUserLimit on a request condition (a login being checked right now)', () => {
+  // Anyone who types a username and any password makes one: it may refuse, never delete, in any mode.
+  it('under evict-oldest deletes nothing, answers within_limit and leaves the surplus to the response webhook', async () => {
+    const zitadel = createMemoryZitadel({ sessions: rows(3) });
+    const report = await run(zitadel, { trigger: { incoming: true, id: undefined } });
+    expect(zitadel.deleteCalls()).toEqual([]);
+    expect(report).toMatchObject({ outcome: 'within_limit', deleted: [], failed: [] });
+    // Three sessions and the one being created, N=2: two are over, and the response webhook will take them.
+    expect(report.remaining).toBe(2);
+  });
+
+  it('under deny-new refuses the login without deleting, and does not count the refused session as left over', async () => {
+    const zitadel = createMemoryZitadel({ sessions: rows(4) });
+    const report = await run(zitadel, {
+      trigger: { incoming: true, id: 's4' },
+      settings: { limitStrategy: 'deny-new' },
+    });
+    expect(zitadel.deleteCalls()).toEqual([]);
+    expect(report).toMatchObject({ outcome: 'denied', deleted: [] });
+    // deny-new removes only the newcomer, s4: the refused login itself, which no later decision would count.
+    expect(report.remaining).toBe(0);
+    expect(report.kept).not.toContain('s4');
+  });
+});
+
+describe('enforceUserLimit reads the sign-in rule after a per-user limit only when that limit puts the user over', () => {
+  const signedIn = { countWhen: 'signed-in' as const, limitMetadataKey: 'session_limit' };
+  const readsOf = (zitadel: MemoryZitadel) =>
+    zitadel.calls.filter((call) => call.op !== 'list' && call.op !== 'delete').map((call) => call.op);
+
+  it('metadata 1 with two password-only sessions: the metadata, then the methods and policy, then one eviction', async () => {
+    const zitadel = createMemoryZitadel({ sessions: rows(2), metadata: { [USER]: '1' } });
+    const report = await run(zitadel, { settings: signedIn });
+    expect(readsOf(zitadel)[0]).toBe('metadata');
+    expect([...readsOf(zitadel)].sort()).toEqual(['auth_methods', 'login_policy', 'metadata']);
+    expect(report).toMatchObject({ outcome: 'enforced', limit: 1, limitSource: 'metadata', deleted: ['s1'] });
+  });
+
+  it('metadata 2 with two sessions: within the limit on the metadata alone, no sign-in read', async () => {
+    const zitadel = createMemoryZitadel({ sessions: rows(2), metadata: { [USER]: '2' } });
+    const report = await run(zitadel, { settings: signedIn });
+    expect(readsOf(zitadel)).toEqual(['metadata']);
+    expect(report).toMatchObject({ outcome: 'within_limit', limit: 2, limitSource: 'metadata', deleted: [] });
+  });
+});
