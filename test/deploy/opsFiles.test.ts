@@ -210,4 +210,34 @@ describe('the alert rules (ops/prometheus/alerts.yml)', () => {
       expect(fired, `${alert}: [fires?] per test case`).toContain(false);
     }
   });
+
+  // promtool compares the annotations word for word, but only in CI: this catches a rule edited without its test.
+  it('expect in their promtool tests the annotations the rules write (templates aside)', () => {
+    const annotationsOf = new Map<string, YamlValue>();
+    for (const group of asList(at(parseYaml(read('ops/prometheus/alerts.yml')), 'groups')))
+      for (const rule of asList(at(group, 'rules')))
+        annotationsOf.set(asText(at(rule, 'alert')), at(rule, 'annotations'));
+    const asPattern = (template: string) =>
+      new RegExp(
+        `^${template
+          .split(/\{\{.*?\}\}/)
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.+?')}$`,
+        's',
+      );
+    let compared = 0;
+    for (const testCase of alertTests().flatMap((test) => asList(at(test, 'alert_rule_test')))) {
+      const alert = asText(at(testCase, 'alertname'));
+      for (const expected of asList(at(testCase, 'exp_alerts')))
+        for (const key of ['summary', 'description']) {
+          const text = asText(at(at(expected, 'exp_annotations'), key));
+          if (text === '') continue;
+          expect(text, `${alert} ${key}`).toMatch(
+            asPattern(asText(at(annotationsOf.get(alert) ?? null, key))),
+          );
+          compared += 1;
+        }
+    }
+    expect(compared).toBeGreaterThan(0);
+  });
 });
