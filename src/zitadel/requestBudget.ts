@@ -1,3 +1,5 @@
+import { abortableSleep } from './abortableSleep.js';
+
 /**
  * The process's budget of ZITADEL requests per second, shared by every call (ZITADEL_MAX_RPS), and the pause a 429
  * imposes on all of them. ZITADEL Cloud answers 429 past about 50 requests a second per IP: a client that keeps
@@ -53,7 +55,7 @@ export class RequestBudget {
     const atMs = this.#grantTimeMs(nowMs);
     if (atMs >= deadline.atMs) return 'exhausted';
     this.#nextAtMs = Math.max(this.#nextAtMs, atMs) + this.#intervalMs;
-    if (atMs > nowMs) await sleep(atMs - nowMs, deadline.signal);
+    if (atMs > nowMs) await abortableSleep(atMs - nowMs, deadline.signal);
     return 'granted';
   }
 
@@ -71,19 +73,4 @@ export class RequestBudget {
   pausedUntilMs(): number | undefined {
     return this.#pausedUntilMs > this.#now() ? this.#pausedUntilMs : undefined;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

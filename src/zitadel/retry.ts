@@ -1,3 +1,4 @@
+import { abortableSleep } from './abortableSleep.js';
 import { ZitadelError } from './errors.js';
 
 export interface RetryPolicy {
@@ -22,21 +23,6 @@ export function backoffDelayMs(
   return Math.floor(random() * ceiling);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Runs `attempt` until it succeeds, fails with a non-retryable ZitadelError, runs out of attempts, or the next wait
  * would pass the deadline (`deadlineAtMs`): then the last error is thrown as it was.
@@ -56,7 +42,7 @@ export async function withRetries<T>(
       const delayMs = backoffDelayMs(policy, attemptNumber, error.retryAfterMs);
       if (deadline.now() + delayMs >= deadline.deadlineAtMs) throw error;
       onRetry(error, delayMs);
-      await sleep(delayMs, deadline.signal).catch(() => {
+      await abortableSleep(delayMs, deadline.signal).catch(() => {
         throw error;
       });
     }
