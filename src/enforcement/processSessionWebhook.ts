@@ -5,7 +5,7 @@ import type { SessionTrigger, SessionWebhook } from '../webhook/parseSessionWebh
 import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import { deadlineIn, type Deadline } from '../zitadel/deadline.js';
 import { ZitadelError, zitadelFailureFields } from '../zitadel/errors.js';
-import { failureKindOf, unreachableKind } from '../zitadel/failureKind.js';
+import { failureKindOf, zitadelFailureCode } from '../zitadel/failureKind.js';
 import { AdmissionGate } from './admissionGate.js';
 import { confirmTrigger, ignoredWithoutZitadel } from './confirmTrigger.js';
 import { enforceUserLimit } from './enforceUserLimit.js';
@@ -32,31 +32,9 @@ const undecided = (reason: UndecidedReason, webhook: SessionTrigger): UndecidedO
 /** Why enforcement ended without a decision, from what it threw. Never a message, a body or a header. */
 function undecidedReasonOf(error: unknown): UndecidedReason {
   const kind = failureKindOf(error);
-  switch (kind) {
-    case 'deadline':
-      return 'deadline';
-    case 'budget_exhausted':
-      return 'rate_limited';
-    case 'timeout':
-    case 'unreachable':
-    case 'rate_limited':
-    case 'server_error':
-    case 'server_unsupported':
-      return 'zitadel_unavailable';
-    case 'unauthenticated':
-    case 'permission_denied':
-    case 'not_found':
-    case 'refused':
-      return 'zitadel_rejected';
-    case 'bad_answer':
-      return 'zitadel_invalid_response';
-    case 'instance_not_found':
-      return 'instance_not_found';
-    case 'internal':
-      return 'internal_error';
-    default:
-      return unreachableKind(kind);
-  }
+  if (kind === 'deadline') return 'deadline';
+  if (kind === 'budget_exhausted') return 'rate_limited';
+  return zitadelFailureCode(kind) ?? 'internal_error';
 }
 
 /** Resolves with "deadline" when the deadline passes, whatever the work it races is doing. */

@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { PayloadRejectedError } from '../webhook/decodePayload.js';
 import { InvalidPayloadError } from '../webhook/parseSessionWebhook.js';
 import { ZitadelError, zitadelFailureFields } from '../zitadel/errors.js';
-import { failureKindOf, unreachableKind } from '../zitadel/failureKind.js';
+import { failureKindOf, zitadelFailureCode } from '../zitadel/failureKind.js';
 import { HttpProblem } from './httpProblem.js';
 
 /** What an error is answered with: a status and a terse code, never any of the caller's input. */
@@ -40,30 +40,8 @@ export function answerFor(error: unknown): ErrorAnswer {
 
 /** Anything else thrown: ZITADEL failing us is a bad gateway (502), anything else our own error (500). */
 function failureAnswer(error: unknown): ErrorAnswer {
-  const kind = failureKindOf(error);
-  switch (kind) {
-    case 'timeout':
-    case 'deadline':
-    case 'unreachable':
-    case 'rate_limited':
-    case 'budget_exhausted':
-    case 'server_error':
-    case 'server_unsupported':
-      return { status: 502, code: 'zitadel_unavailable' };
-    case 'unauthenticated':
-    case 'permission_denied':
-    case 'not_found':
-    case 'refused':
-      return { status: 502, code: 'zitadel_rejected' };
-    case 'bad_answer':
-      return { status: 502, code: 'zitadel_invalid_response' };
-    case 'instance_not_found':
-      return { status: 502, code: 'instance_not_found' };
-    case 'internal':
-      return { status: 500, code: 'internal_error' };
-    default:
-      return unreachableKind(kind);
-  }
+  const code = zitadelFailureCode(failureKindOf(error));
+  return code === undefined ? { status: 500, code: 'internal_error' } : { status: 502, code };
 }
 
 /**

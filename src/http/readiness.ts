@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Deadline } from '../zitadel/deadline.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { ZitadelError } from '../zitadel/errors.js';
-import { failureKindOf, unreachableKind } from '../zitadel/failureKind.js';
+import { failureKindOf, zitadelFailureCode } from '../zitadel/failureKind.js';
 
 export type ReadinessVerdict = { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
@@ -36,30 +36,7 @@ interface Evidence {
 
 /** The terse reason /readyz gives for a failed check. */
 function reasonOf(error: unknown): string {
-  const kind = failureKindOf(error);
-  switch (kind) {
-    case 'timeout':
-    case 'deadline':
-    case 'unreachable':
-    case 'rate_limited':
-    case 'budget_exhausted':
-    case 'server_error':
-    case 'server_unsupported':
-      return 'zitadel_unavailable';
-    case 'unauthenticated':
-    case 'permission_denied':
-    case 'not_found':
-    case 'refused':
-      return 'zitadel_rejected';
-    case 'bad_answer':
-      return 'zitadel_invalid_response';
-    case 'instance_not_found':
-      return 'instance_not_found';
-    case 'internal':
-      return 'zitadel_check_failed';
-    default:
-      return unreachableKind(kind);
-  }
+  return zitadelFailureCode(failureKindOf(error)) ?? 'zitadel_check_failed';
 }
 
 /**

@@ -1,9 +1,10 @@
 import { ZitadelError } from './errors.js';
 
 /**
- * What any failure on the way to a decision comes to: the limiter's one error taxonomy. Every place that answers,
- * logs or counts a failure (undecided reasons, /readyz, the error handler, metrics, retries) maps these kinds to its
- * own label with an exhaustive switch, so a kind added here makes each of them decide what it means there.
+ * What any failure on the way to a decision comes to: the limiter's one error taxonomy. The code answers, /readyz
+ * and undecided reasons share comes from one exhaustive switch here (zitadelFailureCode); metrics, retries and the
+ * CLI's messages each have their own. A kind added here does not compile until each of those switches decides what
+ * it means.
  */
 export type FailureKind =
   /** No answer in time: our attempt timed out, or a proxy said so (408). Asking again may help. */
@@ -91,6 +92,41 @@ export function failureKindOfCall(operation: string, outcome: string): FailureKi
   if (outcome === 'network') return 'unreachable';
   if (!STATUS.test(outcome) || SUCCESS.test(outcome)) return undefined;
   return failureKindOfStatus(Number(outcome), operation);
+}
+
+/** What a failure says about ZITADEL, as answers, /readyz and undecided reasons all name it. */
+export type ZitadelFailureCode =
+  'zitadel_unavailable' | 'zitadel_rejected' | 'zitadel_invalid_response' | 'instance_not_found';
+
+/**
+ * The code of a ZITADEL failure, or undefined for `internal` (not ZITADEL's doing: each place names that itself).
+ * Our own deadline and request budget count as ZITADEL unavailable here; the webhook's undecided reason, which
+ * tells them apart, checks those two kinds first.
+ */
+export function zitadelFailureCode(kind: FailureKind): ZitadelFailureCode | undefined {
+  switch (kind) {
+    case 'timeout':
+    case 'deadline':
+    case 'unreachable':
+    case 'rate_limited':
+    case 'budget_exhausted':
+    case 'server_error':
+    case 'server_unsupported':
+      return 'zitadel_unavailable';
+    case 'unauthenticated':
+    case 'permission_denied':
+    case 'not_found':
+    case 'refused':
+      return 'zitadel_rejected';
+    case 'bad_answer':
+      return 'zitadel_invalid_response';
+    case 'instance_not_found':
+      return 'instance_not_found';
+    case 'internal':
+      return undefined;
+    default:
+      return unreachableKind(kind);
+  }
 }
 
 /** Whether a failure of this kind may pass if the call is made again, within the same deadline. */

@@ -5,6 +5,7 @@ import {
   failureKindOfCall,
   isPermissionDenied,
   isRetryableKind,
+  zitadelFailureCode,
   type FailureKind,
 } from '../../src/zitadel/failureKind.js';
 
@@ -161,5 +162,26 @@ describe('isPermissionDenied', () => {
       ),
     ).toBe(false);
     expect(isPermissionDenied({ kind: 'http', status: 403 })).toBe(false);
+  });
+});
+
+describe('zitadelFailureCode: what a failure says about ZITADEL, for answers, /readyz and undecided reasons', () => {
+  it.each<[FailureKind, string | undefined]>([
+    ['timeout', 'zitadel_unavailable'],
+    ['deadline', 'zitadel_unavailable'],
+    ['unreachable', 'zitadel_unavailable'],
+    ['rate_limited', 'zitadel_unavailable'],
+    ['budget_exhausted', 'zitadel_unavailable'],
+    ['server_error', 'zitadel_unavailable'],
+    ['server_unsupported', 'zitadel_unavailable'],
+    ['unauthenticated', 'zitadel_rejected'],
+    ['permission_denied', 'zitadel_rejected'],
+    ['not_found', 'zitadel_rejected'],
+    ['refused', 'zitadel_rejected'],
+    ['bad_answer', 'zitadel_invalid_response'],
+    ['instance_not_found', 'instance_not_found'],
+    ['internal', undefined],
+  ])('%s is %s', (kind, code) => {
+    expect(zitadelFailureCode(kind)).toBe(code);
   });
 });
