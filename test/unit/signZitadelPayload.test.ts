@@ -1,27 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { signZitadelPayload, zitadelHmac } from '../../src/signature/signZitadelPayload.js';
 import { verifyZitadelSignature } from '../../src/signature/verifyZitadelSignature.js';
-
-interface SignatureVector {
-  readonly key: string;
-  readonly keys?: readonly string[];
-  readonly t: number;
-  readonly bodyBase64: string;
-  readonly header: string;
-}
-
-// Computed by ZITADEL's own Go signing code: our signer must produce these headers byte for byte.
-const vectorFile = new URL('../fixtures/zitadel-signature-vectors.json', import.meta.url);
-const { vectors } = JSON.parse(readFileSync(vectorFile, 'utf8')) as { vectors: SignatureVector[] };
-
-// The header's t is what ZITADEL signed. Vector 6's t field is a year later on purpose (the verifier's expiry
-// test uses it as the clock), so the signing time is read from the header, never from the t field.
-function headerTimestamp(header: string): number {
-  const match = /^t=([0-9]+),/.exec(header);
-  if (match?.[1] === undefined) throw new Error('vector header does not start with t=');
-  return Number(match[1]);
-}
+import { headerTimestamp, vectors } from '../support/signatureVectors.js';
 
 describe('signZitadelPayload with ZITADEL known-answer vectors', () => {
   it('has the six vectors this suite expects', () => {
@@ -58,6 +38,15 @@ describe('signZitadelPayload', () => {
   const BODY = '{"fullMethod":"/zitadel.session.v2.SessionService/CreateSession"}';
   const KEY = 'test-signing-key';
   const NOW = 1_760_000_000;
+  const verifyNow = (header: string, body: string | Uint8Array, keys: readonly string[]) =>
+    verifyZitadelSignature({
+      header,
+      rawBody: Buffer.from(body),
+      keys,
+      nowSeconds: NOW,
+      toleranceSeconds: 300,
+      futureSkewSeconds: 30,
+    });
 
   it.each([
     ['a string body', BODY],
@@ -65,14 +54,7 @@ describe('signZitadelPayload', () => {
     ['an empty body', ''],
   ])('round-trips with the verifier for %s', (_name, body) => {
     const header = signZitadelPayload(body, KEY, NOW);
-    const result = verifyZitadelSignature({
-      header,
-      rawBody: Buffer.from(body),
-      keys: [KEY],
-      nowSeconds: NOW,
-      toleranceSeconds: 300,
-      futureSkewSeconds: 30,
-    });
+    const result = verifyNow(header, body, [KEY]);
     expect(result).toEqual({
       ok: true,
       timestampSeconds: NOW,
@@ -82,14 +64,7 @@ describe('signZitadelPayload', () => {
 
   it('round-trips a rotation header: the verifier holding only the new key accepts it', () => {
     const header = signZitadelPayload(BODY, ['old-key', 'new-key'], NOW);
-    const result = verifyZitadelSignature({
-      header,
-      rawBody: Buffer.from(BODY),
-      keys: ['new-key'],
-      nowSeconds: NOW,
-      toleranceSeconds: 300,
-      futureSkewSeconds: 30,
-    });
+    const result = verifyNow(header, BODY, ['new-key']);
     expect(result).toEqual({
       ok: true,
       timestampSeconds: NOW,

@@ -1,33 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { zitadelHmac } from '../../src/signature/signZitadelPayload.js';
 import {
   verifyZitadelSignature,
   type VerifySignatureInput,
 } from '../../src/signature/verifyZitadelSignature.js';
-
-interface SignatureVector {
-  readonly key: string;
-  readonly keys?: readonly string[];
-  readonly t: number;
-  readonly bodyBase64: string;
-  readonly header: string;
-}
-
-// Computed by ZITADEL's own Go signing code, so a mistake shared by our test signer and our verifier cannot hide.
-const vectorFile = new URL('../fixtures/zitadel-signature-vectors.json', import.meta.url);
-const { vectors } = JSON.parse(readFileSync(vectorFile, 'utf8')) as { vectors: SignatureVector[] };
+import { headerTimestamp, vectors, type SignatureVector } from '../support/signatureVectors.js';
 
 function vector(index: number): SignatureVector {
   const found = vectors[index];
   if (found === undefined) throw new Error(`signature vector ${index} is missing`);
   return found;
-}
-
-function headerTimestamp(header: string): number {
-  const match = /(?:^|,)t=([0-9]+)(?:,|$)/.exec(header);
-  if (match?.[1] === undefined) throw new Error('vector header has no t');
-  return Number(match[1]);
 }
 
 const KEY = 'test-signing-key';
