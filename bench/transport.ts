@@ -21,6 +21,7 @@ import axios, { type AxiosInstance } from 'axios';
 import express from 'express';
 import { accessLog } from '../src/http/accessLog.js';
 import { listSessionsResponseSchema } from '../src/zitadel/sessionSchema.js';
+import { httpClientOptions } from '../src/zitadel/transport.js';
 
 const CALLS = Number(process.env.BENCH_TRANSPORT_CALLS ?? '3000');
 const IN_FLIGHT = 64;
@@ -102,19 +103,9 @@ interface Undici {
   Agent: new (options: object) => object;
 }
 
-/** The same options as src/zitadel/transport.ts, with the adapter and fetch swapped. */
+/** Our transport's own options (src/zitadel/transport.ts), with the adapter and fetch swapped. */
 function axiosWith(baseURL: string, extra: Parameters<typeof axios.create>[0]): AxiosInstance {
-  return axios.create({
-    baseURL,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT }),
-    validateStatus: () => true,
-    maxRedirects: 0,
-    proxy: false,
-    responseType: 'json',
-    maxContentLength: 64 * 1024 * 1024,
-    headers: { Accept: 'application/json', 'User-Agent': 'zitadel-session-limiter' },
-    ...extra,
-  });
+  return axios.create({ ...httpClientOptions(baseURL, IN_FLIGHT), ...extra });
 }
 
 async function optionalUndici(): Promise<Undici | undefined> {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import axios, { type AxiosInstance, type AxiosRequestConfig, type CreateAxiosDefaults } from 'axios';
 import type { z } from 'zod';
 import type { AccessTokenSource } from './accessToken.js';
 import type { Deadline } from './deadline.js';
@@ -71,18 +71,16 @@ function grpcCodeOf(data: unknown): number | undefined {
 /** ZITADEL's own "not found" (a 404 in its JSON); a 404 page from elsewhere is a wrong INSTANCE_URL instead. */
 export const isNotFound = (error: unknown): boolean => failureKindOf(error) === 'not_found';
 
-/** The HTTP transport every ZITADEL API module shares: base URL, credentials, timeouts, retries, keep-alive. */
-export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCall {
-  const now = options.now ?? Date.now;
-  const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
-  const maxConcurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
-  const pool = new CallPool(maxConcurrency);
-  const budget = new RequestBudget({ ratePerSecond: options.maxRequestsPerSecond, now });
-  // As many sockets as the pool has places: a call that holds a place never waits for a socket as well.
-  const httpClient: AxiosInstance = axios.create({
-    baseURL: options.instanceUrl,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: maxConcurrency }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: maxConcurrency }),
+/**
+ * The axios client's settings for ZITADEL; exported so that `npm run bench:transport` measures exactly these, with
+ * only the adapter swapped. As many sockets as the pool has places: a call that holds a place never waits for a
+ * socket as well.
+ */
+export function httpClientOptions(instanceUrl: string, maxSockets: number): CreateAxiosDefaults {
+  return {
+    baseURL: instanceUrl,
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets }),
     // Every status is a value we inspect ourselves; a redirect would turn our DELETE into a GET elsewhere.
     validateStatus: () => true,
     maxRedirects: 0,
@@ -90,7 +88,17 @@ export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCa
     responseType: 'json',
     maxContentLength: 64 * 1024 * 1024,
     headers: { Accept: 'application/json', 'User-Agent': 'zitadel-session-limiter' },
-  });
+  };
+}
+
+/** The HTTP transport every ZITADEL API module shares: base URL, credentials, timeouts, retries, keep-alive. */
+export function createZitadelTransport(options: ZitadelClientOptions): ZitadelCall {
+  const now = options.now ?? Date.now;
+  const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const maxConcurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+  const pool = new CallPool(maxConcurrency);
+  const budget = new RequestBudget({ ratePerSecond: options.maxRequestsPerSecond, now });
+  const httpClient: AxiosInstance = axios.create(httpClientOptions(options.instanceUrl, maxConcurrency));
 
   async function attemptOnce(
     operation: ZitadelOperation,
