@@ -49,6 +49,9 @@ export interface Messages {
   readonly signedOut: (deviceName: string) => string;
   readonly signedOutOthers: (count: number) => string;
   readonly backToDevices: string;
+  /** When the list was read: it does not update by itself. */
+  readonly asOf: (time: string) => string;
+  readonly errorCode: (code: string, status: number) => string;
   readonly problemHeading: string;
   readonly problems: Readonly<Record<ProblemCode, ProblemText>>;
   /** A date and time, in UTC with the zone named: the server does not know the reader's time zone. */
@@ -101,6 +104,8 @@ const en: Messages = {
       ? 'There were no other devices to sign out.'
       : `Signed out ${count} other ${count === 1 ? 'device' : 'devices'}.`,
   backToDevices: 'Back to your devices',
+  asOf: (time) => `As of ${time}.`,
+  errorCode: (code, status) => `Error ${status}: ${code}`,
   problemHeading: 'Something went wrong',
   problems: {
     ticket_invalid: {
@@ -188,6 +193,8 @@ const de: Messages = {
         ? '1 anderes Gerät wurde abgemeldet.'
         : `${count} andere Geräte wurden abgemeldet.`,
   backToDevices: 'Zurück zu Ihren Geräten',
+  asOf: (time) => `Stand: ${time}.`,
+  errorCode: (code, status) => `Fehler ${status}: ${code}`,
   problemHeading: 'Etwas ist schiefgelaufen',
   problems: {
     ticket_invalid: {

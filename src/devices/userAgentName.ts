@@ -59,9 +59,9 @@ export function describeUserAgent(
 /** The input cut to a parseable length, control characters out; undefined when nothing is left. */
 function clean(value: string | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
   const text = value
     .slice(0, MAX_INPUT_CHARS)
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
     .trim();
   return text === '' ? undefined : text;
@@ -132,7 +132,7 @@ function browserName(name: string | undefined, version: string | undefined): str
 function systemName(
   name: string | undefined,
   version: string | undefined,
-  versionName?: string | undefined,
+  versionName?: string,
 ): string | undefined {
   if (name === undefined) return undefined;
   const system = shorten(SYSTEM_NAMES[name] ?? name);
