@@ -36,6 +36,13 @@ export const sessionRowSchema = z.object({
       fingerprintId: z.string().optional(),
       ip: z.string().optional(),
       description: z.string().optional(),
+      // The request headers the login UI passed on (protojson map<string, {values}>); we read only the
+      // user agent, to name the device on the "your devices" page. `.catch`: a header shaped unlike we expect
+      // loses the header, never the row, so a stray value cannot stop the limiter from counting the session.
+      header: z
+        .record(z.string(), z.object({ values: z.array(z.string()).optional() }))
+        .optional()
+        .catch(undefined),
     })
     .optional(),
 });
@@ -46,6 +53,23 @@ export function verifiedFactorsOf(row: SessionRow): FactorName[] {
   const factors = row.factors;
   if (factors === undefined) return [];
   return AUTHENTICATION_FACTORS.filter((name) => factors[name]?.verifiedAt !== undefined);
+}
+
+/**
+ * The session's User-Agent header as the login UI passed it on, or undefined. The header name is matched
+ * case-insensitively (a UI may forward Go's canonical "User-Agent"), and its values are joined with "," because
+ * Login V2 splits the header at every comma before storing it ("(KHTML, like Gecko)" becomes two values): see
+ * apps/login/src/lib/fingerprint.ts getUserAgent.
+ */
+export function userAgentHeaderOf(row: SessionRow): string | undefined {
+  const header = row.userAgent?.header;
+  if (header === undefined) return undefined;
+  for (const [name, entry] of Object.entries(header)) {
+    if (name.toLowerCase() === 'user-agent' && entry.values !== undefined && entry.values.length > 0) {
+      return entry.values.join(',');
+    }
+  }
+  return undefined;
 }
 
 export const listSessionsResponseSchema = z.object({
