@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeBrowser } from '../support/fakeBrowser.js';
 import { FakeOidcProvider } from '../support/fakeOidc.js';
 import { LOGIN_TEXT } from '../support/fakeOidcLogin.js';
 import { FakeSessionExecutions } from '../support/fakeSessionExecutions.js';
@@ -75,28 +76,6 @@ beforeEach(() => {
   executions.posted.length = 0;
 });
 
-/** A browser: a cookie jar, no automatic redirects. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  async go(url: string, init: RequestInit = {}): Promise<Response> {
-    const res = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: {
-        'User-Agent': BROWSER,
-        Cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-        ...(init.headers as Record<string, string> | undefined),
-      },
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    return res;
-  }
-}
-
 function authorizeUrl(params: Record<string, string>): string {
   const url = new URL(`${zitadel.url}/oauth/v2/authorize`);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
@@ -108,7 +87,7 @@ const challengeOf = (v: string) => createHash('sha256').update(v).digest('base64
 
 /** Authorize with PKCE, sign in on the fake login page; the redirect back (code, state). */
 async function signIn(
-  browser: Browser,
+  browser: FakeBrowser,
   options: { password?: string; prompt?: string; pkce?: boolean } = {},
 ) {
   const codeVerifier = verifier();
@@ -132,14 +111,10 @@ async function signIn(
   if (loginPage.status === 302) return { res: loginPage, codeVerifier, html: '' };
   const html = await loginPage.text();
   const authRequest = /name="authRequest" value="([^"]+)"/.exec(html)![1]!;
-  const res = await browser.go(`${zitadel.url}/ui/v2/login/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      authRequest,
-      loginName: USER.loginName,
-      password: options.password ?? USER.password,
-    }).toString(),
+  const res = await browser.submit(`${zitadel.url}/ui/v2/login/login`, {
+    authRequest,
+    loginName: USER.loginName,
+    password: options.password ?? USER.password,
   });
   return { res, codeVerifier, html: res.status === 200 ? await res.text() : '' };
 }
@@ -166,7 +141,7 @@ function introspect(token: string, authorization: string | null = basic(CLIENT))
   });
 }
 
-async function tokensFor(browser = new Browser()) {
+async function tokensFor(browser = new FakeBrowser(BROWSER)) {
   const { res, codeVerifier } = await signIn(browser);
   const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
   const answer = await exchange({
@@ -244,7 +219,7 @@ describe('authorize (zitadel/oidc op/auth_request.go Authorize, ValidateAuthRequ
 
 describe('the login page (Login V2: apps/login/src/lib/server/loginname.ts, password.ts, fingerprint.ts)', () => {
   it('makes the session calls Login V2 makes, with the browser fingerprint, User-Agent and address', async () => {
-    const browser = new Browser();
+    const browser = new FakeBrowser(BROWSER);
     const { res } = await signIn(browser);
     expect(res.status).toBe(302);
     const back = new URL(res.headers.get('location')!);
@@ -266,20 +241,20 @@ describe('the login page (Login V2: apps/login/src/lib/server/loginname.ts, pass
 
   it('a refused SetSession is retried as CreateSession(user + password); refused again, the page says so', async () => {
     refuseSetSession = true;
-    const { res, html } = await signIn(new Browser());
+    const { res, html } = await signIn(new FakeBrowser(BROWSER));
     expect(res.status).toBe(200);
     expect(html).toContain(LOGIN_TEXT.refused);
     expect(executions.posted.map((p) => p.method)).toEqual(['CreateSession', 'SetSession', 'CreateSession']);
   });
 
   it('a wrong password is refused before any SetSession, so the target sees no factor', async () => {
-    const { html } = await signIn(new Browser(), { password: 'wrong' });
+    const { html } = await signIn(new FakeBrowser(BROWSER), { password: 'wrong' });
     expect(html).toContain(LOGIN_TEXT.wrongPassword);
     expect(executions.posted.map((p) => p.method)).toEqual(['CreateSession']);
   });
 
   it('single sign-on: a browser holding a live session finishes without a form or a new session', async () => {
-    const browser = new Browser();
+    const browser = new FakeBrowser(BROWSER);
     await signIn(browser);
     const sessionsBefore = zitadel.sessions.size;
     executions.posted.length = 0;
@@ -296,7 +271,7 @@ describe('the login page (Login V2: apps/login/src/lib/server/loginname.ts, pass
 
 describe('code exchange (api/oidc/token_code.go codeExchangeComplianceChecker, command/oidc_session.go)', () => {
   async function codeAndVerifier() {
-    const { res, codeVerifier } = await signIn(new Browser());
+    const { res, codeVerifier } = await signIn(new FakeBrowser(BROWSER));
     return { code: new URL(res.headers.get('location')!).searchParams.get('code')!, codeVerifier };
   }
   const form = (code: string, codeVerifier: string) => ({
@@ -321,7 +296,7 @@ describe('code exchange (api/oidc/token_code.go codeExchangeComplianceChecker, c
   });
 
   it('a confidential client may leave PKCE out; a verifier for a request without a challenge is refused', async () => {
-    const { res } = await signIn(new Browser(), { pkce: false });
+    const { res } = await signIn(new FakeBrowser(BROWSER), { pkce: false });
     const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
     const unexpected = await exchange(form(code, verifier()));
     expect(await unexpected.json()).toMatchObject({

@@ -3,6 +3,7 @@ import type { Express, Request, Response } from 'express';
 import { SignJWT } from 'jose';
 import { nextZitadelId, type FakeZitadel } from './fakeZitadel.js';
 import type { FakeSessionExecutions } from './fakeSessionExecutions.js';
+import { authenticateClient, discoveryDocument, oauthError, type OAuthError } from './fakeOidcEndpoints.js';
 import { mountFakeLogin, type FakeLoginUser } from './fakeOidcLogin.js';
 import { FakeJwks, instanceWebKey, type InstanceWebKey } from './payloadKeys.js';
 
@@ -76,13 +77,6 @@ interface IssuedAccessToken {
   revoked: boolean;
 }
 
-type OAuthError = { status: number; error: string; description: string };
-const oauthError = (status: number, error: string, description: string): OAuthError => ({
-  status,
-  error,
-  description,
-});
-
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
@@ -143,7 +137,10 @@ export class FakeOidcProvider {
   readonly mount = (app: Express, zitadel: FakeZitadel): void => {
     this.#zitadel = zitadel;
     if (this.#ownsJwks) this.jwks.mount(app);
-    app.get('/.well-known/openid-configuration', (_req, res) => void res.json(this.#discovery()));
+    app.get(
+      '/.well-known/openid-configuration',
+      (_req, res) => void res.json(discoveryDocument(this.issuer)),
+    );
     app.get('/oauth/v2/authorize', (req, res) => this.#authorize(req, res));
     app.post('/oauth/v2/token', (req, res) => void this.#token(req, res));
     app.post('/oauth/v2/introspect', (req, res) => this.#introspect(req, res));
@@ -169,45 +166,6 @@ export class FakeOidcProvider {
     url.searchParams.set('code', code);
     if (authRequest.state !== undefined) url.searchParams.set('state', authRequest.state);
     return url.toString();
-  }
-
-  #discovery() {
-    const issuer = this.issuer;
-    return {
-      issuer,
-      authorization_endpoint: `${issuer}/oauth/v2/authorize`,
-      token_endpoint: `${issuer}/oauth/v2/token`,
-      introspection_endpoint: `${issuer}/oauth/v2/introspect`,
-      userinfo_endpoint: `${issuer}/oidc/v1/userinfo`,
-      revocation_endpoint: `${issuer}/oauth/v2/revoke`,
-      end_session_endpoint: `${issuer}/oidc/v1/end_session`,
-      device_authorization_endpoint: `${issuer}/oauth/v2/device_authorization`,
-      jwks_uri: `${issuer}/oauth/v2/keys`,
-      scopes_supported: ['openid', 'profile', 'email', 'phone', 'address', 'offline_access'],
-      response_types_supported: ['code', 'id_token', 'id_token token'],
-      response_modes_supported: ['query', 'fragment', 'form_post'],
-      grant_types_supported: [
-        'authorization_code',
-        'implicit',
-        'refresh_token',
-        'client_credentials',
-        'urn:ietf:params:oauth:grant-type:jwt-bearer',
-        'urn:ietf:params:oauth:grant-type:device_code',
-      ],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['EdDSA', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'],
-      token_endpoint_auth_methods_supported: [
-        'none',
-        'client_secret_basic',
-        'client_secret_post',
-        'private_key_jwt',
-      ],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt'],
-      code_challenge_methods_supported: ['S256'],
-      request_parameter_supported: true,
-      backchannel_logout_supported: true,
-      backchannel_logout_session_supported: true,
-    };
   }
 
   /** op.Authorize + ValidateAuthRequestClient, then CreateAuthRequest and the redirect to Login V2. */
@@ -277,34 +235,6 @@ export class FakeOidcProvider {
     res.redirect(302, `${this.issuer}/ui/v2/login/login?authRequest=${authRequest.id}`);
   }
 
-  /** parseClientCredentials + VerifyClient (client.go): Basic wins; both methods at once is refused. */
-  #clientOf(req: Request, refusal: 'invalid_client' | 'unauthorized_client'): FakeOidcClient | OAuthError {
-    const form = (req.body ?? {}) as Record<string, unknown>;
-    let clientId = text(form.client_id);
-    let clientSecret = text(form.client_secret);
-    const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (basic !== undefined) {
-      if (clientSecret !== '' || text(form.client_assertion) !== '')
-        return oauthError(400, 'invalid_request', 'client authentication must not use more than one method');
-      const decoded = Buffer.from(basic, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      try {
-        clientId = decodeURIComponent(decoded.slice(0, Math.max(colon, 0)).replace(/\+/g, ' '));
-        clientSecret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
-      } catch {
-        return oauthError(400, 'invalid_client', 'invalid basic auth header');
-      }
-    }
-    if (refusal === 'unauthorized_client' && clientSecret === '' && text(form.client_assertion) === '')
-      return oauthError(400, 'invalid_client', 'client must be authenticated');
-    const client = this.clients.get(clientId);
-    // The fake knows no client keys: an assertion is refused like a wrong one.
-    if (client === undefined) return oauthError(400, refusal, 'no active client not found');
-    if (clientSecret === '') return oauthError(400, refusal, 'empty client secret');
-    if (clientSecret !== client.clientSecret) return oauthError(400, refusal, 'invalid secret');
-    return client;
-  }
-
   async #token(req: Request, res: Response): Promise<void> {
     const answer = (e: OAuthError) =>
       void res.status(e.status).json({ error: e.error, error_description: e.description });
@@ -313,7 +243,7 @@ export class FakeOidcProvider {
     if (grantType === '') return answer(oauthError(400, 'invalid_request', 'grant_type missing'));
     if (grantType !== 'authorization_code')
       return answer(oauthError(400, 'unsupported_grant_type', `${grantType} not supported`));
-    const client = this.#clientOf(req, 'invalid_client');
+    const client = authenticateClient(req, this.clients, 'invalid_client');
     if ('error' in client) return answer(client);
     const code = text(form.code);
     if (code === '') return answer(oauthError(400, 'invalid_request', 'code missing'));
@@ -412,7 +342,7 @@ export class FakeOidcProvider {
 
   /** introspect.go: client errors are answered, every token problem is `{"active":false}`. */
   #introspect(req: Request, res: Response): void {
-    const client = this.#clientOf(req, 'unauthorized_client');
+    const client = authenticateClient(req, this.clients, 'unauthorized_client');
     if ('error' in client)
       return void res
         .status(client.status)
