@@ -428,5 +428,22 @@ describe('introspection (api/oidc/introspect.go, access_token.go, query/access_t
     });
     expect(deleted.status).toBe(200);
     expect(await (await introspect(tokens.access_token)).json()).toEqual({ active: false });
+    const userinfo = await fetch(`${zitadel.url}/oidc/v1/userinfo`, {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(userinfo.status).toBe(401);
+  });
+});
+
+describe('userinfo (api/oidc/userinfo.go UserInfo, zitadel/oidc op/server_http.go userInfoHandler)', () => {
+  it('answers the claims for a live token, 401 without one', async () => {
+    const tokens = await tokensFor();
+    const res = await fetch(`${zitadel.url}/oidc/v1/userinfo`, {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(await res.json()).toEqual({ sub: USER.userId, preferred_username: USER.loginName });
+    const missing = await fetch(`${zitadel.url}/oidc/v1/userinfo`);
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toMatchObject({ error: 'invalid_request' });
   });
 });

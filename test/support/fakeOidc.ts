@@ -144,6 +144,8 @@ export class FakeOidcProvider {
     app.get('/oauth/v2/authorize', (req, res) => this.#authorize(req, res));
     app.post('/oauth/v2/token', (req, res) => void this.#token(req, res));
     app.post('/oauth/v2/introspect', (req, res) => this.#introspect(req, res));
+    app.get('/oidc/v1/userinfo', (req, res) => this.#userinfo(req, res));
+    app.post('/oidc/v1/userinfo', (req, res) => this.#userinfo(req, res));
     mountFakeLogin(app, this);
   };
 
@@ -350,14 +352,9 @@ export class FakeOidcProvider {
     const token = text((req.body as Record<string, unknown> | undefined)?.token);
     if (token === '')
       return void res.status(400).json({ error: 'invalid_request', error_description: 'token missing' });
-    const issued = this.#accessTokens.get(token);
-    const session = this.zitadel.sessions.get(issued?.sessionId ?? '');
+    const issued = this.#verifyAccessToken(token);
     const inactive =
       issued === undefined ||
-      issued.revoked ||
-      issued.expiresMs <= this.now() ||
-      session === undefined ||
-      session.terminatedAt !== undefined ||
       !issued.audience.some((entry) => entry === client.clientId || entry === client.projectId);
     if (inactive) return void res.json({ active: false });
     const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -378,6 +375,34 @@ export class FakeOidcProvider {
       ...(issued.scope.includes('profile')
         ? { username: issued.loginName, preferred_username: issued.loginName }
         : {}),
+    });
+  }
+
+  /**
+   * access_token.go verifyAccessToken + query ActiveAccessTokenByToken: known, not revoked, not expired, and its
+   * ZITADEL session not terminated since.
+   */
+  #verifyAccessToken(token: string): IssuedAccessToken | undefined {
+    const issued = this.#accessTokens.get(token);
+    const session = this.zitadel.sessions.get(issued?.sessionId ?? '');
+    if (issued === undefined || issued.revoked || issued.expiresMs <= this.now()) return undefined;
+    return session === undefined || session.terminatedAt !== undefined ? undefined : issued;
+  }
+
+  /** userinfo.go UserInfo: 401 without a token or with a dead one; else the user's claims by scope. */
+  #userinfo(req: Request, res: Response): void {
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearer ?? text((req.body as Record<string, unknown> | undefined)?.access_token);
+    if (token === '')
+      return void res
+        .status(401)
+        .json({ error: 'invalid_request', error_description: 'access token missing' });
+    const issued = this.#verifyAccessToken(token);
+    if (issued === undefined)
+      return void res.status(401).json({ error: 'access_denied', error_description: 'access token invalid' });
+    res.json({
+      sub: issued.userId,
+      ...(issued.scope.includes('profile') ? { preferred_username: issued.loginName } : {}),
     });
   }
 
