@@ -31,6 +31,15 @@ export interface CreateSessionCall {
   readonly fingerprintId?: string | undefined;
   /** `lifetime` in ms (Login V2 always sends one); none: the session never expires. */
   readonly lifetimeMs?: number | undefined;
+  /**
+   * `userAgent` besides the fingerprint, as Login V2 sends it (the fake login page passes the browser's). Without
+   * it, a made-up Firefox on Linux at 203.0.113.7 is sent when a fingerprint is.
+   */
+  readonly userAgent?: {
+    readonly ip: string;
+    readonly description: string;
+    readonly header: readonly string[];
+  };
 }
 
 export interface FakeSessionExecutionsOptions {
@@ -57,6 +66,14 @@ export class FakeSessionExecutions {
       creationDate: createdAt,
       factors: call.password === true ? ['password'] : [],
       fingerprintId: call.fingerprintId ?? null,
+      ...('loginName' in call.user ? { loginName: call.user.loginName } : {}),
+      ...(call.userAgent === undefined
+        ? {}
+        : {
+            userAgentIp: call.userAgent.ip,
+            userAgentDescription: call.userAgent.description,
+            userAgentHeader: call.userAgent.header,
+          }),
       expirationDate:
         call.lifetimeMs === undefined ? undefined : new Date(createdAt.getTime() + call.lifetimeMs),
     });
@@ -71,8 +88,11 @@ export class FakeSessionExecutions {
         : {
             userAgent: {
               fingerprintId: call.fingerprintId,
-              ip: '203.0.113.7',
-              description: 'Firefox on Linux',
+              ip: call.userAgent?.ip ?? '203.0.113.7',
+              description: call.userAgent?.description ?? 'Firefox on Linux',
+              ...(call.userAgent === undefined
+                ? {}
+                : { header: { 'user-agent': { values: call.userAgent.header } } }),
             },
           }),
       ...(call.lifetimeMs === undefined ? {} : { lifetime: `${Math.round(call.lifetimeMs / 1000)}s` }),

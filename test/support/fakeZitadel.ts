@@ -48,6 +48,8 @@ export interface FakeSession {
   userAgentDescription?: string | undefined;
   /** The client address the login UI sent in `userAgent.ip`; 127.0.0.1 unless given. */
   userAgentIp?: string | undefined;
+  /** `userAgent.header["user-agent"].values` as the login UI sent them; made up from the description unless given. */
+  userAgentHeader?: readonly string[] | undefined;
 }
 
 /** A login policy as the fake's Settings Service answers it. */
@@ -168,7 +170,7 @@ function sessionJson(session: FakeSession) {
       ...(fingerprintId === undefined ? {} : { fingerprintId }),
       ip: session.userAgentIp ?? '127.0.0.1',
       description,
-      header: { 'user-agent': { values: [`Mozilla/5.0 (${description})`] } },
+      header: { 'user-agent': { values: session.userAgentHeader ?? [`Mozilla/5.0 (${description})`] } },
     },
     ...(session.expirationDate === undefined ? {} : { expirationDate: protoTime(session.expirationDate) }),
   };
@@ -329,6 +331,7 @@ export class FakeZitadel {
       userVerified: init.userVerified,
       userAgentDescription: init.userAgentDescription,
       userAgentIp: init.userAgentIp,
+      userAgentHeader: init.userAgentHeader,
     };
     this.sessions.set(session.id, session);
     this.#written(session.id);
