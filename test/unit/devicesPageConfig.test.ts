@@ -140,7 +140,7 @@ describe('the devices page variables (DEVICES_*)', () => {
     expect(problemsFor({ DEVICES_CLIENT_ID: 'abc' })).toEqual([
       'DEVICES_CLIENT_ID is set but DEVICES_PUBLIC_URL is not: set DEVICES_PUBLIC_URL to turn the devices page on, or unset it',
     ]);
-    const { DEVICES_PUBLIC_URL: _url, ...withoutUrl } = DEVICES;
+    const withoutUrl = { ...DEVICES, DEVICES_PUBLIC_URL: undefined };
     expect(problemsFor(withoutUrl)).toEqual([
       'DEVICES_CLIENT_ID, DEVICES_CLIENT_SECRET, DEVICES_KEYS are set but DEVICES_PUBLIC_URL is not: set DEVICES_PUBLIC_URL to turn the devices page on, or unset them',
     ]);
