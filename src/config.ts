@@ -625,6 +625,16 @@ function parseConnection(env: Record<string, string>, problems: string[]): Conne
 }
 
 /**
+ * DEVICES_PUBLIC_URL's rules for `setup --devices-url`, so setup registers exactly what the service accepts: the
+ * normalised URL, or why it is refused (never echoing the value).
+ */
+export function parseDevicesPublicUrl(value: string): { url: string } | { problem: string } {
+  const parsed = devicesPublicUrl.safeParse(value);
+  if (parsed.success) return { url: parsed.data };
+  return { problem: parsed.error.issues[0]?.message ?? 'is not a valid URL' };
+}
+
+/**
  * The DEVICES_* variables: undefined (the page is off) unless DEVICES_PUBLIC_URL is set; then every required one
  * must be valid. Another DEVICES_* variable without DEVICES_PUBLIC_URL is refused too: it says the operator meant to
  * turn the page on, and a page silently off would leave deny-new refusals without their link.
