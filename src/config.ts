@@ -9,6 +9,7 @@ import {
   type ConnectionConfig,
   type CountBy,
   type CountWhen,
+  type DevicesConfig,
   type EvictionOrder,
   type LimitSettings,
   type PayloadForm,
@@ -167,15 +168,19 @@ const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as
 // At most a year: a longer place TTL is a typo, not a plan (use `off`).
 const MAX_PLACE_TTL_MS = 366 * DURATION_UNITS_MS.d;
 
+/** A whole number with a unit (`90m`, `24h`, `7d`) in milliseconds; undefined when the text is not one. */
+function durationMs(text: string): number | undefined {
+  const match = /^([0-9]{1,6})(s|m|h|d)$/.exec(text.trim().toLowerCase());
+  if (match === null) return undefined;
+  return Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+}
+
 /** DENY_NEW_PLACE_TTL: a whole number with a unit (`90m`, `24h`, `7d`), or `off` / `0` (null) for never. */
 const placeTtl = z.string().transform((value, ctx): number | null => {
   const text = value.trim().toLowerCase();
-  if (text === 'off') return null;
-  const match = /^([0-9]{1,6})(s|m|h|d)?$/.exec(text);
-  const unit = (match?.[2] ?? 's') as keyof typeof DURATION_UNITS_MS;
-  const ms = match === null ? NaN : Number(match[1]) * DURATION_UNITS_MS[unit];
-  if (ms === 0) return null;
-  if (match?.[2] === undefined || !(ms <= MAX_PLACE_TTL_MS)) {
+  if (text === 'off' || /^0+[smhd]?$/.test(text)) return null;
+  const ms = durationMs(text);
+  if (ms === undefined || ms > MAX_PLACE_TTL_MS) {
     ctx.addIssue({
       code: 'custom',
       message: 'must be a duration with a unit, up to 366d (e.g. 24h, 90m, 7d), or off',
@@ -184,6 +189,22 @@ const placeTtl = z.string().transform((value, ctx): number | null => {
   }
   return ms;
 });
+
+/** A duration with a unit from `min` to `max` (both written as the message shows them, e.g. `1m`, `12h`). */
+function boundedDuration(min: string, max: string, example: string) {
+  const [minMs, maxMs] = [durationMs(min) ?? 0, durationMs(max) ?? 0];
+  return z.string().transform((value, ctx) => {
+    const ms = durationMs(value);
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a duration with a unit from ${min} to ${max} (e.g. ${example})`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
 
 // ZITADEL Cloud answers 429 past about 50 requests a second per IP (FACTS.md 5): 40 leaves a fifth of that to
 // whatever else shares the IP (the CLI, a second replica's first seconds) and, with a burst of a quarter second,
@@ -205,6 +226,110 @@ const maxRps = z.string().transform((value, ctx): number | null => {
   }
   return rate;
 });
+
+/**
+ * How many DEVICES_KEYS may be configured at once. A rotation needs two (the new key signs, the old one still
+ * verifies cookies and tickets signed before it); a few more leave room for a rotation that overlaps the next.
+ */
+export const MAX_DEVICES_KEYS = 5;
+/** Shorter keys are guessable offline from one signed cookie or ticket: 32 characters of base64 are 192 bits. */
+export const MIN_DEVICES_KEY_LENGTH = 32;
+const DEVICES_KEY_HELP = 'generate one with: openssl rand -base64 32';
+
+// Where users' browsers are sent back to, so held to the rules of INSTANCE_URL: https, plain http only on loopback.
+const devicesPublicUrl = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be the URL where browsers reach the limiter, such as https://limiter.example.com',
+    });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname))) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must use https:// (plain http:// only for localhost, 127.0.0.1 or [::1]): the page sets a Secure cookie and ZITADEL sends the sign-in code to it',
+    });
+    return z.NEVER;
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a plain URL without credentials, query or fragment',
+    });
+    return z.NEVER;
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  // The limiter adds /devices itself: a URL ending in it would send browsers to /devices/devices.
+  if (/\/devices(\/callback)?$/.test(path)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be where browsers reach the limiter, without /devices (e.g. https://limiter.example.com): the limiter adds /devices itself',
+    });
+    return z.NEVER;
+  }
+  return `${url.origin}${path}`;
+});
+
+// Both are sent in an Authorization: Basic header: printable ASCII without spaces. Messages never echo a value.
+const devicesClientId = z
+  .string({ error: 'is required with DEVICES_PUBLIC_URL (the client id setup --devices-url prints)' })
+  .trim()
+  .min(1, { error: 'is required with DEVICES_PUBLIC_URL (the client id setup --devices-url prints)' })
+  .max(200, { error: 'must be at most 200 characters (the client id ZITADEL shows)' })
+  .regex(/^[\x21-\x7e]+$/, {
+    error: 'must be the client id ZITADEL shows, printable characters without spaces',
+  });
+const devicesClientSecret = requiredSecret(
+  'with DEVICES_PUBLIC_URL: the client secret setup --devices-url prints; ZITADEL shows it once, setup --devices-new-secret makes a new one',
+)
+  .max(512, { error: 'must be at most 512 characters' })
+  .regex(/^[\x21-\x7e]+$/, { error: 'must be printable characters without spaces (it is sent in a header)' });
+
+const devicesKeys = requiredSecret(
+  `with DEVICES_PUBLIC_URL: comma-separated secrets of at least ${MIN_DEVICES_KEY_LENGTH} characters that sign the page's cookies and tickets (setup --devices-url prints one; or ${DEVICES_KEY_HELP})`,
+).transform((value, ctx) => {
+  const keys = value.split(',').map((key) => key.trim());
+  if (keys.some((key) => key.length === 0)) {
+    ctx.addIssue({ code: 'custom', message: 'has an empty key between commas' });
+    return z.NEVER;
+  }
+  if (keys.length > MAX_DEVICES_KEYS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `has ${keys.length} keys; at most ${MAX_DEVICES_KEYS} are accepted (a rotation needs two: the new key first, then the old one)`,
+    });
+    return z.NEVER;
+  }
+  for (const [index, key] of keys.entries()) {
+    if (key.length < MIN_DEVICES_KEY_LENGTH)
+      ctx.addIssue({
+        code: 'custom',
+        message: `key ${index + 1} is shorter than ${MIN_DEVICES_KEY_LENGTH} characters (${DEVICES_KEY_HELP})`,
+      });
+    const first = keys.indexOf(key);
+    if (first < index) ctx.addIssue({ code: 'custom', message: `key ${index + 1} repeats key ${first + 1}` });
+  }
+  return keys;
+});
+
+// Parsed only when DEVICES_PUBLIC_URL is set: the page is off otherwise.
+const devicesSchema = z.object({
+  DEVICES_PUBLIC_URL: devicesPublicUrl,
+  DEVICES_CLIENT_ID: devicesClientId,
+  DEVICES_CLIENT_SECRET: devicesClientSecret,
+  DEVICES_KEYS: devicesKeys,
+  // Short: the cookie proves who signed in, and a device signed out elsewhere should not keep the page for long.
+  DEVICES_SESSION_TTL: boundedDuration('1m', '12h', '15m, 1h').default(15 * DURATION_UNITS_MS.m),
+  // Long enough to read the refusal, open the link and choose; a leaked link is worth little after that.
+  DEVICES_TICKET_TTL: boundedDuration('1m', '1h', '10m, 30m').default(10 * DURATION_UNITS_MS.m),
+});
+const DEVICES_VARIABLES = Object.keys(devicesSchema.shape) as (keyof typeof devicesSchema.shape)[];
 
 const connectionSchema = z.object({
   INSTANCE_URL: instanceUrl,
@@ -500,6 +625,57 @@ function parseConnection(env: Record<string, string>, problems: string[]): Conne
 }
 
 /**
+ * DEVICES_PUBLIC_URL's rules for `setup --devices-url`, so setup registers exactly what the service accepts: the
+ * normalised URL, or why it is refused (never echoing the value).
+ */
+export function parseDevicesPublicUrl(value: string): { url: string } | { problem: string } {
+  const parsed = devicesPublicUrl.safeParse(value);
+  if (parsed.success) return { url: parsed.data };
+  return { problem: parsed.error.issues[0]?.message ?? 'is not a valid URL' };
+}
+
+/**
+ * The DEVICES_* variables: undefined (the page is off) unless DEVICES_PUBLIC_URL is set; then every required one
+ * must be valid. Another DEVICES_* variable without DEVICES_PUBLIC_URL is refused too: it says the operator meant to
+ * turn the page on, and a page silently off would leave deny-new refusals without their link.
+ */
+function parseDevices(
+  env: Record<string, string>,
+  signingKeys: readonly string[] | undefined,
+  problems: string[],
+): DevicesConfig | undefined {
+  if (env.DEVICES_PUBLIC_URL === undefined) {
+    const stray = DEVICES_VARIABLES.filter((name) => env[name] !== undefined);
+    if (stray.length > 0)
+      problems.push(
+        `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set but DEVICES_PUBLIC_URL is not: set DEVICES_PUBLIC_URL to turn the devices page on, or unset ${stray.length === 1 ? 'it' : 'them'}`,
+      );
+    return undefined;
+  }
+  const parsed = devicesSchema.safeParse(env);
+  if (!parsed.success) {
+    problems.push(...issuesToProblems(parsed.error));
+    return undefined;
+  }
+  const values = parsed.data;
+  // One key, one job: a webhook signing key that also signs cookies would let either leak forge both.
+  if (signingKeys !== undefined && values.DEVICES_KEYS.some((key) => signingKeys.includes(key))) {
+    problems.push(
+      `DEVICES_KEYS must not reuse a SIGNING_KEY: give the devices page keys of its own (${DEVICES_KEY_HELP})`,
+    );
+    return undefined;
+  }
+  return Object.freeze({
+    publicUrl: values.DEVICES_PUBLIC_URL,
+    clientId: values.DEVICES_CLIENT_ID,
+    clientSecret: values.DEVICES_CLIENT_SECRET,
+    keys: Object.freeze(values.DEVICES_KEYS),
+    sessionTtlMs: values.DEVICES_SESSION_TTL,
+    ticketTtlMs: values.DEVICES_TICKET_TTL,
+  });
+}
+
+/**
  * Reads only what is needed to call ZITADEL: the instance URL and one credential. The operator CLI uses this
  * (its `setup` runs before any signing key exists); the service uses loadConfig, which includes it.
  */
@@ -521,6 +697,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = environmentSchema.safeParse(plain);
   if (!parsed.success) problems.push(...issuesToProblems(parsed.error));
   const payload = parsePayloadSettings(plain, problems);
+  const devices = parseDevices(plain, parsed.success ? parsed.data.SIGNING_KEY : undefined, problems);
   if (connection === undefined || !parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
   if (values.ENFORCEMENT_DEADLINE_MS < connection.zitadelTimeoutMs) {
@@ -548,6 +725,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     onFailure: values.ON_FAILURE,
     maxConcurrentEnforcements: values.MAX_CONCURRENT_ENFORCEMENTS,
     payload,
+    devices,
   } satisfies Config);
 }
 

@@ -67,6 +67,24 @@ export interface Config extends ConnectionConfig {
   readonly maxConcurrentEnforcements: number;
   /** Which payload forms a webhook may take; see PayloadSettings. */
   readonly payload: PayloadSettings;
+  /** The "your devices" page and API; undefined (off) unless DEVICES_PUBLIC_URL is set. */
+  readonly devices: DevicesConfig | undefined;
+}
+
+/** The DEVICES_* variables: where browsers reach the page, its OIDC client and its own signing keys. */
+export interface DevicesConfig {
+  /** Origin and optional path prefix, without a trailing slash: the page is `${publicUrl}/devices`. */
+  readonly publicUrl: string;
+  /** The OIDC application `setup --devices-url` registers in ZITADEL. */
+  readonly clientId: string;
+  /** Its client secret (client_secret_basic, and for ZITADEL's introspection endpoint). Never printed. */
+  readonly clientSecret: string;
+  /** Secrets of at least 32 characters: the first signs cookies and tickets, all of them verify (rotation). */
+  readonly keys: readonly string[];
+  /** Lifetime of the page's own cookie. */
+  readonly sessionTtlMs: number;
+  /** Lifetime of a refusal ticket (the link a deny-new refusal carries). */
+  readonly ticketTtlMs: number;
 }
 
 /** The body forms ZITADEL can post (target `payloadType`): plain JSON, a signed JWT, or that JWT encrypted (JWE). */

@@ -20,6 +20,13 @@ import { emitJson, note, say, sleepOf, type CommandContext } from './io.js';
 import { ensureEncryptionKey, readPublicKeyFile, type EncryptionKeyResult } from './payloadKeys.js';
 import { probeEndpoint, type ProbeResult } from './probeEndpoint.js';
 import { CLI_COMMAND } from './commandName.js';
+import {
+  DEVICES_APP_NAME,
+  DEVICES_PROJECT_NAME,
+  ensureDevicesApp,
+  parseDevicesUrl,
+  type DevicesAppResult,
+} from './devicesApp.js';
 
 export const SETUP_HELP = `Usage: ${CLI_COMMAND} setup --endpoint <url> [options]
 
@@ -37,6 +44,11 @@ Options:
   --private-key-out <file>    jwe: where a generated private key is written, mode 0600
                               (default: ./zitadel-session-limiter-payload-key.pem; never overwritten)
   --no-probe                  do not send the signed probe to the endpoint
+  --devices-url <url>         also register the "your devices" page: the OIDC app "Your devices" in the project
+                              "ZITADEL Session Limiter", redirect URI <url>/devices/callback (url =
+                              DEVICES_PUBLIC_URL, e.g. https://limiter.example.com); prints the DEVICES_* lines.
+                              Needs project.create and project.app.write (IAM_OWNER or ORG_OWNER)
+  --devices-new-secret        with --devices-url: have ZITADEL make a new client secret (the old one stops working)
   --name <name>               target name (default: zitadel-session-limiter)
   --timeout <duration>        how long ZITADEL waits for the limiter, 1s to 270s (default: 10s)
   --async                     register as restAsync: ZITADEL does not wait (never refuses a login)
@@ -424,9 +436,14 @@ export async function runSetup(context: CommandContext, args: readonly string[])
     'public-key': { type: 'string' },
     'private-key-out': { type: 'string' },
     probe: { type: 'boolean' },
+    'devices-url': { type: 'string' },
+    'devices-new-secret': { type: 'boolean' },
   });
   expectPositionals('setup', positionals, []);
   if (values.endpoint === undefined) throw new UsageError('missing --endpoint <url>', 'setup');
+  const devicesUrl = values['devices-url'] === undefined ? undefined : parseDevicesUrl(values['devices-url']);
+  if (devicesUrl === undefined && values['devices-new-secret'] !== undefined)
+    throw new UsageError('--devices-new-secret goes with --devices-url', 'setup');
   const { endpoint, completed } = parseEndpoint(values.endpoint, values.insecure === true);
   const name = (values.name ?? DEFAULT_TARGET_NAME).trim();
   if (name.length === 0 || name.length > 200)
@@ -558,6 +575,16 @@ export async function runSetup(context: CommandContext, args: readonly string[])
       note(context, `warning: probe: ${probe.summary}.${probe.fix === undefined ? '' : ` ${probe.fix}`}`);
   }
 
+  const devices =
+    devicesUrl === undefined
+      ? undefined
+      : await ensureDevicesApp(
+          zitadel,
+          { publicUrl: devicesUrl, newSecret: values['devices-new-secret'] === true },
+          deadline,
+          (line) => note(context, line),
+        );
+
   const type = isAsync ? 'restAsync' : `restWebhook, interruptOnError=${interruptOnError}`;
   if (context.json) {
     emitJson(context, {
@@ -578,6 +605,7 @@ export async function runSetup(context: CommandContext, args: readonly string[])
       publicKey: encryptionKey,
       probe,
       signingKey: saved.signingKey,
+      devices,
     });
     return 0;
   }
@@ -614,5 +642,34 @@ export async function runSetup(context: CommandContext, args: readonly string[])
         '(PAYLOAD_DECRYPTION_KEY_FILE, or its contents in PAYLOAD_DECRYPTION_KEY): until then it refuses JWE webhooks.',
     );
   }
+  if (devices !== undefined) sayDevicesApp(context, devices);
   return 0;
+}
+
+/** The devices page's part of setup's report: the DEVICES_* lines, secrets only when ZITADEL just made one. */
+function sayDevicesApp(context: CommandContext, devices: DevicesAppResult): void {
+  say(context);
+  say(context, `Project "${DEVICES_PROJECT_NAME}" (${devices.projectId}): ${devices.projectStatus}`);
+  say(context, `OIDC app "${DEVICES_APP_NAME}" (${devices.appId}): ${devices.appStatus}`);
+  say(context, `  redirect  ${devices.publicUrl}/devices/callback`);
+  say(context);
+  say(
+    context,
+    devices.clientSecret === undefined
+      ? "Put into the limiter's environment (.env), with the client secret and the keys it already has:"
+      : "Paste into the limiter's environment (.env). The client secret and the keys are secrets:",
+  );
+  say(context);
+  say(context, `DEVICES_PUBLIC_URL=${devices.publicUrl}`);
+  say(context, `DEVICES_CLIENT_ID=${devices.clientId}`);
+  if (devices.clientSecret !== undefined) say(context, `DEVICES_CLIENT_SECRET=${devices.clientSecret}`);
+  if (devices.generatedKey !== undefined) say(context, `DEVICES_KEYS=${devices.generatedKey}`);
+  if (devices.clientSecret === undefined) {
+    say(context);
+    say(
+      context,
+      'ZITADEL shows a client secret only once, when it makes it: it cannot be shown again. If DEVICES_CLIENT_SECRET ' +
+        'is lost, run setup again with --devices-new-secret (the old secret stops working at once).',
+    );
+  }
 }

@@ -15,7 +15,10 @@ export interface StartupLine {
  * (the check that proves them could not run). Never rejects; it never holds up start-up.
  */
 export async function startupLine(
-  config: Pick<Config, 'instanceUrl' | 'credential' | 'concurrentSessions' | 'limitStrategy' | 'dryRun'>,
+  config: Pick<
+    Config,
+    'instanceUrl' | 'credential' | 'concurrentSessions' | 'limitStrategy' | 'dryRun' | 'devices'
+  >,
   readiness: Readiness | undefined,
   checkRules: (() => Promise<RuleReport>) | undefined,
 ): Promise<StartupLine> {
@@ -25,6 +28,9 @@ export async function startupLine(
     limit: config.concurrentSessions,
     strategy: config.limitStrategy,
     dryRun: config.dryRun,
+    // Only whether the page is on and where: its client secret and keys never reach a log.
+    devices: config.devices === undefined ? 'off' : 'on',
+    ...(config.devices === undefined ? {} : { devicesUrl: config.devices.publicUrl }),
   };
   if (readiness === undefined)
     return { level: 'info', msg: 'zitadel-session-limiter started', fields: summary };

@@ -89,4 +89,25 @@ describe('the start-up line', () => {
       'LIMIT_METADATA_KEY=max_sessions (no user.read: limits are held back)',
     ]);
   });
+
+  it('says whether the devices page is on and where, never its client secret or keys', async () => {
+    const secret = 'devices-client-secret-Wq7TESTSECRET';
+    const key = 'devices-key-a-0123456789abcdefghijKLMN';
+    const { config: off } = buildHarness();
+    const { config: on } = buildHarness({
+      DEVICES_PUBLIC_URL: 'https://limiter.example.com/',
+      DEVICES_CLIENT_ID: '312345678901234567',
+      DEVICES_CLIENT_SECRET: secret,
+      DEVICES_KEYS: key,
+    });
+
+    const offLine = await startupLine(off, undefined, undefined);
+    const onLine = await startupLine(on, undefined, undefined);
+
+    expect(offLine.fields.devices).toBe('off');
+    expect(offLine.fields).not.toHaveProperty('devicesUrl');
+    expect(onLine.fields).toMatchObject({ devices: 'on', devicesUrl: 'https://limiter.example.com' });
+    expect(JSON.stringify(onLine)).not.toContain(secret);
+    expect(JSON.stringify(onLine)).not.toContain(key);
+  });
 });

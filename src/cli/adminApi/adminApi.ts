@@ -3,12 +3,14 @@ import { createExecutionsApi, type ZitadelExecutionsApi } from './executions.js'
 import { createInstanceApi, type ZitadelInstanceApi } from './instance.js';
 import { createInstanceSessionsApi, type ZitadelInstanceSessionsApi } from './instanceSessions.js';
 import { createOidcAppsApi, type ZitadelOidcAppsApi } from './oidcApps.js';
+import { createOidcRegistrationApi, type ZitadelOidcRegistrationApi } from './oidcRegistration.js';
 import { createPublicKeysApi, type ZitadelPublicKeysApi } from './publicKeys.js';
 import { createTargetsApi, type ZitadelTargetsApi } from './targets.js';
 
 export type { ActionsApiVersion } from './actionsSearch.js';
 export type { ActionExecution } from './executions.js';
 export type { OidcApp } from './oidcApps.js';
+export type { OidcAppSpec, RegisteredOidcApp } from './oidcRegistration.js';
 export type { TargetPublicKey } from './publicKeys.js';
 export type { ActionTarget, ActionTargetSpec, PayloadTypeName } from './targets.js';
 
@@ -21,7 +23,8 @@ export type ZitadelAdminApi = ZitadelInstanceSessionsApi &
   ZitadelExecutionsApi &
   ZitadelPublicKeysApi &
   ZitadelInstanceApi &
-  ZitadelOidcAppsApi;
+  ZitadelOidcAppsApi &
+  ZitadelOidcRegistrationApi;
 
 /** The admin calls over the given transport: the same retries, deadlines and typed errors as the session calls. */
 export function createAdminApi(call: ZitadelCall): ZitadelAdminApi {
@@ -32,5 +35,6 @@ export function createAdminApi(call: ZitadelCall): ZitadelAdminApi {
     ...createPublicKeysApi(call),
     ...createInstanceApi(call),
     ...createOidcAppsApi(call),
+    ...createOidcRegistrationApi(call),
   };
 }
