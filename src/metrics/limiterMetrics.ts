@@ -43,6 +43,8 @@ export interface LimiterMetrics {
   zitadelRateBudgetExhausted(operation: ZitadelOperation): void;
   /** What readiness (GET /readyz, the start-up check) last decided: the `ready` gauge alerts read. */
   readinessDecided(ready: boolean): void;
+  /** Something a user did on the devices page or its API (src/devices/devicesAudit.ts), and how it ended. */
+  devicesAction(action: string, via: string, outcome: string): void;
   /** When ZITADEL last answered one of our authenticated calls with success (2xx). */
   lastZitadelSuccessAtMs(): number | undefined;
   /** When a call last failed to reach ZITADEL or was refused by it, and how; undefined once a call succeeded since. */
@@ -123,6 +125,12 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
     help: 'Time from receiving a webhook to the end of enforcement (all ZITADEL calls included), by outcome.',
     labelNames: ['outcome'] as const,
     buckets: ENFORCEMENT_BUCKETS,
+    registers,
+  });
+  const devicesActions = new Counter({
+    name: `${PREFIX}devices_actions_total`,
+    help: 'What users did on the "your devices" page and API: action (login, ticket_opened, view, sign_out, sign_out_others), via (oidc, ticket, api) and outcome (ok, partly_failed, or the refusal code).',
+    labelNames: ['action', 'via', 'outcome'] as const,
     registers,
   });
   const sessionsDeleted = new Counter({
@@ -270,6 +278,14 @@ export function createLimiterMetrics(options: LimiterMetricsOptions = {}): Limit
 
     readinessDecided(isReady) {
       ready.set(isReady ? 1 : 0);
+    },
+
+    devicesAction(action, via, outcome) {
+      devicesActions.inc({
+        action: boundedCode(action),
+        via: boundedCode(via),
+        outcome: boundedCode(outcome),
+      });
     },
 
     lastZitadelSuccessAtMs: () => lastSuccessAtMs,
