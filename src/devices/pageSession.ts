@@ -4,6 +4,7 @@
 // stores nothing and a cookie of one kind can never be played as the other.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { KeyRing, VerifyFailureReason } from './keyRing.js';
+import type { LoginState } from '../zitadel/devicesOidc.js';
 
 export const PAGE_COOKIE = 'limiter_devices';
 export const LOGIN_STATE_COOKIE = 'limiter_devices_login';
@@ -24,11 +25,7 @@ export interface PageSession {
 
 export type NewPageSession = Omit<PageSession, 'csrf' | 'expiresAtMs'>;
 
-export interface LoginState {
-  readonly state: string;
-  readonly nonce: string;
-  readonly codeVerifier: string;
-}
+export type { LoginState };
 
 export type Opened<T> =
   | { readonly ok: true; readonly value: T }
