@@ -28,7 +28,12 @@ const UNDECIDED_STATUS: Record<UndecidedReason, number> = {
  * call; a webhook the limiter could not decide in time passes with 200 under ON_FAILURE=allow and gets a 5xx under
  * refuse (which, with interruptOnError, fails the login). Pure: the outcome and the settings decide it all.
  */
-export function webhookAnswer(outcome: WebhookOutcome, settings: AnswerSettings): WebhookAnswer {
+export function webhookAnswer(
+  outcome: WebhookOutcome,
+  settings: AnswerSettings,
+  /** The refused user's "your devices" link (a ticket), when the page is on: shown by custom login UIs. */
+  devicesLink?: string,
+): WebhookAnswer {
   if (outcome.outcome === 'ignored') {
     return { status: 200, body: { outcome: 'ignored', reason: outcome.reason } };
   }
@@ -42,12 +47,27 @@ export function webhookAnswer(outcome: WebhookOutcome, settings: AnswerSettings)
     // ZITADEL turns a 2xx body with these fields into an error for the caller (pkg/actions HandleResponse).
     return {
       status: 200,
-      body: { forwardedStatusCode: 403, forwardedErrorMessage: settings.denyMessage, ...summary },
+      body: {
+        forwardedStatusCode: 403,
+        forwardedErrorMessage: denyMessageWith(settings.denyMessage, devicesLink),
+        ...summary,
+        ...(devicesLink === undefined ? {} : { devicesUrl: devicesLink }),
+      },
     };
   }
   if (outcome.failed.length > 0 && settings.onFailure === 'refuse')
     return { status: 502, body: { error: 'zitadel_unavailable', ...summary } };
   return { status: 200, body: { ...summary } };
+}
+
+/** Where DENY_MESSAGE says `{devicesUrl}`, the link goes there; otherwise it follows the message. */
+export const DEVICES_URL_PLACEHOLDER = '{devicesUrl}';
+
+function denyMessageWith(message: string, devicesLink: string | undefined): string {
+  if (devicesLink === undefined) return message.replaceAll(DEVICES_URL_PLACEHOLDER, '').trim();
+  return message.includes(DEVICES_URL_PLACEHOLDER)
+    ? message.replaceAll(DEVICES_URL_PLACEHOLDER, devicesLink)
+    : `${message} ${devicesLink}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { Config } from '../vocabulary.js';
-import type { WebhookOutcome } from '../enforcement/outcome.js';
+import type { EnforcementReport, WebhookOutcome } from '../enforcement/outcome.js';
 import type { WebhookProcessor } from '../enforcement/processSessionWebhook.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterMetrics } from '../metrics/limiterMetrics.js';
@@ -30,6 +30,11 @@ export interface WebhookRouteDeps {
   readonly metrics: LimiterMetrics;
   /** One record per verified webhook; undefined turns audit records off (tests that do not look at them). */
   readonly audit: AuditLog | undefined;
+  /**
+   * The "your devices" link for a user deny-new refused (a signed ticket), when the page is on. Never throws:
+   * a link it cannot make leaves the refusal as it was.
+   */
+  readonly refusalLink?: ((report: EnforcementReport) => Promise<string | undefined>) | undefined;
 }
 
 /** Remembers when the webhook arrived, before its body is read: durations are measured from here. */
@@ -116,7 +121,9 @@ export function webhookRoute(
       lookup.settle(undefined);
       throw error;
     }
-    const answer = webhookAnswer(outcome, config);
+    const devicesLink =
+      outcome.outcome === 'denied' && !outcome.dryRun ? await deps.refusalLink?.(outcome) : undefined;
+    const answer = webhookAnswer(outcome, config, devicesLink);
     // Only a finished decision is remembered: after an undecided or partly failed one, a replay may finish the job.
     lookup.settle(
       isFinished(outcome) ? { ...answer, outcome: outcome.outcome, sessionId: outcome.sessionId } : undefined,

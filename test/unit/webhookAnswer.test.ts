@@ -114,6 +114,24 @@ describe('webhookAnswer: a decision', () => {
     },
   );
 
+  it('puts the devices link into the deny message: where DENY_MESSAGE says {devicesUrl}, else after it', () => {
+    const denied: EnforcementReport = {
+      ...report,
+      outcome: 'denied',
+      strategy: 'deny-new',
+      deleted: ['s-new'],
+    };
+    const link = 'https://limiter.test/devices/ticket?t=abc';
+    const messageOf = (denyMessage: string, devicesLink?: string) =>
+      webhookAnswer(denied, { onFailure: 'allow', denyMessage }, devicesLink).body.forwardedErrorMessage;
+    expect(messageOf('Too many devices.', link)).toBe(`Too many devices. ${link}`);
+    expect(messageOf('Too many devices ({devicesUrl}).', link)).toBe(`Too many devices (${link}).`);
+    // Without the page, a placeholder never shows up as literal braces.
+    expect(messageOf('Too many devices. {devicesUrl}')).toBe('Too many devices.');
+    expect(webhookAnswer(denied, ALLOW, link).body.devicesUrl).toBe(link);
+    expect(webhookAnswer(denied, ALLOW).body).not.toHaveProperty('devicesUrl');
+  });
+
   it('lets a dry-run deny through: no forwarded error, only the summary', () => {
     const denied: EnforcementReport = { ...report, outcome: 'denied', strategy: 'deny-new', dryRun: true };
     const answer = webhookAnswer(denied, REFUSE);
