@@ -1,5 +1,5 @@
 // The module structure, checked by `npm run depcheck` (dependency-cruiser) in CI: two wings, the service (http/,
-// app.ts) and the operator CLI (cli/), stand on shared lower modules and never on each other; imports only point
+// devices/, app.ts) and the operator CLI (cli/), stand on shared lower modules and never on each other; imports only point
 // down; config.ts (the environment parser) is read by the entry points alone; nothing goes round in a circle.
 
 // The entry points that wire everything; only they may read the environment through config.ts.
@@ -10,7 +10,7 @@ const CLI_CONFIG_LOADING = '^src/cli/environment[.]ts$';
 const LOWER_MODULES =
   '^src/((policy|signature|webhook|zitadel|enforcement|logging|metrics|util)/|vocabulary[.]ts$)';
 const CLI_WING = '^src/(cli/|cli[.]ts$)';
-const SERVICE_WING = '^src/(http/|(app|service|main|vercel)[.]ts$)';
+const SERVICE_WING = '^src/(http/|devices/|(app|service|main|vercel)[.]ts$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -1,5 +1,7 @@
 import express, { type Express } from 'express';
 import { WEBHOOK_PATH, type Config } from './vocabulary.js';
+import { createDevicesFeature } from './devices/devicesFeature.js';
+import type { DevicesOidc } from './zitadel/devicesOidc.js';
 import { createWebhookProcessor } from './enforcement/processSessionWebhook.js';
 import { checkRules } from './enforcement/ruleCheck.js';
 import { accessLog } from './http/accessLog.js';
@@ -37,6 +39,8 @@ export interface AppDeps {
    * entry, whose every route is public).
    */
   readonly metricsWithoutToken?: 'serve' | 'hide';
+  /** The devices page's OIDC side (DEVICES_PUBLIC_URL set); omit for openid-client against INSTANCE_URL. */
+  readonly devicesOidc?: DevicesOidc;
 }
 
 /**
@@ -86,9 +90,37 @@ export function createApp(deps: AppDeps): Express {
       deps.jwsKeys ??
       instanceKeySet({ instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs, now }),
   });
+  // The "your devices" page and API: off unless DEVICES_PUBLIC_URL is set.
+  const devices =
+    config.devices === undefined
+      ? undefined
+      : createDevicesFeature({
+          config: { ...config, devices: config.devices },
+          zitadel,
+          metrics,
+          logger,
+          auditSink: deps.auditSink,
+          now,
+          ...(deps.devicesOidc === undefined ? {} : { oidc: deps.devicesOidc }),
+        });
+  if (devices !== undefined) {
+    app.use('/devices', devices.page);
+    app.use('/api/devices', devices.api);
+  }
   app.post(
     WEBHOOK_PATH,
-    ...webhookRoute({ config, processWebhook, decodePayload, now, metrics, audit }, logger),
+    ...webhookRoute(
+      {
+        config,
+        processWebhook,
+        decodePayload,
+        now,
+        metrics,
+        audit,
+        refusalLink: devices === undefined ? undefined : (report) => devices.refusalLink(report),
+      },
+      logger,
+    ),
   );
 
   app.use((_req, _res, next) => next(new HttpProblem(404, 'not_found')));

@@ -16,6 +16,10 @@ export const PROBLEM_CODES = [
   'zitadel_unavailable',
   'login_failed',
   'not_configured',
+  'token_missing',
+  'token_invalid',
+  'ticket_one_device',
+  'internal_error',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
@@ -47,6 +51,8 @@ export interface Messages {
   /** The banner on a page opened from a refusal ticket; the limit where it is known. */
   readonly ticketBanner: (limit: number | undefined) => string;
   readonly signedOut: (deviceName: string) => string;
+  /** The notice after a sign-out, on the page the browser is sent back to (which no longer lists the device). */
+  readonly deviceSignedOut: string;
   readonly signedOutOthers: (count: number) => string;
   readonly backToDevices: string;
   /** When the list was read: it does not update by itself. */
@@ -99,6 +105,7 @@ const en: Messages = {
       ? 'You are at your limit of devices: sign out one to sign in here.'
       : `You are at your limit of ${limit} ${limit === 1 ? 'device' : 'devices'}: sign out one to sign in here.`,
   signedOut: (name) => `Signed out ${name}.`,
+  deviceSignedOut: 'The device is signed out.',
   signedOutOthers: (count) =>
     count === 0
       ? 'There were no other devices to sign out.'
@@ -148,6 +155,24 @@ const en: Messages = {
       title: 'Sign-in failed',
       message: 'You could not be signed in to see your devices. Please try again.',
     },
+    token_missing: {
+      title: 'Sign-in required',
+      message: 'Send your ZITADEL access token as "Authorization: Bearer <token>".',
+    },
+    token_invalid: {
+      title: 'Sign-in expired',
+      message:
+        'ZITADEL does not accept this access token (expired, revoked or for another application). Sign in again.',
+    },
+    ticket_one_device: {
+      title: 'One device at a time',
+      message:
+        'A link from a refused sign-in signs out one device at a time. Sign in to sign out all other devices.',
+    },
+    internal_error: {
+      title: 'Something went wrong',
+      message: 'The service could not complete this request. Nothing was signed out. Try again in a moment.',
+    },
     not_configured: {
       title: 'Not available',
       message: 'The devices page is not set up on this service. Ask your administrator.',
@@ -186,6 +211,7 @@ const de: Messages = {
       ? 'Sie haben Ihre Höchstzahl an Geräten erreicht: Melden Sie eines ab, um sich hier anzumelden.'
       : `Sie haben Ihre Höchstzahl von ${limit} ${limit === 1 ? 'Gerät' : 'Geräten'} erreicht: Melden Sie eines ab, um sich hier anzumelden.`,
   signedOut: (name) => `${name} wurde abgemeldet.`,
+  deviceSignedOut: 'Das Gerät wurde abgemeldet.',
   signedOutOthers: (count) =>
     count === 0
       ? 'Es gab keine anderen Geräte zum Abmelden.'
@@ -240,6 +266,25 @@ const de: Messages = {
     login_failed: {
       title: 'Anmeldung fehlgeschlagen',
       message: 'Sie konnten nicht angemeldet werden, um Ihre Geräte zu sehen. Bitte versuchen Sie es erneut.',
+    },
+    token_missing: {
+      title: 'Anmeldung erforderlich',
+      message: 'Senden Sie Ihr ZITADEL-Zugriffstoken als „Authorization: Bearer <Token>“.',
+    },
+    token_invalid: {
+      title: 'Anmeldung abgelaufen',
+      message:
+        'ZITADEL akzeptiert dieses Zugriffstoken nicht (abgelaufen, widerrufen oder für eine andere Anwendung). Melden Sie sich erneut an.',
+    },
+    ticket_one_device: {
+      title: 'Ein Gerät nach dem anderen',
+      message:
+        'Ein Link aus einer abgelehnten Anmeldung meldet jeweils ein Gerät ab. Melden Sie sich an, um alle anderen Geräte abzumelden.',
+    },
+    internal_error: {
+      title: 'Etwas ist schiefgelaufen',
+      message:
+        'Der Dienst konnte diese Anfrage nicht ausführen. Es wurde nichts abgemeldet. Versuchen Sie es gleich noch einmal.',
     },
     not_configured: {
       title: 'Nicht verfügbar',

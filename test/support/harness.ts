@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../src/app.js';
+import type { DevicesOidc } from '../../src/zitadel/devicesOidc.js';
 import { loadConfig } from '../../src/config.js';
 import type { Config } from '../../src/vocabulary.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -23,6 +24,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** The app's clock (signature checks, durations, readiness caching); Date.now unless given. */
   readonly now?: () => number;
+  /** The devices page's OIDC side (a stub in the component tests); openid-client against the instance unless given. */
+  readonly devicesOidc?: DevicesOidc;
 }
 
 /** Builds the real app against `instanceUrl` (nock or a fake ZITADEL) with fast retries for tests. */
@@ -62,7 +65,16 @@ export function buildHarness(
     ...clock,
   });
   return {
-    app: createApp({ config, zitadel, logger, metrics, accessLogSink: sink, auditSink: sink, ...clock }),
+    app: createApp({
+      config,
+      zitadel,
+      logger,
+      metrics,
+      accessLogSink: sink,
+      auditSink: sink,
+      ...clock,
+      ...(options.devicesOidc === undefined ? {} : { devicesOidc: options.devicesOidc }),
+    }),
     config,
     logLines,
   };
