@@ -17,8 +17,11 @@ function single(value: string | string[] | undefined): string | undefined {
 
 /**
  * True when an unsafe request (POST, …) did not come from the devices page's own origin:
- * - `Sec-Fetch-Site` is present and is not `same-origin` (browsers set it and pages cannot forge it), or
- * - `Origin` is present and is not `expectedOrigin` (the origin of DEVICES_PUBLIC_URL; `null` included), or
+ * - `Sec-Fetch-Site` is present and is not `same-origin` (browsers set it and pages cannot forge it); when it is
+ *   present it decides alone, because the page's `Referrer-Policy: no-referrer` makes Chromium send
+ *   `Origin: null` on its own same-origin form POSTs (seen in test/browser/devicesPage.browser.ts), or
+ * - without it, `Origin` is present and is not `expectedOrigin` (the origin of DEVICES_PUBLIC_URL; `null`
+ *   included), or
  * - both are absent. Every current browser sends at least one of them on a form POST; a browser too old to send
  *   either is refused for POSTs rather than trusted blindly. It can still view the page, which is all GET.
  * Scripts and non-browser clients (the API, with its bearer token) are not what this guards.
@@ -28,7 +31,7 @@ export function isCrossSiteRequest(request: RequestLike, expectedOrigin: string)
   const fetchSite = single(request.headers['sec-fetch-site']);
   const origin = single(request.headers['origin']);
   if (fetchSite === undefined && origin === undefined) return true;
-  if (fetchSite !== undefined && fetchSite.trim().toLowerCase() !== 'same-origin') return true;
+  if (fetchSite !== undefined) return fetchSite.trim().toLowerCase() !== 'same-origin';
   if (origin !== undefined && origin.trim().toLowerCase() !== expectedOrigin.toLowerCase()) return true;
   return false;
 }

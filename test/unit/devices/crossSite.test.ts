@@ -24,11 +24,19 @@ describe('isCrossSiteRequest', () => {
     ['a POST from our host over http', 'POST', { origin: 'http://limiter.example.com' }, true],
     ['a POST from our host on another port', 'POST', { origin: `${ORIGIN}:8443` }, true],
     ['a POST with Origin null', 'POST', { origin: 'null' }, true],
+    // Sec-Fetch-Site decides when present: browsers compute it and pages cannot set it, and Chromium sends
+    // `Origin: null` on the page's own POSTs under its Referrer-Policy: no-referrer (the browser test saw it).
     [
-      'a same-origin fetch site but a foreign Origin',
+      'a same-origin POST with Origin null (Chromium under Referrer-Policy: no-referrer)',
+      'POST',
+      { 'sec-fetch-site': 'same-origin', origin: 'null' },
+      false,
+    ],
+    [
+      'a same-origin fetch site beside another Origin: only a non-browser sends that, and it has no victim cookie',
       'POST',
       { 'sec-fetch-site': 'same-origin', origin: 'https://x.y' },
-      true,
+      false,
     ],
     ['a POST with neither header (old browser, or not a browser)', 'POST', {}, true],
     ['a POST with a repeated Origin', 'POST', { origin: [ORIGIN, ORIGIN] }, true],
