@@ -1,3 +1,4 @@
+import { devicesCheck } from './devicesCheck.js';
 import { loadLimitSettings, loadPayloadSettings } from './environment.js';
 import type { LimitSettings, PayloadSettings } from '../vocabulary.js';
 import type { ActionExecution, ActionsApiVersion, ActionTarget, OidcApp } from './adminApi/adminApi.js';
@@ -953,6 +954,9 @@ export async function runDoctor(
       fix: "Set SIGNING_KEY to the target's signing key (during a rotation the new and the old, comma-separated).",
     });
   }
+  checks.push(
+    await devicesCheck(env, { instanceUrl: config.instanceUrl, timeoutMs: config.zitadelTimeoutMs }),
+  );
   if (input.probe) await probeCheck(input, api, target, checks);
   else checks.push({ id: 'probe', status: 'skip', summary: 'probe not sent (--no-probe)' });
 

@@ -149,6 +149,7 @@ describe('doctor', () => {
       'back_channel_logout',
       'refresh_tokens',
       'jwt_access_tokens',
+      'devices',
       'probe',
     ]);
     expect(statusOf(run, 'probe')).toBe('ok');
@@ -186,7 +187,7 @@ describe('doctor', () => {
     const run = await doctor({ PAT: 'unknown-pat' });
     expect(run.code).toBe(4);
     expect(failed(run)).toEqual(['credential']);
-    expect(run.checks.map((check) => check.id)).toEqual(['credential', 'probe']);
+    expect(run.checks.map((check) => check.id)).toEqual(['credential', 'devices', 'probe']);
     expect(statusOf(run, 'probe')).toBe('ok');
     expect(run.stdout).not.toContain('unknown-pat');
   });
