@@ -57,7 +57,8 @@ export function devicesApiRoutes(deps: DevicesApiDeps): Router {
   router.use(devicesSecurityHeaders());
 
   async function viewerOf(req: Request): Promise<DeviceViewer> {
-    const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    // The scheme is case-insensitive (RFC 9110 11.1): some clients send "bearer".
+    const match = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '');
     const token = match?.[1];
     if (token === undefined || !ACCESS_TOKEN.test(token)) throw new ApiProblem(401, 'token_missing');
     const userId = await oidc.introspect(token);

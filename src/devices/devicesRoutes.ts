@@ -218,9 +218,14 @@ export function devicesPageRoutes(deps: DevicesRouteDeps): Router {
         );
       }
       const { ticket } = read;
-      audit.record({ action: 'ticket_opened', via: 'ticket', userId: ticket.userId, outcome: 'ok' });
-      // The page lives no longer than the ticket it came from.
+      // The page lives no longer than the ticket it came from. The key ring lets a ticket pass a few seconds past
+      // its expiry (clock skew between replicas); such a ticket has no page life left, so it is expired here.
       const ttlMs = Math.min(devices.sessionTtlMs, ticket.expiresAtMs - now());
+      if (ttlMs < 1000) {
+        audit.counted('ticket_opened', 'ticket', 'ticket_expired');
+        throw new PageProblem(410, 'ticket_expired');
+      }
+      audit.record({ action: 'ticket_opened', via: 'ticket', userId: ticket.userId, outcome: 'ok' });
       await enter(
         res,
         {

@@ -15,6 +15,8 @@ export interface ErrorAnswer {
 // body-parser's error types (see its README), as the terse codes we answer with.
 const BODY_PARSER_ERRORS: Readonly<Record<string, ErrorAnswer>> = {
   'entity.too.large': { status: 413, code: 'payload_too_large' },
+  // The devices page's forms (express.urlencoded with a parameterLimit): more fields than they have.
+  'parameters.too.many': { status: 413, code: 'too_many_parameters' },
   'encoding.unsupported': { status: 415, code: 'unsupported_content_encoding' },
   'charset.unsupported': { status: 415, code: 'unsupported_charset' },
   'request.aborted': { status: 400, code: 'request_aborted' },

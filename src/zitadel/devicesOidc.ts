@@ -96,6 +96,18 @@ export function createDevicesOidc(options: DevicesOidcOptions): DevicesOidc {
     async finishLogin(callbackUrl, state) {
       const config = await discovered();
       try {
+        // What the browser brought back is checked before ZITADEL is asked: openid-client reports a wrong or missing
+        // state and a garbled token answer alike (OAUTH_INVALID_RESPONSE), and a forged or crossed callback is a
+        // failed sign-in (400), not ZITADEL being unavailable (502).
+        const only = (name: string) => {
+          const values = callbackUrl.searchParams.getAll(name);
+          return values.length === 1 ? values[0] : undefined;
+        };
+        if (
+          only('state') !== state.state ||
+          (only('code') === undefined && !callbackUrl.searchParams.has('error'))
+        )
+          throw new DevicesLoginError('login_failed');
         const tokens = await oidc.authorizationCodeGrant(
           config,
           callbackUrl,
