@@ -80,7 +80,10 @@ export function devicesApiRoutes(deps: DevicesApiDeps): Router {
           [status, code] = [502, 'zitadel_unavailable'];
         else {
           const zitadelCode = zitadelFailureCode(failureKindOf(error));
-          if (zitadelCode === undefined) deps.logger.error('devices API failed', { error: String(error) });
+          if (zitadelCode === undefined)
+            deps.logger.error('devices API failed', {
+              errorName: error instanceof Error ? error.name : typeof error,
+            });
           [status, code] = zitadelCode === undefined ? [500, 'internal_error'] : [502, 'zitadel_unavailable'];
         }
         if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');

@@ -107,7 +107,11 @@ export function devicesPageRoutes(deps: DevicesRouteDeps): Router {
         if (error instanceof DevicesLoginError)
           return problem(req, res, error.code === 'login_failed' ? 400 : 502, error.code);
         const code = zitadelFailureCode(failureKindOf(error));
-        if (code === undefined) deps.logger.error('devices page failed', { error: String(error) });
+        // Its name only, as the error handler logs: a message may carry what it was built from.
+        if (code === undefined)
+          deps.logger.error('devices page failed', {
+            errorName: error instanceof Error ? error.name : typeof error,
+          });
         problem(
           req,
           res,
