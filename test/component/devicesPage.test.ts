@@ -2,11 +2,25 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DevicesLoginError, type DevicesOidc } from '../../src/zitadel/devicesOidc.js';
 import { createKeyRing } from '../../src/devices/keyRing.js';
 import { issueTicket } from '../../src/devices/tickets.js';
 import { DEVICES_CONTENT_SECURITY_POLICY } from '../../src/devices/securityHeaders.js';
 import { FakeSessionExecutions } from '../support/fakeSessionExecutions.js';
+import {
+  cookieValue,
+  DEVICES_TEST_KEY,
+  DEVICES_TEST_USER,
+  devicesPageWorld,
+  HOUR,
+  isLive,
+  openPage,
+  OTHER_USER,
+  SAME_ORIGIN,
+  seedDevices as seedSharedDevices,
+  signInWithStub,
+  type DevicesPageWorld,
+  type DevicesPageWorldOptions,
+} from '../support/devicesPageWorld.js';
 import { FakeZitadel } from '../support/fakeZitadel.js';
 import { buildHarness, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js';
 
@@ -17,131 +31,31 @@ import { buildHarness, TEST_PAT, TEST_SIGNING_KEY } from '../support/harness.js'
  * cross-site POSTs; no-store and the CSP; tickets only while at the limit; audit and metrics without secrets.
  */
 
-const USER = '312000000000000001';
-const OTHER_USER = '312000000000000002';
-const PUBLIC_URL = 'https://limiter.test';
-const KEY = 'k'.repeat(40);
+const USER = DEVICES_TEST_USER;
+const KEY = DEVICES_TEST_KEY;
 const OLD_KEY = 'o'.repeat(40);
-const HOUR = 3_600_000;
-const SAME_ORIGIN = { Origin: PUBLIC_URL, 'Sec-Fetch-Site': 'same-origin' };
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/**
- * Who the stub says signed in (`signedIn`, which a test may change after seeding sessions: the ID token's `sid`),
- * and which access tokens it says are active (and whose).
- */
-function stubOidc(initially: {
-  userId: string;
-  sessionId?: string;
-}): DevicesOidc & { tokens: Map<string, string>; signedIn: { userId: string; sessionId?: string } } {
-  const tokens = new Map<string, string>();
-  const signedIn = { ...initially };
-  return {
-    tokens,
-    signedIn,
-    beginLogin: () =>
-      Promise.resolve({
-        authorizationUrl: new URL('https://zitadel.test/oauth/v2/authorize?client_id=devices&state=s-1'),
-        state: { state: 's-1', nonce: 'n-1', codeVerifier: 'v'.repeat(43) },
-      }),
-    finishLogin: (url, state) =>
-      url.searchParams.get('code') === 'good-code' && url.searchParams.get('state') === state.state
-        ? Promise.resolve({ userId: signedIn.userId, sessionId: signedIn.sessionId })
-        : Promise.reject(new DevicesLoginError('login_failed')),
-    introspect: (token) => Promise.resolve(tokens.get(token)),
-  };
-}
+const world = (options: DevicesPageWorldOptions = {}) => devicesPageWorld(cleanups, options);
+type World = DevicesPageWorld;
+const signIn = (app: World['app']) => signInWithStub(app);
+const live = isLive;
 
-interface World {
-  readonly zitadel: FakeZitadel;
-  readonly app: ReturnType<typeof buildHarness>['app'];
-  readonly logLines: string[];
-  readonly oidc: ReturnType<typeof stubOidc>;
-  advance(ms: number): void;
-  now(): number;
-}
-
-async function world(
-  options: { env?: Record<string, string>; signedIn?: { userId: string; sessionId?: string } } = {},
-): Promise<World> {
-  let offset = 0;
-  const now = () => Date.now() + offset;
-  const zitadel = await new FakeZitadel({ acceptedTokens: [TEST_PAT], now }).start();
-  cleanups.push(() => zitadel.stop());
-  const oidc = stubOidc(options.signedIn ?? { userId: USER });
-  const { app, logLines } = buildHarness(
-    {
-      DEVICES_PUBLIC_URL: PUBLIC_URL,
-      DEVICES_CLIENT_ID: 'devices-client',
-      DEVICES_CLIENT_SECRET: 'devices-client-secret-never-logged',
-      DEVICES_KEYS: KEY,
-      ...options.env,
-    },
-    zitadel.url,
-    { now, devicesOidc: oidc },
-  );
-  return { zitadel, app, logLines, oidc, now, advance: (ms) => (offset += ms) };
-}
-
-const cookieValue = (setCookie: string[] | string | undefined, name: string): string | undefined => {
-  const all = Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie];
-  return all
-    .map((line) => new RegExp(`^${name}=([^;]*)`).exec(line)?.[1])
-    .find((value) => value !== undefined && value !== '');
-};
-
-/** The whole sign-in round trip with the stub: page → authorize → callback → page cookie. */
-async function signIn(app: World['app']): Promise<string> {
-  const start = await request(app).get('/devices');
-  expect(start.status).toBe(303);
-  const loginState = cookieValue(start.headers['set-cookie'], 'limiter_devices_login');
-  expect(loginState).toBeDefined();
-  const callback = await request(app)
-    .get('/devices/callback?code=good-code&state=s-1')
-    .set('Cookie', `limiter_devices_login=${loginState}`);
-  expect(callback.status).toBe(303);
-  expect(callback.headers.location).toBe('/devices');
-  const page = cookieValue(callback.headers['set-cookie'], 'limiter_devices');
-  expect(page).toBeDefined();
-  return `limiter_devices=${page}`;
-}
-
-async function openPage(app: World['app'], cookie: string) {
-  const page = await request(app).get('/devices').set('Cookie', cookie).set('Accept-Language', 'en');
-  expect(page.status).toBe(200);
-  const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
-  const refs = [...page.text.matchAll(/name="device" value="([^"]+)"/g)].map((match) => match[1] ?? '');
-  return { page, csrf, refs };
-}
-
+/** The shared devices, and the phone's second session (one device, two sessions). */
 function seedDevices(zitadel: FakeZitadel, now: number) {
-  const laptop = zitadel.addSession({
-    userId: USER,
-    fingerprintId: 'fp-laptop',
-    userAgentDescription: 'Firefox, 133.0, Windows',
-    creationDate: new Date(now - 3 * HOUR),
-  });
-  const phone = zitadel.addSession({
-    userId: USER,
-    fingerprintId: 'fp-phone',
-    userAgentDescription: 'Safari, 18.0, iOS',
-    creationDate: new Date(now - 2 * HOUR),
-  });
+  const seeded = seedSharedDevices(zitadel, now);
   const phoneAgain = zitadel.addSession({
     userId: USER,
     fingerprintId: 'fp-phone',
     userAgentDescription: 'Safari, 18.0, iOS',
     creationDate: new Date(now - HOUR),
   });
-  const stranger = zitadel.addSession({ userId: OTHER_USER, fingerprintId: 'fp-laptop' });
-  return { laptop, phone, phoneAgain, stranger };
+  return { ...seeded, phoneAgain };
 }
-
-const live = (zitadel: FakeZitadel, id: string) => zitadel.sessions.get(id)?.terminatedAt === undefined;
 
 describe('the devices page', () => {
   it('is off unless DEVICES_PUBLIC_URL is set: /devices and /api/devices are 404', async () => {

@@ -1,13 +1,27 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DevicesLoginError, type DevicesOidc } from '../../src/zitadel/devicesOidc.js';
+import { DevicesLoginError } from '../../src/zitadel/devicesOidc.js';
+import {
+  CLIENT_SECRET,
+  cookieValue,
+  deleteRequests,
+  DEVICES_TEST_KEY,
+  DEVICES_TEST_USER,
+  devicesPageWorld,
+  HOUR,
+  MINUTE,
+  openPage,
+  PUBLIC_URL,
+  SAME_ORIGIN,
+  seedDevices,
+  signInWithStub,
+  type DevicesPageWorldOptions,
+} from '../support/devicesPageWorld.js';
 import { createKeyRing } from '../../src/devices/keyRing.js';
 import { issueTicket } from '../../src/devices/tickets.js';
 import { DEVICES_CONTENT_SECURITY_POLICY } from '../../src/devices/securityHeaders.js';
 import { FakeBrowser } from '../support/fakeBrowser.js';
 import { startDevicesWorld, type DevicesWorld } from '../support/devicesWorld.js';
-import { FakeZitadel, type FakeZitadelOptions } from '../support/fakeZitadel.js';
-import { buildHarness, TEST_PAT } from '../support/harness.js';
 
 /**
  * Adversarial probes of the "your devices" page and API (issue #18): hostile bodies, cookies, headers and query
@@ -15,14 +29,8 @@ import { buildHarness, TEST_PAT } from '../support/harness.js';
  * pins a property an attack tried to break; the OIDC side is stubbed as in devicesPage.test.ts.
  */
 
-const USER = '312000000000000001';
-const OTHER_USER = '312000000000000002';
-const PUBLIC_URL = 'https://limiter.test';
-const KEY = 'k'.repeat(40);
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
-const SAME_ORIGIN = { Origin: PUBLIC_URL, 'Sec-Fetch-Site': 'same-origin' };
-const CLIENT_SECRET = 'devices-client-secret-never-logged';
+const USER = DEVICES_TEST_USER;
+const KEY = DEVICES_TEST_KEY;
 const DENY = { LIMIT_STRATEGY: 'deny-new', CONCURRENT_SESSIONS: '2' };
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -30,104 +38,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-function stubOidc(signedIn: {
-  userId: string;
-  sessionId?: string;
-}): DevicesOidc & { tokens: Map<string, string> } {
-  const tokens = new Map<string, string>();
-  return {
-    tokens,
-    beginLogin: () =>
-      Promise.resolve({
-        authorizationUrl: new URL('https://zitadel.test/oauth/v2/authorize?client_id=devices&state=s-1'),
-        state: { state: 's-1', nonce: 'n-1', codeVerifier: 'v'.repeat(43) },
-      }),
-    finishLogin: (url, state) =>
-      url.searchParams.get('code') === 'good-code' && url.searchParams.get('state') === state.state
-        ? Promise.resolve({ userId: signedIn.userId, sessionId: signedIn.sessionId })
-        : Promise.reject(new DevicesLoginError('login_failed')),
-    introspect: (token) => Promise.resolve(tokens.get(token)),
-  };
-}
-
-async function world(
-  options: {
-    env?: Record<string, string>;
-    signedIn?: { userId: string; sessionId?: string };
-    oidc?: DevicesOidc;
-    /** More options for the fake ZITADEL; `seen` reads its request log (for faults aimed at some calls only). */
-    zitadelOptions?: (seen: () => FakeZitadel['seen']) => FakeZitadelOptions;
-  } = {},
-) {
-  // A clock of the test's own: only advance() moves it, so no probe depends on how long a request takes.
-  let clock = Date.parse('2026-12-02T12:00:00Z');
-  const now = () => clock;
-  const holder: { fake?: FakeZitadel } = {};
-  const extra = options.zitadelOptions?.(() => holder.fake?.seen ?? []) ?? {};
-  const zitadel = await new FakeZitadel({ acceptedTokens: [TEST_PAT], now, ...extra }).start();
-  holder.fake = zitadel;
-  cleanups.push(() => zitadel.stop());
-  const stub = stubOidc(options.signedIn ?? { userId: USER });
-  const { app, logLines } = buildHarness(
-    {
-      DEVICES_PUBLIC_URL: PUBLIC_URL,
-      DEVICES_CLIENT_ID: 'devices-client',
-      DEVICES_CLIENT_SECRET: CLIENT_SECRET,
-      DEVICES_KEYS: KEY,
-      ...options.env,
-    },
-    zitadel.url,
-    { now, devicesOidc: options.oidc ?? stub },
-  );
-  return { zitadel, app, logLines, oidc: stub, now, advance: (ms: number) => (clock += ms) };
-}
-type World = Awaited<ReturnType<typeof world>>;
-
-const cookieValue = (setCookie: string[] | string | undefined, name: string): string | undefined => {
-  const all = Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie];
-  return all
-    .map((line) => new RegExp(`^${name}=([^;]*)`).exec(line)?.[1])
-    .find((value) => value !== undefined && value !== '');
-};
-
-async function signIn(app: World['app'], prefix = ''): Promise<string> {
-  const start = await request(app).get('/devices');
-  const loginState = cookieValue(start.headers['set-cookie'], 'limiter_devices_login');
-  const callback = await request(app)
-    .get('/devices/callback?code=good-code&state=s-1')
-    .set('Cookie', `limiter_devices_login=${loginState}`);
-  expect([callback.status, callback.headers.location]).toEqual([303, `${prefix}/devices`]);
-  return `limiter_devices=${cookieValue(callback.headers['set-cookie'], 'limiter_devices')}`;
-}
-
-async function openPage(app: World['app'], cookie: string) {
-  const page = await request(app).get('/devices').set('Cookie', cookie).set('Accept-Language', 'en');
-  expect(page.status).toBe(200);
-  const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
-  const refs = [...page.text.matchAll(/name="device" value="([^"]+)"/g)].map((match) => match[1] ?? '');
-  return { page, csrf, refs };
-}
-
-function seedDevices(zitadel: FakeZitadel, now: number) {
-  const laptop = zitadel.addSession({
-    userId: USER,
-    fingerprintId: 'fp-laptop',
-    userAgentDescription: 'Firefox, 133.0, Windows',
-    creationDate: new Date(now - 3 * HOUR),
-  });
-  const phone = zitadel.addSession({
-    userId: USER,
-    fingerprintId: 'fp-phone',
-    userAgentDescription: 'Safari, 18.0, iOS',
-    creationDate: new Date(now - 2 * HOUR),
-  });
-  const stranger = zitadel.addSession({ userId: OTHER_USER, fingerprintId: 'fp-laptop' });
-  return { laptop, phone, stranger };
-}
+const world = (options: DevicesPageWorldOptions = {}) => devicesPageWorld(cleanups, options);
+const signIn = signInWithStub;
 
 /** The terse code of a JSON error answer. */
 const errorOf = (response: { body: unknown }) => (response.body as { error?: string }).error;
-const deletes = (zitadel: FakeZitadel) => zitadel.seen.filter((seen) => seen.method === 'DELETE');
+const deletes = deleteRequests;
 const ticketFor = (now: number, ttlMs = 10 * MINUTE) =>
   issueTicket(createKeyRing([KEY]), { userId: USER, attemptSessionId: '312000000000000099' }, ttlMs, now);
 
