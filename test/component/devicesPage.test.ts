@@ -14,6 +14,7 @@ import {
   HOUR,
   isLive,
   openPage,
+  postForm,
   OTHER_USER,
   SAME_ORIGIN,
   seedDevices as seedSharedDevices,
@@ -115,12 +116,7 @@ describe('the devices page', () => {
     const cookie = await signIn(w.app);
     const { csrf, refs } = await openPage(w.app, cookie);
     // Newest first: the phone (two sessions) is the first form.
-    const response = await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ device: refs[0], csrf });
+    const response = await postForm(w.app, '/devices/sign-out', cookie, { device: refs[0], csrf });
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe('/devices?done=signed_out');
     expect(live(w.zitadel, seeded.phone.id)).toBe(false);
@@ -144,12 +140,7 @@ describe('the devices page', () => {
     const { app } = probe;
     const cookie = await signIn(app);
     const { csrf } = await openPage(app, cookie);
-    const response = await request(app)
-      .post('/devices/sign-out-others')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ csrf });
+    const response = await postForm(app, '/devices/sign-out-others', cookie, { csrf });
     expect(response.status).toBe(303);
     expect(live(probe.zitadel, seeded.laptop.id)).toBe(true);
     expect(live(probe.zitadel, seeded.phone.id)).toBe(false);
@@ -188,12 +179,7 @@ describe('the devices page', () => {
     const cookie = await signIn(w.app);
     const { csrf } = await openPage(w.app, cookie);
     for (const device of ['A'.repeat(22), '../../x', '']) {
-      const response = await request(w.app)
-        .post('/devices/sign-out')
-        .set('Cookie', cookie)
-        .set(SAME_ORIGIN)
-        .type('form')
-        .send({ device, csrf });
+      const response = await postForm(w.app, '/devices/sign-out', cookie, { device, csrf });
       expect(response.status).toBe(404);
     }
     expect(w.zitadel.seen.filter((seen) => seen.method === 'DELETE')).toHaveLength(0);
@@ -280,29 +266,14 @@ describe('refusal tickets', () => {
     const { page, csrf, refs } = await openPage(w.app, cookie);
     expect(page.text).not.toContain('sign-out-others');
     expect(refs).toHaveLength(2);
-    const first = await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ device: refs[1], csrf });
+    const first = await postForm(w.app, '/devices/sign-out', cookie, { device: refs[1], csrf });
     expect(first.status).toBe(303);
     expect(live(w.zitadel, w.seeded.laptop.id)).toBe(false);
     // Now under the limit: the same ticket cannot end the other device.
-    const second = await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ device: refs[0], csrf });
+    const second = await postForm(w.app, '/devices/sign-out', cookie, { device: refs[0], csrf });
     expect([second.status, second.text]).toEqual([403, expect.stringContaining('not_at_limit')]);
     expect(live(w.zitadel, w.seeded.phone.id)).toBe(true);
-    const others = await request(w.app)
-      .post('/devices/sign-out-others')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ csrf });
+    const others = await postForm(w.app, '/devices/sign-out-others', cookie, { csrf });
     expect(others.status).toBe(403);
     expect(live(w.zitadel, w.seeded.phone.id)).toBe(true);
   });
@@ -312,12 +283,7 @@ describe('refusal tickets', () => {
     const seeded = seedDevices(w.zitadel, w.now());
     const { cookie } = await openTicket(w.app, await ticketFor(w.now()));
     const { csrf, refs } = await openPage(w.app, cookie);
-    const response = await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ device: refs[0], csrf });
+    const response = await postForm(w.app, '/devices/sign-out', cookie, { device: refs[0], csrf });
     expect(response.status).toBe(403);
     for (const session of Object.values(seeded)) expect(live(w.zitadel, session.id)).toBe(true);
   });

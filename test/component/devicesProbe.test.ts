@@ -11,6 +11,7 @@ import {
   HOUR,
   MINUTE,
   openPage,
+  postForm,
   PUBLIC_URL,
   SAME_ORIGIN,
   seedDevices,
@@ -53,12 +54,12 @@ describe('form POSTs with hostile bodies', () => {
     seedDevices(w.zitadel, w.now());
     const cookie = await signIn(w.app);
     const { csrf, refs } = await openPage(w.app, cookie);
-    const response = await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send(`device=${refs[0]}&csrf=${csrf}&a=1&b=2&c=3`);
+    const response = await postForm(
+      w.app,
+      '/devices/sign-out',
+      cookie,
+      `device=${refs[0]}&csrf=${csrf}&a=1&b=2&c=3`,
+    );
     expect([response.status, errorOf(response)]).toEqual([413, 'too_many_parameters']);
     expect(deletes(w.zitadel)).toHaveLength(0);
   });
@@ -249,12 +250,7 @@ describe('ZITADEL failing under the page and the API', () => {
     const { csrf, refs } = await openPage(w.app, cookie);
     w.oidc.tokens.set('access-token-of-the-user-000000', USER);
     failDeletes = true;
-    const form = await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ device: refs[0], csrf });
+    const form = await postForm(w.app, '/devices/sign-out', cookie, { device: refs[0], csrf });
     expect([form.status, form.headers.location]).toEqual([502, undefined]);
     expect(form.text).toContain('zitadel_unavailable');
     const api = await request(w.app)
@@ -292,12 +288,7 @@ describe('DEVICES_PUBLIC_URL with a path prefix (a proxy that strips /limiter)',
     expect(page.text).toContain('action="/limiter/devices/sign-out"');
     const css = await request(w.app).get('/devices/style.css');
     expect([css.status, css.type]).toEqual([200, 'text/css']);
-    const out = await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ device: refs[0], csrf });
+    const out = await postForm(w.app, '/devices/sign-out', cookie, { device: refs[0], csrf });
     expect([out.status, out.headers.location]).toEqual([303, '/limiter/devices?done=signed_out']);
     const ticket = await request(w.app).get(
       `/devices/ticket?t=${encodeURIComponent(await ticketFor(w.now()))}`,
@@ -317,18 +308,8 @@ describe('secrets stay out of logs, metrics and audit records', () => {
     const opened = await request(w.app).get(`/devices/ticket?t=${encodeURIComponent(ticket)}`);
     const ticketCookie = cookieValue(opened.headers['set-cookie'], 'limiter_devices') ?? 'no-ticket-cookie';
     await request(w.app).get(`/devices/ticket?t=${encodeURIComponent(ticket)}x`);
-    await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ device: refs[0], csrf });
-    await request(w.app)
-      .post('/devices/sign-out')
-      .set('Cookie', cookie)
-      .set(SAME_ORIGIN)
-      .type('form')
-      .send({ device: refs[0], csrf: `${csrf}x` });
+    await postForm(w.app, '/devices/sign-out', cookie, { device: refs[0], csrf });
+    await postForm(w.app, '/devices/sign-out', cookie, { device: refs[0], csrf: `${csrf}x` });
     w.oidc.tokens.set('access-token-of-the-user-000000', USER);
     await request(w.app).get('/api/devices').set('Authorization', 'Bearer access-token-of-the-user-000000');
     await request(w.app).get('/api/devices').set('Authorization', 'Bearer inactive-token-00000000000000');

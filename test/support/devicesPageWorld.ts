@@ -135,3 +135,12 @@ export const isLive = (zitadel: FakeZitadel, id: string) =>
   zitadel.sessions.get(id)?.terminatedAt === undefined;
 export const deleteRequests = (zitadel: FakeZitadel) =>
   zitadel.seen.filter((seen) => seen.method === 'DELETE');
+
+/** A form POST from the page itself (same origin, with its cookie), as the browser sends it. */
+export const postForm = (
+  app: DevicesPageWorld['app'],
+  path: string,
+  cookie: string,
+  /** The fields, or a raw urlencoded body (repeated or extra fields). */
+  fields: Record<string, string | undefined> | string,
+) => request(app).post(path).set('Cookie', cookie).set(SAME_ORIGIN).type('form').send(fields);
