@@ -1,6 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from '../logging/logger.js';
-import { failureKindOf, zitadelFailureCode } from '../zitadel/failureKind.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import type { DevicesAudit } from './devicesAudit.js';
 import { DevicesLoginError, type DevicesOidc } from '../zitadel/devicesOidc.js';
@@ -9,6 +8,7 @@ import type { ShownDevice } from './deviceList.js';
 import { isDeviceRef } from './deviceRef.js';
 import { messagesFor, pickLanguage, type ProblemCode } from './messages.js';
 import { devicesSecurityHeaders } from './securityHeaders.js';
+import { unexpectedFailure } from './unexpectedFailure.js';
 
 export interface DevicesApiDeps {
   readonly service: DevicesService;
@@ -78,14 +78,7 @@ export function devicesApiRoutes(deps: DevicesApiDeps): Router {
         else if (error instanceof DevicesLoginError)
           // Introspection refused our client: the limiter is misconfigured, not the caller.
           [status, code] = [502, 'zitadel_unavailable'];
-        else {
-          const zitadelCode = zitadelFailureCode(failureKindOf(error));
-          if (zitadelCode === undefined)
-            deps.logger.error('devices API failed', {
-              errorName: error instanceof Error ? error.name : typeof error,
-            });
-          [status, code] = zitadelCode === undefined ? [500, 'internal_error'] : [502, 'zitadel_unavailable'];
-        }
+        else ({ status, code } = unexpectedFailure(error, deps.logger, 'devices API'));
         if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
         res.status(status).json({
           error: code,

@@ -1,7 +1,6 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { DevicesConfig } from '../vocabulary.js';
 import type { Logger } from '../logging/logger.js';
-import { failureKindOf, zitadelFailureCode } from '../zitadel/failureKind.js';
 import { deadlineIn } from '../zitadel/deadline.js';
 import { isCrossSiteRequest } from './crossSite.js';
 import type { DevicesAudit } from './devicesAudit.js';
@@ -26,6 +25,7 @@ import {
 import { DEVICES_CSS } from './pageStyle.js';
 import { renderDevicesPage, renderProblemPage } from './renderPage.js';
 import { devicesSecurityHeaders } from './securityHeaders.js';
+import { unexpectedFailure } from './unexpectedFailure.js';
 import { readTicket } from './tickets.js';
 
 export interface DevicesRouteDeps {
@@ -106,18 +106,8 @@ export function devicesPageRoutes(deps: DevicesRouteDeps): Router {
         if (error instanceof PageProblem) return problem(req, res, error.status, error.code);
         if (error instanceof DevicesLoginError)
           return problem(req, res, error.code === 'login_failed' ? 400 : 502, error.code);
-        const code = zitadelFailureCode(failureKindOf(error));
-        // Its name only, as the error handler logs: a message may carry what it was built from.
-        if (code === undefined)
-          deps.logger.error('devices page failed', {
-            errorName: error instanceof Error ? error.name : typeof error,
-          });
-        problem(
-          req,
-          res,
-          code === undefined ? 500 : 502,
-          code === undefined ? 'internal_error' : 'zitadel_unavailable',
-        );
+        const failure = unexpectedFailure(error, deps.logger, 'devices page');
+        problem(req, res, failure.status, failure.code);
       }
     };
 
@@ -211,15 +201,9 @@ export function devicesPageRoutes(deps: DevicesRouteDeps): Router {
       const token = typeof req.query.t === 'string' ? req.query.t : '';
       const read = await readTicket(ring, token, now());
       if (!read.ok) {
-        audit.counted(
-          'ticket_opened',
-          'ticket',
-          read.reason === 'expired' ? 'ticket_expired' : 'ticket_invalid',
-        );
-        throw new PageProblem(
-          read.reason === 'expired' ? 410 : 400,
-          read.reason === 'expired' ? 'ticket_expired' : 'ticket_invalid',
-        );
+        const expired = read.reason === 'expired';
+        audit.counted('ticket_opened', 'ticket', expired ? 'ticket_expired' : 'ticket_invalid');
+        throw new PageProblem(expired ? 410 : 400, expired ? 'ticket_expired' : 'ticket_invalid');
       }
       const { ticket } = read;
       // The page lives no longer than the ticket it came from. The key ring lets a ticket pass a few seconds past
@@ -261,10 +245,10 @@ export function devicesPageRoutes(deps: DevicesRouteDeps): Router {
       const session = await formSession(req);
       const viewer = viewerOf(session);
       const action = done === 'signed_out' ? 'sign_out' : 'sign_out_others';
+      const chosen = target(req);
       // A ticket ends one device at a time, and only while at the limit: a leaked one cannot end them all.
-      if (target(req) === 'others' && viewer.via === 'ticket')
-        throw new PageProblem(403, 'ticket_one_device');
-      const result = await service.signOut(viewer, target(req), deadlineIn(deps.deadlineMs, now()));
+      if (chosen === 'others' && viewer.via === 'ticket') throw new PageProblem(403, 'ticket_one_device');
+      const result = await service.signOut(viewer, chosen, deadlineIn(deps.deadlineMs, now()));
       audit.signOut(action, viewer, result);
       const answer = signOutAnswer(result);
       if ('problem' in answer) throw new PageProblem(answer.problem.status, answer.problem.code);

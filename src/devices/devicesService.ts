@@ -6,7 +6,7 @@ import { limitAsNumber } from '../policy/sessionLimit.js';
 import { mapWithConcurrency } from '../util/mapWithConcurrency.js';
 import type { ZitadelLimiterApi } from '../zitadel/client.js';
 import type { Deadline } from '../zitadel/deadline.js';
-import { listDevices, type ShownDevice } from './deviceList.js';
+import { devicesToSignOutOthers, listDevices, type ShownDevice } from './deviceList.js';
 
 /** Who is looking at the devices, and how they proved it (ZITADEL sign-in, a refusal ticket, an access token). */
 export interface DeviceViewer {
@@ -170,7 +170,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
     const devices = await devicesOf(viewer, deadline);
     const chosen =
       target === 'others'
-        ? devices.filter((device) => !device.current)
+        ? devicesToSignOutOthers(devices)
         : devices.filter((device) => device.ref === target.ref);
     if (chosen.length === 0) return { outcome: 'device_not_found' };
     const sessionIds = chosen.flatMap((device) => device.sessionIds);
