@@ -1,4 +1,5 @@
 import { createDevicesOidc, DevicesLoginError } from '../zitadel/devicesOidc.js';
+import { parseDevicesPublicUrl } from './environment.js';
 
 /** One line of `doctor` (its Check, by shape: doctor.ts imports this module). */
 interface Check {
@@ -26,6 +27,15 @@ export async function devicesCheck(
   const publicUrl = (env.DEVICES_PUBLIC_URL ?? '').trim();
   if (publicUrl === '')
     return { id: 'devices', status: 'info', summary: 'the devices page is off (DEVICES_PUBLIC_URL unset)' };
+  // Read as the limiter reads it: a URL it would refuse at start-up is no wiring to check.
+  const parsed = parseDevicesPublicUrl(publicUrl);
+  if ('problem' in parsed)
+    return {
+      id: 'devices',
+      status: 'fail',
+      summary: `DEVICES_PUBLIC_URL ${parsed.problem}`,
+      fix: 'set DEVICES_PUBLIC_URL to where browsers reach the limiter, e.g. https://limiter.example.com',
+    };
   const clientId = (env.DEVICES_CLIENT_ID ?? '').trim();
   const clientSecret = (env.DEVICES_CLIENT_SECRET ?? '').trim();
   if (clientId === '' || clientSecret === '')
@@ -39,7 +49,7 @@ export async function devicesCheck(
     instanceUrl: options.instanceUrl,
     clientId,
     clientSecret,
-    redirectUri: `${publicUrl.replace(/\/+$/, '')}/devices/callback`,
+    redirectUri: `${parsed.url}/devices/callback`,
     timeoutMs: options.timeoutMs,
   });
   try {

@@ -44,6 +44,15 @@ describe('doctor: the devices application', () => {
     }
   });
 
+  it('fails, before any call, on a DEVICES_PUBLIC_URL the limiter would refuse at start-up', async () => {
+    const check = await devicesCheck(
+      { ...ON, DEVICES_PUBLIC_URL: 'http://limiter.example.com', DEVICES_CLIENT_SECRET: CLIENT.clientSecret },
+      { instanceUrl: 'http://127.0.0.1:9', timeoutMs: 2_000 },
+    );
+    expect(check.status).toBe('fail');
+    expect(check.summary).toMatch(/^DEVICES_PUBLIC_URL /);
+  });
+
   it('is a warning, never a pass, when ZITADEL does not answer', async () => {
     const check = await devicesCheck(
       { ...ON, DEVICES_CLIENT_SECRET: CLIENT.clientSecret },
