@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { collectLines } from './outputLines.js';
 import { transpiledCheckout } from './transpiledSource.js';
 import { signatureHeader } from './webhooks.js';
 
@@ -68,16 +69,10 @@ function spawnLimiter(env: Record<string, string>, options: SpawnOptions = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const collect = (chunk: Buffer) =>
-    output.push(
-      ...chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((line) => line !== ''),
-    );
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  collectLines(child.stdout, output);
+  collectLines(child.stderr, output);
+  // 'close', not 'exit': it comes after the pipes have ended, so the last line is in `output` by then.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, output, exited };
 }
 
